@@ -1,0 +1,80 @@
+"""Backends behind small protocols: one implementation per mode (embedded, distributed).
+
+Stages never know which one they got.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Protocol
+
+from pydantic import BaseModel, Field
+
+from schemas import Article, CopyRef, FailedInput, InputResult, SentimentLabel
+
+
+class SearchQuery(BaseModel):
+    """A search over stored articles (the `kliping search` options)."""
+
+    text: str | None = None
+    entity: str | None = None
+    source: str | None = None
+    since: datetime | None = None
+    sentiment: SentimentLabel | None = None
+    limit: int = 20
+
+
+class Fingerprint(BaseModel):
+    """What the dedup index keeps per article, so candidates are verified, not trusted."""
+
+    article_id: str
+    canonical_id: str
+    body_hash: str
+    signature: list[int]
+    shingles: int  # number of distinct shingles (for containment estimates)
+    outlet: str | None = None
+    url: str | None = None
+    published_at: datetime | None = None
+    is_original: bool = False  # wire/press-release original (dateline or wire marker)
+
+
+class StoryRecord(BaseModel):
+    """A story (event cluster) the story index knows: its id, terms and time."""
+
+    story_id: str
+    terms: list[str] = Field(default_factory=list)
+    title: str = ""
+    published_at: datetime | None = None
+
+
+class ArticleIndex(Protocol):
+    """Where articles are stored and searched (SQLite FTS or Elasticsearch)."""
+
+    def get(self, article_id: str) -> Article | None: """The stored article, or None."""
+    def put(self, article: Article) -> None: """Create or replace the article (deterministic id)."""
+    def add_copy(self, canonical_id: str, ref: CopyRef) -> None: """Record a copy on its canonical."""
+    def search(self, query: SearchQuery) -> list[Article]: """Articles matching the query, best first."""
+    def iter_articles(self) -> Iterator[Article]: """Every stored article."""
+    def count(self) -> int: """Number of stored articles."""
+
+
+class DedupIndex(Protocol):
+    """Shared near-duplicate and story index (SQLite tables or Redis keys)."""
+
+    def find_exact(self, body_hash: str) -> str | None: """Canonical id of an identical body."""
+    def candidates(self, bands: list[str]) -> set[str]: """Canonical ids sharing an LSH band."""
+    def fingerprint(self, article_id: str) -> Fingerprint | None: """The stored fingerprint."""
+    def claim(self, fp: Fingerprint, bands: list[str]) -> str: """Register atomically; return the winning canonical id for this body."""
+    def stories_since(self, since: datetime) -> list[StoryRecord]: """Stories active since a time."""
+    def put_story(self, story: StoryRecord) -> None: """Create or refresh a story."""
+
+
+class StateStore(Protocol):
+    """Outcomes and the quarantine."""
+
+    def record(self, result: InputResult) -> None: """Remember an input's outcome."""
+    def quarantine(self, failed: FailedInput) -> None: """Keep a failed input for replay."""
+    def release(self, failed_id: str) -> None: """Drop an input from the quarantine."""
+    def failed(self) -> list[FailedInput]: """Quarantined inputs."""
+    def outcome_counts(self) -> dict[str, int]: """Counts by outcome over all recorded inputs."""

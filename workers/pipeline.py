@@ -1,0 +1,121 @@
+"""The order of the stages, written once and used by both runners (embedded and Celery).
+
+load/fetch → clean → (unchanged?) → dedupe → enrich (or reuse the canonical's) → story → index
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from schemas import (
+    Article,
+    CopyRef,
+    Dedup,
+    FailedInput,
+    InputResult,
+    Outcome,
+    RawDocument,
+    Reason,
+    utcnow,
+)
+from workers.backends import ArticleIndex, DedupIndex, StateStore
+from workers.clean import clean
+from workers.dedupe import assign_story, dedupe
+from workers.enrich import enrich, reuse_enrichment
+from workers.errors import KlipingError, PermanentError, SkipInput, TransientError
+from workers.load import load
+from workers.settings import Settings
+from workers.sources import SourceRegistry
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Context:
+    """Everything the stages need from the outside world, injected by the runner."""
+
+    settings: Settings
+    registry: SourceRegistry
+    index: ArticleIndex
+    dedup: DedupIndex
+    state: StateStore
+    fetch: Callable[[str], RawDocument]
+
+
+def failed_id(input_ref: str) -> str:
+    """Deterministic quarantine id of an input (a replay overwrites, never duplicates)."""
+    return hashlib.sha1(input_ref.encode("utf-8")).hexdigest()[:16]
+
+
+def process(input_ref: str, ctx: Context) -> InputResult:
+    """Run one input through every stage; transient errors propagate for the runner to retry."""
+    started = time.perf_counter()
+    try:
+        raw = load(input_ref, fetch=ctx.fetch, max_bytes=ctx.settings.max_file_bytes)
+        result = store(clean(raw, ctx.registry), ctx)
+    except SkipInput as exc:
+        result = InputResult(input=input_ref, outcome=Outcome.skipped, reason=exc.describe())
+    except TransientError:
+        raise
+    except PermanentError as exc:
+        result = fail(input_ref, exc.reason, str(exc), ctx.state)
+    except KlipingError as exc:
+        result = fail(input_ref, exc.reason, str(exc), ctx.state)
+    except Exception as exc:  # a bug or a pathological input must not stop the batch
+        log.exception("unexpected error on %s", input_ref)
+        detail = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"
+        result = fail(input_ref, Reason.internal_error, detail, ctx.state)
+    result.seconds = round(time.perf_counter() - started, 4)
+    ctx.state.record(result)
+    return result
+
+
+def fail(input_ref: str, reason: Reason, error: str, state: StateStore, attempts: int = 1) -> InputResult:
+    """Quarantine an input and return its `failed` outcome."""
+    state.quarantine(
+        FailedInput(id=failed_id(input_ref), input=input_ref, reason=reason, error=error, attempts=attempts)
+    )
+    first_line = error.splitlines()[0] if error else ""
+    return InputResult(input=input_ref, outcome=Outcome.failed, reason=f"{reason.value}: {first_line}")
+
+
+def store(article: Article, ctx: Context) -> InputResult:
+    """Dedupe, enrich and index a cleaned article; decide its outcome."""
+    existing = ctx.index.get(article.id)
+    if existing is not None and existing.content_hash == article.content_hash:
+        canonical = existing.dedup.canonical_id if existing.dedup else existing.id
+        return InputResult(input=article.input, outcome=Outcome.unchanged, id=article.id, canonical_id=canonical)
+
+    verdict = dedupe(article, ctx.dedup)
+    canonical = ctx.index.get(verdict.canonical_id) if verdict.is_copy else None
+    if verdict.is_copy and canonical is not None:
+        article = reuse_enrichment(article, canonical)
+        article.dedup = Dedup(
+            canonical_id=canonical.id,
+            is_canonical=False,
+            story_id=canonical.dedup.story_id if canonical.dedup else None,
+            method=verdict.method,
+            similarity=verdict.similarity,
+        )
+        article.indexed_at = utcnow()
+        ctx.index.put(article)
+        ctx.index.add_copy(canonical.id, CopyRef(id=article.id, outlet=article.source.name, url=article.url))
+        return InputResult(input=article.input, outcome=Outcome.copy, id=article.id, canonical_id=canonical.id)
+
+    article = enrich(article, ctx.registry)
+    window = timedelta(days=ctx.settings.story_window_days)
+    article.dedup = Dedup(
+        canonical_id=article.id,
+        story_id=assign_story(article, ctx.dedup, window),
+        copies=existing.dedup.copies if existing is not None and existing.dedup else [],
+    )
+    article.dedup.copy_count = len(article.dedup.copies)
+    article.indexed_at = utcnow()
+    ctx.index.put(article)
+    return InputResult(input=article.input, outcome=Outcome.indexed, id=article.id, canonical_id=article.id)

@@ -1,0 +1,70 @@
+"""One settings object: ``KLIPING_*`` environment variables, optionally from a ``.env`` file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("kliping", appauthor=False))
+
+
+def _default_sources_file() -> Path:
+    return PROJECT_ROOT / "seeds" / "sources.json"
+
+
+class Settings(BaseSettings):
+    """Configuration of Kliping; every field is documented in the README."""
+
+    model_config = SettingsConfigDict(env_prefix="KLIPING_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default_factory=_default_data_dir, description="embedded store folder")
+    sources_file: Path = Field(default_factory=_default_sources_file, description="source registry JSON")
+    redis_url: str | None = Field(default=None, description="Redis URL: broker and shared state")
+    elasticsearch_url: str | None = Field(default=None, description="Elasticsearch URL")
+    elasticsearch_api_key: str | None = None
+    elasticsearch_username: str | None = None
+    elasticsearch_password: str | None = None
+    elasticsearch_index: str = "kliping-articles"
+    elasticsearch_timeout: float = 60.0
+    redis_prefix: str = "kliping"
+
+    user_agent: str = "Kliping/0.1 (+https://github.com/kliping/kliping)"
+    contact_url: str = "https://github.com/kliping/kliping"
+    fetch_connect_timeout: float = 10.0
+    fetch_read_timeout: float = 30.0
+    fetch_max_bytes: int = 5 * 1024 * 1024
+    fetch_max_redirects: int = 5
+    fetch_allow_private: bool = False
+    fetch_host_interval: float = 1.0
+    respect_robots: bool = True
+
+    max_file_bytes: int = 20 * 1024 * 1024
+    story_window_days: int = 3
+    task_time_limit: int = 300
+    task_max_retries: int = 5
+    worker_concurrency: int | None = None
+    log_level: str = "INFO"
+
+    @property
+    def distributed(self) -> bool:
+        """True when Redis and Elasticsearch are configured: ingest goes through Celery."""
+        return bool(self.redis_url and self.elasticsearch_url)
+
+    @property
+    def db_path(self) -> Path:
+        """The embedded SQLite store."""
+        return self.data_dir / "kliping.sqlite3"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (read once)."""
+    return Settings()
