@@ -1,1 +1,324 @@
-def main():\n    raise SystemExit("not yet")
+"""The `kliping` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timezone
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from schemas import InputResult, Outcome, SentimentLabel
+from workers import views
+from workers.backends import SearchQuery
+from workers.load import expand_inputs
+from workers.settings import Settings, get_settings
+
+# Show a progress bar from this many inputs up (a handful finish before a bar would be useful).
+PROGRESS_FROM = 10
+
+out = Console(soft_wrap=False)
+err = Console(stderr=True)
+
+
+def _context(settings: Settings):
+    """The Context of the configured mode (embedded unless Redis and Elasticsearch are set)."""
+    if settings.distributed:
+        from workers.backends.distributed import distributed_context
+
+        return distributed_context(settings)
+    from workers.runner import embedded_context
+
+    return embedded_context(settings)
+
+
+def _parse_since(value: str) -> datetime:
+    """A --since value: an ISO date or datetime (UTC when no zone is given)."""
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not an ISO date (YYYY-MM-DD[THH:MM]): {value!r}") from exc
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+def _follow(results: Iterator[InputResult], total: int, as_json: bool) -> tuple[Counter, list[InputResult]]:
+    """Consume results: print JSON lines or advance a progress bar; return counts and problems."""
+    counts: Counter = Counter()
+    problems: list[InputResult] = []
+    show_bar = not as_json and total >= PROGRESS_FROM and err.is_terminal
+    progress = Progress(
+        TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("{task.description}"), console=err, disable=not show_bar,
+    )
+    with progress:
+        task = progress.add_task("", total=total)
+        for result in results:
+            counts[result.outcome] += 1
+            if result.outcome in (Outcome.skipped, Outcome.failed):
+                problems.append(result)
+            if as_json:
+                print(views.result_line(result), flush=True)
+            progress.update(task, advance=1, description=result.outcome.value)
+    return counts, problems
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    """Ingest files, directories and URLs; print a summary or JSON lines."""
+    inputs = expand_inputs(args.inputs)
+    if not inputs:
+        err.print("[red]nothing to ingest:[/] no .txt/.html files found in the given paths")
+        return 2
+    started = time.perf_counter()
+    if settings.distributed:
+        from workers.distributed import follow, submit
+
+        task_ids = submit(inputs, settings)
+        if not args.wait:
+            err.print(f"queued {len(task_ids)} inputs; follow them with `kliping ingest --wait` or `kliping stats`")
+            return 0
+        results: Iterator[InputResult] = follow(task_ids, settings, timeout=args.timeout)
+        ctx = None
+    else:
+        from workers.runner import run
+
+        ctx = _context(settings)
+        results = run(inputs, ctx)
+    counts, problems = _follow(results, len(inputs), args.json)
+    if not args.json:
+        out.print(views.summary_table(counts, time.perf_counter() - started, problems))
+        if args.show and ctx is not None:
+            out.print(views.articles_table(ctx.index.iter_articles(), title="stored articles"))
+    return 1 if counts.get(Outcome.failed) else 0
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    """Every stored article as one JSON object per line."""
+    ctx = _context(settings)
+    stream = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
+    try:
+        for article in ctx.index.iter_articles():
+            stream.write(views.article_line(article) + "\n")
+    finally:
+        if args.output:
+            stream.close()
+    return 0
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    """Search stored articles."""
+    query = SearchQuery(
+        text=args.query or None, entity=args.entity, source=args.source, since=args.since,
+        sentiment=SentimentLabel(args.sentiment) if args.sentiment else None, limit=args.limit,
+    )
+    hits = _context(settings).index.search(query)
+    if args.json:
+        for article in hits:
+            print(views.article_line(article))
+    else:
+        out.print(views.articles_table(hits, title=f"{len(hits)} articles"))
+    return 0 if hits else 1
+
+
+def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
+    """One article in full."""
+    article = _context(settings).index.get(args.id)
+    if article is None:
+        err.print(f"[red]no article with id {args.id}[/]")
+        return 1
+    if args.json:
+        print(views.article_line(article))
+    else:
+        views.show_article(out, article)
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
+    """Counts by outcome, source, language and the top entities."""
+    ctx = _context(settings)
+    stats = views.stats_of(ctx.index.iter_articles(), ctx.state.outcome_counts())
+    if args.json:
+        print(json.dumps(stats, ensure_ascii=False))
+    else:
+        out.print(f"[bold]{stats['articles']} articles[/] ({stats['copies']} syndicated copies)")
+        for table in views.stats_tables(stats):
+            out.print(table)
+    return 0
+
+
+def cmd_failed(args: argparse.Namespace, settings: Settings) -> int:
+    """List quarantined inputs."""
+    items = _context(settings).state.failed()
+    for item in items:
+        if args.json:
+            print(item.model_dump_json())
+        else:
+            out.print(f"{item.id}  {item.input}  [red]{item.reason.value}[/] ×{item.attempts}  {item.error.splitlines()[0] if item.error else ''}", highlight=False)
+    if not items and not args.json:
+        out.print("no failed inputs")
+    return 0
+
+
+def cmd_retry(args: argparse.Namespace, settings: Settings) -> int:
+    """Replay quarantined inputs (one id, or all); released from quarantine when they succeed."""
+    ctx = _context(settings)
+    items = [i for i in ctx.state.failed() if args.all or i.id in args.ids]
+    if not items:
+        err.print("nothing to retry")
+        return 1
+    from workers.runner import run
+
+    results = []
+    for item, result in zip(items, run([i.input for i in items], ctx)):
+        if result.outcome != Outcome.failed:
+            ctx.state.release(item.id)
+        results.append(result)
+    counts, problems = _follow(iter(results), len(results), args.json)
+    if not args.json:
+        out.print(views.summary_table(counts, 0.0, problems))
+    return 1 if counts.get(Outcome.failed) else 0
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    """Start a Celery worker with the project's configuration."""
+    from workers.celery_app import app
+
+    argv = ["worker", "-Q", "ingest", "--loglevel", settings.log_level]
+    if settings.worker_concurrency:
+        argv += ["--concurrency", str(settings.worker_concurrency)]
+    app.worker_main(argv + args.extra)
+    return 0
+
+
+def cmd_beat(args: argparse.Namespace, settings: Settings) -> int:
+    """Start the Celery beat scheduler."""
+    from workers.celery_app import app
+
+    app.start(["beat", "--loglevel", settings.log_level, *args.extra])
+    return 0
+
+
+def cmd_es(args: argparse.Namespace, settings: Settings) -> int:
+    """Elasticsearch maintenance: install templates and alias, or re-send stored articles."""
+    if not settings.elasticsearch_url:
+        err.print("[red]KLIPING_ELASTICSEARCH_URL is not set[/]")
+        return 2
+    from workers.backends.elastic import ElasticIndex, make_client
+
+    index = ElasticIndex(make_client(settings), settings.elasticsearch_index)
+    index.setup()
+    if args.action == "setup":
+        out.print(f"templates and alias {settings.elasticsearch_index} are in place")
+        return 0
+    from workers.runner import embedded_context
+
+    source = embedded_context(settings).index
+    failures = index.put_many(source.iter_articles())
+    out.print(f"re-sent {source.count()} articles, {len(failures)} failed")
+    return 1 if failures else 0
+
+
+def cmd_health(args: argparse.Namespace, settings: Settings) -> int:
+    """Check the configured backends; exit non-zero when unhealthy."""
+    checks = {}
+    try:
+        ctx = _context(settings)
+        checks["store"] = f"ok ({ctx.index.count()} articles)"
+        healthy = True
+    except Exception as exc:  # report, do not crash: this is a health check
+        checks["store"] = f"unhealthy: {type(exc).__name__}: {exc}"
+        healthy = False
+    if settings.distributed:
+        from workers.distributed import check_workers
+
+        ok, detail = check_workers(settings)
+        checks["workers"] = ("ok: " if ok else "unhealthy: ") + detail
+        healthy = healthy and ok
+    for name, state in checks.items():
+        out.print(f"{name}: {state}", highlight=False)
+    return 0 if healthy else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every sub-command."""
+    parser = argparse.ArgumentParser(prog="kliping", description="Media-monitoring ingestion: fetch, clean, dedup, enrich, index.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="ingest files (.txt, .html), directories and URLs")
+    p.add_argument("inputs", nargs="+", metavar="PATH_OR_URL")
+    p.add_argument("--json", action="store_true", help="one JSON object per input instead of the summary")
+    p.add_argument("--show", action="store_true", help="show the stored articles afterwards (embedded mode)")
+    p.add_argument("--wait", action="store_true", help="distributed mode: follow the queued inputs to the end")
+    p.add_argument("--timeout", type=float, default=3600.0, help="distributed mode: give up waiting after this many seconds")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("export", help="every stored article as JSON lines")
+    p.add_argument("-o", "--output", help="write to a file instead of standard output")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("search", help="search stored articles")
+    p.add_argument("query", nargs="?", default="", help='words, "phrases", AND/OR/NOT')
+    p.add_argument("--entity")
+    p.add_argument("--source")
+    p.add_argument("--since", type=_parse_since)
+    p.add_argument("--sentiment", choices=[label.value for label in SentimentLabel])
+    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("show", help="one article in full")
+    p.add_argument("id")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("stats", help="counts by outcome, source, language; top entities")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("failed", help="list quarantined inputs")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_failed)
+
+    p = sub.add_parser("retry", help="replay quarantined inputs")
+    p.add_argument("ids", nargs="*", metavar="ID")
+    p.add_argument("--all", action="store_true")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_retry)
+
+    for name, func, text in (("worker", cmd_worker, "start a Celery worker"), ("beat", cmd_beat, "start the Celery beat scheduler")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("extra", nargs=argparse.REMAINDER, help="further Celery options")
+        p.set_defaults(func=func)
+
+    p = sub.add_parser("es", help="Elasticsearch: setup (templates, alias) or reindex (re-send stored articles)")
+    p.add_argument("action", choices=["setup", "reindex"])
+    p.set_defaults(func=cmd_es)
+
+    p = sub.add_parser("health", help="check the store, broker and workers; non-zero exit when unhealthy")
+    p.set_defaults(func=cmd_health)
+    return parser
+
+
+def main(argv: Iterable[str] | None = None) -> int:
+    """Entry point of the `kliping` command."""
+    args = build_parser().parse_args(list(argv) if argv is not None else None)
+    settings = get_settings()
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args, settings)
+    except KeyboardInterrupt:
+        err.print("[yellow]interrupted[/]")
+        return 130
+    except (ValueError, OSError) as exc:
+        err.print(f"[red]error:[/] {exc}")
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,25 @@
+"""Shared fixtures: settings on a temporary data dir, the seed files, real services."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from workers.settings import PROJECT_ROOT, Settings
+
+SEEDS_DIR = PROJECT_ROOT / "seeds"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Embedded-mode settings on a fresh data dir; loopback fetching allowed for the local test server."""
+    return Settings(data_dir=tmp_path / "data", redis_url=None, elasticsearch_url=None, fetch_allow_private=True)
+
+
+@pytest.fixture
+def seed_paths() -> list[Path]:
+    """The five seed articles."""
+    paths = sorted(SEEDS_DIR.glob("*.txt"))
+    assert len(paths) == 5
+    return paths

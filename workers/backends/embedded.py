@@ -1,0 +1,266 @@
+"""The embedded store: one SQLite file holding articles (FTS5 search), the dedup index and state."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+from schemas import Article, CopyRef, FailedInput, InputResult, utcnow
+from workers.backends import Fingerprint, SearchQuery, StoryRecord
+
+_SCHEMA = """
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = NORMAL;
+CREATE TABLE IF NOT EXISTS articles (
+    id TEXT PRIMARY KEY,
+    content_hash TEXT NOT NULL,
+    published_at TEXT,
+    source_name TEXT,
+    source_domain TEXT,
+    sentiment TEXT,
+    data TEXT NOT NULL
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5(
+    id UNINDEXED, title, text, tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TABLE IF NOT EXISTS article_entities (
+    article_id TEXT NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL, mentions INTEGER NOT NULL,
+    canonical TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS article_entities_name ON article_entities (name);
+CREATE INDEX IF NOT EXISTS article_entities_article ON article_entities (article_id);
+CREATE TABLE IF NOT EXISTS dedup_hash (body_hash TEXT PRIMARY KEY, canonical_id TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS dedup_fp (article_id TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS dedup_band (band TEXT NOT NULL, canonical_id TEXT NOT NULL, PRIMARY KEY (band, canonical_id));
+CREATE TABLE IF NOT EXISTS stories (story_id TEXT PRIMARY KEY, at TEXT NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS stories_at ON stories (at);
+CREATE TABLE IF NOT EXISTS outcomes (input TEXT PRIMARY KEY, outcome TEXT NOT NULL, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS failed (id TEXT PRIMARY KEY, data TEXT NOT NULL);
+"""
+
+_FTS_OPERATORS = {"AND", "OR", "NOT"}
+_QUERY_TOKEN = re.compile(r'"[^"]*"|\(|\)|[^\s()"]+')
+
+
+def fts_query(text: str) -> str:
+    """Translate an analyst query (words, "phrases", AND/OR/NOT, parentheses) into safe FTS5 syntax."""
+    parts: list[str] = []
+    for token in _QUERY_TOKEN.findall(text):
+        if token in _FTS_OPERATORS or token in ("(", ")"):
+            if token == "NOT" and parts and parts[-1] == "AND":
+                parts.pop()  # FTS5's NOT is binary: "a AND NOT b" is written "a NOT b"
+            parts.append(token)
+        else:
+            words = re.findall(r"\w+", token.strip('"'))
+            if words:
+                parts.append('"' + " ".join(words) + '"')
+    return " ".join(parts)
+
+
+class EmbeddedStore:
+    """SQLite implementation of ArticleIndex, DedupIndex and StateStore for the embedded mode."""
+
+    def __init__(self, path: Path | str):
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._lock = threading.RLock()
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        """Close the database."""
+        self._db.close()
+
+    def _tx(self, statements: list[tuple[str, tuple]]) -> None:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for sql, params in statements:
+                    self._db.execute(sql, params)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _rows(self, sql: str, params: tuple = ()) -> list[tuple]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    # --- ArticleIndex -------------------------------------------------------------------------
+
+    def get(self, article_id: str) -> Article | None:
+        """The stored article, or None."""
+        rows = self._rows("SELECT data FROM articles WHERE id = ?", (article_id,))
+        return Article.model_validate_json(rows[0][0]) if rows else None
+
+    def put(self, article: Article) -> None:
+        """Create or replace an article, its search row and its entity rows in one transaction."""
+        statements: list[tuple[str, tuple]] = [
+            (
+                "INSERT OR REPLACE INTO articles (id, content_hash, published_at, source_name, source_domain, sentiment, data)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    article.id,
+                    article.content_hash,
+                    article.published_at.isoformat() if article.published_at else None,
+                    article.source.name,
+                    article.source.domain,
+                    article.sentiment.label.value if article.sentiment else None,
+                    article.model_dump_json(),
+                ),
+            ),
+            ("DELETE FROM articles_fts WHERE id = ?", (article.id,)),
+            ("INSERT INTO articles_fts (id, title, text) VALUES (?, ?, ?)", (article.id, article.title, article.text)),
+            ("DELETE FROM article_entities WHERE article_id = ?", (article.id,)),
+        ]
+        for entity in article.entities:
+            for name in {entity.name.lower(), *(alias.lower() for alias in entity.aliases)}:
+                statements.append((
+                    "INSERT INTO article_entities (article_id, name, type, mentions, canonical) VALUES (?, ?, ?, ?, ?)",
+                    (article.id, name, entity.type.value, entity.mentions, entity.name),
+                ))
+        self._tx(statements)
+
+    def add_copy(self, canonical_id: str, ref: CopyRef) -> None:
+        """Record a copy on its canonical article (idempotent)."""
+        with self._lock:
+            canonical = self.get(canonical_id)
+            if canonical is None or canonical.dedup is None:
+                return
+            if all(copy.id != ref.id for copy in canonical.dedup.copies):
+                canonical.dedup.copies.append(ref)
+                canonical.dedup.copy_count = len(canonical.dedup.copies)
+                self._tx([("UPDATE articles SET data = ? WHERE id = ?", (canonical.model_dump_json(), canonical_id))])
+
+    def search(self, query: SearchQuery) -> list[Article]:
+        """Articles matching the query (FTS5 rank when there is text, newest first otherwise)."""
+        where, params, order = [], [], "a.published_at DESC"
+        sql = "SELECT a.data FROM articles a"
+        if query.text and fts_query(query.text):
+            sql += " JOIN articles_fts f ON f.id = a.id"
+            where.append("articles_fts MATCH ?")
+            params.append(fts_query(query.text))
+            order = "f.rank"
+        if query.entity:
+            where.append("a.id IN (SELECT article_id FROM article_entities WHERE name = ?)")
+            params.append(query.entity.lower())
+        if query.source:
+            where.append("(lower(a.source_name) = ? OR lower(a.source_domain) = ?)")
+            params += [query.source.lower()] * 2
+        if query.since:
+            where.append("a.published_at >= ?")
+            params.append(query.since.isoformat())
+        if query.sentiment:
+            where.append("a.sentiment = ?")
+            params.append(query.sentiment.value)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += f" ORDER BY {order} LIMIT ?"
+        params.append(query.limit)
+        try:
+            rows = self._rows(sql, tuple(params))
+        except sqlite3.OperationalError as exc:
+            raise ValueError(f"cannot understand the query {query.text!r}: {exc}") from exc
+        return [Article.model_validate_json(row[0]) for row in rows]
+
+    def iter_articles(self) -> Iterator[Article]:
+        """Every stored article, in id order."""
+        with self._lock:
+            ids = [row[0] for row in self._db.execute("SELECT id FROM articles ORDER BY id")]
+        for article_id in ids:
+            article = self.get(article_id)
+            if article is not None:
+                yield article
+
+    def count(self) -> int:
+        """Number of stored articles."""
+        return self._rows("SELECT count(*) FROM articles")[0][0]
+
+    def top_entities(self, limit: int = 10) -> list[tuple[str, str, int]]:
+        """Most frequent entities over stored articles: (canonical name, type, article count)."""
+        return [tuple(row) for row in self._rows(
+            "SELECT canonical, type, count(DISTINCT article_id) n FROM article_entities"
+            " GROUP BY canonical, type ORDER BY n DESC, canonical LIMIT ?", (limit,))]
+
+    def counts_by(self, column: str) -> dict[str, int]:
+        """Article counts grouped by a stored column (source_name, sentiment)."""
+        if column not in ("source_name", "sentiment"):
+            raise ValueError(f"cannot group by {column}")
+        return {str(k): n for k, n in self._rows(f"SELECT {column}, count(*) FROM articles GROUP BY 1 ORDER BY 2 DESC")}
+
+    # --- DedupIndex ---------------------------------------------------------------------------
+
+    def find_exact(self, body_hash: str) -> str | None:
+        """Canonical id registered for an identical body."""
+        rows = self._rows("SELECT canonical_id FROM dedup_hash WHERE body_hash = ?", (body_hash,))
+        return rows[0][0] if rows else None
+
+    def candidates(self, bands: list[str]) -> set[str]:
+        """Canonical ids sharing at least one LSH band."""
+        if not bands:
+            return set()
+        marks = ",".join("?" * len(bands))
+        return {row[0] for row in self._rows(f"SELECT DISTINCT canonical_id FROM dedup_band WHERE band IN ({marks})", tuple(bands))}
+
+    def fingerprint(self, article_id: str) -> Fingerprint | None:
+        """The stored fingerprint of an article."""
+        rows = self._rows("SELECT data FROM dedup_fp WHERE article_id = ?", (article_id,))
+        return Fingerprint.model_validate_json(rows[0][0]) if rows else None
+
+    def claim(self, fp: Fingerprint, bands: list[str]) -> str:
+        """Register a fingerprint; the first body registered under a hash wins."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("INSERT OR IGNORE INTO dedup_hash VALUES (?, ?)", (fp.body_hash, fp.canonical_id))
+                winner = self._db.execute("SELECT canonical_id FROM dedup_hash WHERE body_hash = ?", (fp.body_hash,)).fetchone()[0]
+                if winner == fp.canonical_id:
+                    self._db.execute("INSERT OR REPLACE INTO dedup_fp VALUES (?, ?)", (fp.article_id, fp.model_dump_json()))
+                    if fp.canonical_id == fp.article_id:
+                        self._db.executemany("INSERT OR IGNORE INTO dedup_band VALUES (?, ?)", [(b, fp.article_id) for b in bands])
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        return winner
+
+    def stories_since(self, since: datetime) -> list[StoryRecord]:
+        """Stories whose time is at or after `since`."""
+        rows = self._rows("SELECT data FROM stories WHERE at >= ? ORDER BY at", (since.isoformat(),))
+        return [StoryRecord.model_validate_json(row[0]) for row in rows]
+
+    def put_story(self, story: StoryRecord) -> None:
+        """Create or refresh a story."""
+        at = (story.published_at or utcnow()).isoformat()
+        self._tx([("INSERT OR REPLACE INTO stories VALUES (?, ?, ?)", (story.story_id, at, story.model_dump_json()))])
+
+    # --- StateStore ---------------------------------------------------------------------------
+
+    def record(self, result: InputResult) -> None:
+        """Remember the latest outcome of an input."""
+        self._tx([("INSERT OR REPLACE INTO outcomes VALUES (?, ?, ?)", (result.input, result.outcome.value, result.model_dump_json()))])
+
+    def quarantine(self, failed: FailedInput) -> None:
+        """Keep a failed input for replay (attempts add up across replays)."""
+        rows = self._rows("SELECT data FROM failed WHERE id = ?", (failed.id,))
+        if rows:
+            failed = failed.model_copy(update={"attempts": FailedInput.model_validate_json(rows[0][0]).attempts + 1})
+        self._tx([("INSERT OR REPLACE INTO failed VALUES (?, ?)", (failed.id, failed.model_dump_json()))])
+
+    def release(self, failed_id: str) -> None:
+        """Drop an input from the quarantine."""
+        self._tx([("DELETE FROM failed WHERE id = ?", (failed_id,))])
+
+    def failed(self) -> list[FailedInput]:
+        """Quarantined inputs, oldest first."""
+        items = [FailedInput.model_validate_json(row[0]) for row in self._rows("SELECT data FROM failed")]
+        return sorted(items, key=lambda item: item.failed_at)
+
+    def outcome_counts(self) -> dict[str, int]:
+        """Counts of the latest outcome of every input ever recorded."""
+        return dict(self._rows("SELECT outcome, count(*) FROM outcomes GROUP BY outcome"))

@@ -1,0 +1,67 @@
+"""Turn what the user named (files, directories, URLs) into inputs, and an input into a RawDocument."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from schemas import RawDocument, Reason
+from workers.errors import PermanentError, SkipInput
+
+CONTENT_TYPES = {".txt": "text/plain", ".text": "text/plain", ".html": "text/html", ".htm": "text/html", ".xhtml": "text/html"}
+
+
+def is_url(ref: str) -> bool:
+    """True for http(s) URLs, which are fetched rather than read."""
+    return urlsplit(ref).scheme in ("http", "https")
+
+
+def expand_inputs(refs: Iterable[str]) -> list[str]:
+    """Expand directories recursively into their article files (sorted); keep URLs and files as given."""
+    inputs: list[str] = []
+    for ref in refs:
+        path = Path(ref)
+        if not is_url(ref) and path.is_dir():
+            found = [
+                str(p) for p in sorted(path.rglob("*"))
+                if p.is_file() and p.suffix.lower() in CONTENT_TYPES and not p.name.startswith(".")
+            ]
+            inputs.extend(found)
+        else:
+            inputs.append(ref)
+    return inputs
+
+
+def load(ref: str, *, fetch: Callable[[str], RawDocument], max_bytes: int) -> RawDocument:
+    """Read a local file or fetch a URL; raise SkipInput/PermanentError with a reason otherwise."""
+    if is_url(ref):
+        return fetch(ref)
+    scheme = urlsplit(ref).scheme
+    if scheme and len(scheme) > 1:  # one letter is a Windows drive, not a scheme
+        raise PermanentError(f"not a file path or http(s) URL: {ref!r}", Reason.invalid_input)
+    path = Path(ref)
+    if not path.is_file():
+        raise SkipInput(f"no such file: {ref}", Reason.not_found)
+    content_type = CONTENT_TYPES.get(path.suffix.lower())
+    if content_type is None:
+        raise SkipInput(f"unsupported file type {path.suffix or '(none)'}: {ref}", Reason.unsupported_type)
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise PermanentError(f"file is {size} bytes, above the {max_bytes}-byte limit", Reason.too_large)
+    data = path.read_bytes()
+    return RawDocument(
+        input=ref,
+        content_type=content_type,
+        text=decode_bytes(data, content_type),
+        fetched_at=datetime.fromtimestamp(os.path.getmtime(path), timezone.utc),
+    )
+
+
+def decode_bytes(data: bytes, content_type: str, declared: str | None = None) -> str:
+    """Decode a document's bytes (placeholder until the fetcher's charset detection is shared)."""
+    from workers.fetch import decode_body
+
+    return decode_body(data, declared_charset=declared, is_html=content_type == "text/html")

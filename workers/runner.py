@@ -1,0 +1,54 @@
+"""The embedded runner: the pipeline in process over the local SQLite store."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+
+from schemas import InputResult
+from workers.backends.embedded import EmbeddedStore
+from workers.errors import TransientError
+from workers.fetch import Fetcher, LocalRateLimiter, backoff_delay
+from workers.pipeline import Context, fail, process
+from workers.settings import Settings
+from workers.sources import SourceRegistry
+
+# Transient errors (a host down, 503) are retried this many times in process before the input
+# is quarantined; the distributed mode retries longer through Celery.
+EMBEDDED_RETRIES = 2
+
+
+def embedded_context(settings: Settings) -> Context:
+    """A Context over the embedded store (articles, dedup index and state in one SQLite file)."""
+    store = EmbeddedStore(settings.db_path)
+    return Context(
+        settings=settings,
+        registry=SourceRegistry.load(settings.sources_file),
+        index=store,
+        dedup=store,
+        state=store,
+        fetch=Fetcher(settings, LocalRateLimiter()),
+    )
+
+
+def process_with_retries(
+    input_ref: str, ctx: Context, retries: int = EMBEDDED_RETRIES, sleep: Callable[[float], None] = time.sleep
+) -> InputResult:
+    """Process one input, retrying transient errors with backoff, then quarantining them."""
+    for attempt in range(retries + 1):
+        try:
+            return process(input_ref, ctx)
+        except TransientError as exc:
+            if attempt == retries:
+                result = fail(input_ref, exc.reason, str(exc), ctx.state, attempts=attempt + 1)
+                ctx.state.record(result)
+                return result
+            sleep(backoff_delay(attempt, base=0.5, cap=10.0, retry_after=exc.retry_after))
+    raise AssertionError("unreachable")
+
+
+def run(inputs: Iterable[str], ctx: Context) -> Iterator[InputResult]:
+    """Process inputs one by one, yielding each outcome as it is decided."""
+    for input_ref in inputs:
+        yield process_with_retries(input_ref, ctx)
+

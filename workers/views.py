@@ -1,0 +1,131 @@
+"""How the command line shows things: tables for people, JSON lines for programs."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable
+
+from rich.console import Console
+from rich.table import Table
+
+from schemas import Article, InputResult, Outcome
+
+OUTCOME_STYLE = {
+    Outcome.indexed: "green", Outcome.copy: "cyan", Outcome.unchanged: "dim",
+    Outcome.skipped: "yellow", Outcome.failed: "red",
+}
+
+
+def result_line(result: InputResult) -> str:
+    """One `--json` line of `kliping ingest`."""
+    return json.dumps(
+        {"input": result.input, "outcome": result.outcome.value, "id": result.id,
+         "canonical_id": result.canonical_id, "reason": result.reason},
+        ensure_ascii=False,
+    )
+
+
+def article_line(article: Article) -> str:
+    """One line of `kliping export`: the article model as JSON."""
+    return article.model_dump_json()
+
+
+def summary_table(counts: Counter, seconds: float, problems: list[InputResult]) -> Table:
+    """The end-of-ingest summary: counts by outcome, time, and what was skipped or failed."""
+    total = sum(counts.values())
+    table = Table(title=f"kliping ingest: {total} inputs in {seconds:.2f} s", title_justify="left")
+    table.add_column("outcome")
+    table.add_column("count", justify="right")
+    for outcome in Outcome:
+        table.add_row(f"[{OUTCOME_STYLE[outcome]}]{outcome.value}[/]", str(counts.get(outcome, 0)))
+    if problems:
+        table.caption = "\n".join(f"{r.outcome.value}: {r.input} — {r.reason}" for r in problems[:20])
+        table.caption_justify = "left"
+    return table
+
+
+def _entities_cell(article: Article, limit: int = 4) -> str:
+    return ", ".join(f"{e.name} ({e.type.value[0]})" for e in article.entities[:limit])
+
+
+def articles_table(articles: Iterable[Article], title: str = "") -> Table:
+    """A table of articles: id, outlet, title, language, sentiment, entities, dedup."""
+    table = Table(title=title or None, title_justify="left", show_lines=False)
+    for column in ("id", "outlet", "title", "lang", "sentiment", "entities", "story / copy of"):
+        table.add_column(column, overflow="fold")
+    for article in articles:
+        sentiment = article.sentiment
+        dedup = article.dedup
+        link = ""
+        if dedup:
+            link = dedup.story_id or ""
+            if not dedup.is_canonical:
+                link = f"copy of {dedup.canonical_id}"
+            elif dedup.copy_count:
+                link += f" (+{dedup.copy_count} copies)"
+        table.add_row(
+            article.id,
+            f"{article.source.name}" + (f" [{article.source.scope.value}]" if article.source.scope else ""),
+            article.title,
+            article.language or "?",
+            f"{sentiment.label.value} {sentiment.confidence:.0%}" if sentiment else "",
+            _entities_cell(article),
+            link,
+        )
+    return table
+
+
+def show_article(console: Console, article: Article) -> None:
+    """Print one article in full, metadata first."""
+    console.print(f"[bold]{article.title}[/]")
+    meta = [
+        f"id: {article.id}", f"input: {article.input}", f"url: {article.url or '-'}",
+        f"outlet: {article.source.name} ({article.source.domain or '-'}, {article.source.scope.value if article.source.scope else '-'}, {article.source.kind.value})",
+        f"published: {article.published_at.isoformat() if article.published_at else '-'}",
+        f"language: {article.language or '-'}", f"authors: {', '.join(article.authors) or '-'}",
+        f"editors: {', '.join(article.editors) or '-'}",
+    ]
+    if article.sentiment:
+        s = article.sentiment
+        meta.append(f"sentiment: {s.label.value} (score {s.score:+.2f}, confidence {s.confidence:.0%})")
+    if article.dedup:
+        d = article.dedup
+        meta.append(f"dedup: canonical {d.canonical_id}, story {d.story_id}, copies {d.copy_count}")
+    console.print("\n".join(meta), highlight=False)
+    if article.entities:
+        console.print("entities: " + "; ".join(f"{e.name} [{e.type.value}] ×{e.mentions}" for e in article.entities), highlight=False)
+    console.print()
+    console.print(article.text, highlight=False)
+
+
+def stats_of(articles: Iterable[Article], outcomes: dict[str, int]) -> dict:
+    """Counts by outcome, source, language, sentiment and the top entities."""
+    sources, languages, sentiments, entities = Counter(), Counter(), Counter(), Counter()
+    total = copies = 0
+    for article in articles:
+        total += 1
+        copies += bool(article.dedup and not article.dedup.is_canonical)
+        sources[article.source.name] += 1
+        languages[article.language or "?"] += 1
+        sentiments[article.sentiment.label.value if article.sentiment else "?"] += 1
+        for entity in article.entities:
+            entities[f"{entity.name} ({entity.type.value})"] += 1
+    return {
+        "articles": total, "copies": copies, "outcomes": outcomes,
+        "sources": dict(sources.most_common()), "languages": dict(languages.most_common()),
+        "sentiment": dict(sentiments.most_common()), "top_entities": dict(entities.most_common(15)),
+    }
+
+
+def stats_tables(stats: dict) -> list[Table]:
+    """The `kliping stats` tables."""
+    tables = []
+    for key in ("outcomes", "sources", "languages", "sentiment", "top_entities"):
+        table = Table(title=key.replace("_", " "), title_justify="left")
+        table.add_column("value")
+        table.add_column("count", justify="right")
+        for value, count in stats[key].items():
+            table.add_row(str(value), str(count))
+        tables.append(table)
+    return tables
