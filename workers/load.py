@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable
-from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from schemas import RawDocument, Reason
 from workers.errors import PermanentError, SkipInput
+from workers.fetch import decode_text
 
 CONTENT_TYPES = {".txt": "text/plain", ".text": "text/plain", ".html": "text/html", ".htm": "text/html", ".xhtml": "text/html"}
 
@@ -55,13 +54,5 @@ def load(ref: str, *, fetch: Callable[[str], RawDocument], max_bytes: int) -> Ra
     return RawDocument(
         input=ref,
         content_type=content_type,
-        text=decode_bytes(data, content_type),
-        fetched_at=datetime.fromtimestamp(os.path.getmtime(path), timezone.utc),
+        text=decode_text(data)[0],
     )
-
-
-def decode_bytes(data: bytes, content_type: str, declared: str | None = None) -> str:
-    """Decode a document's bytes (placeholder until the fetcher's charset detection is shared)."""
-    from workers.fetch import decode_body
-
-    return decode_body(data, declared_charset=declared, is_html=content_type == "text/html")
