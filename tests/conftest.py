@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.fixtures import es_url, osmem_server, osmem_url, redis_prefix, redis_url  # noqa: F401 - shared fixtures
 from workers.settings import PROJECT_ROOT, Settings
 
 SEEDS_DIR = PROJECT_ROOT / "seeds"

@@ -23,7 +23,7 @@ from workers.settings import Settings, get_settings
 # Show a progress bar from this many inputs up (a handful finish before a bar would be useful).
 PROGRESS_FROM = 10
 
-out = Console(soft_wrap=False)
+out = Console(soft_wrap=True)
 err = Console(stderr=True)
 
 
@@ -93,7 +93,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     if not args.json:
         out.print(views.summary_table(counts, time.perf_counter() - started, problems))
         if args.show and ctx is not None:
-            out.print(views.articles_table(ctx.index.iter_articles(), title="stored articles"))
+            views.print_articles(out, ctx.index.iter_articles(), title="stored articles")
     return 1 if counts.get(Outcome.failed) else 0
 
 
@@ -121,7 +121,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         for article in hits:
             print(views.article_line(article))
     else:
-        out.print(views.articles_table(hits, title=f"{len(hits)} articles"))
+        views.print_articles(out, hits, title=f"{len(hits)} articles")
     return 0 if hits else 1
 
 
@@ -199,6 +199,7 @@ def cmd_beat(args: argparse.Namespace, settings: Settings) -> int:
     """Start the Celery beat scheduler."""
     from workers.celery_app import app
 
+    settings.data_dir.mkdir(parents=True, exist_ok=True)  # beat keeps its schedule file there
     app.start(["beat", "--loglevel", settings.log_level, *args.extra])
     return 0
 
@@ -234,11 +235,14 @@ def cmd_health(args: argparse.Namespace, settings: Settings) -> int:
         checks["store"] = f"unhealthy: {type(exc).__name__}: {exc}"
         healthy = False
     if settings.distributed:
-        from workers.distributed import check_workers
+        from workers.distributed import ping
 
-        ok, detail = check_workers(settings)
-        checks["workers"] = ("ok: " if ok else "unhealthy: ") + detail
-        healthy = healthy and ok
+        try:
+            workers = ping(settings)
+        except Exception as exc:  # the broker is down: that is the answer, not a crash
+            workers, checks["broker"] = [], f"unhealthy: {type(exc).__name__}: {exc}"
+        checks["workers"] = f"ok: {', '.join(workers)}" if workers else "unhealthy: no worker answered"
+        healthy = healthy and bool(workers)
     for name, state in checks.items():
         out.print(f"{name}: {state}", highlight=False)
     return 0 if healthy else 1

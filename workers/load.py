@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from schemas import RawDocument, Reason
 from workers.errors import PermanentError, SkipInput
-from workers.fetch import decode_text
+from workers.encoding import decode_text
 
 CONTENT_TYPES = {".txt": "text/plain", ".text": "text/plain", ".html": "text/html", ".htm": "text/html", ".xhtml": "text/html"}
 

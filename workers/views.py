@@ -45,35 +45,37 @@ def summary_table(counts: Counter, seconds: float, problems: list[InputResult]) 
     return table
 
 
-def _entities_cell(article: Article, limit: int = 4) -> str:
+def _entities_cell(article: Article, limit: int) -> str:
     return ", ".join(f"{e.name} ({e.type.value[0]})" for e in article.entities[:limit])
 
 
-def articles_table(articles: Iterable[Article], title: str = "") -> Table:
-    """A table of articles: id, outlet, title, language, sentiment, entities, dedup."""
-    table = Table(title=title or None, title_justify="left", show_lines=False)
-    for column in ("id", "outlet", "title", "lang", "sentiment", "entities", "story / copy of"):
-        table.add_column(column, overflow="fold")
+def _dedup_cell(article: Article) -> str:
+    dedup = article.dedup
+    if dedup is None:
+        return ""
+    if not dedup.is_canonical:
+        return f"copy of {dedup.canonical_id} ({dedup.method.value if dedup.method else '?'})"
+    return f"story {dedup.story_id}" + (f", {dedup.copy_count} copies" if dedup.copy_count else "")
+
+
+def print_articles(console: Console, articles: Iterable[Article], title: str = "") -> None:
+    """A readable list of articles at any terminal width: one block per article."""
+    if title:
+        console.print(f"[bold]{title}[/]")
     for article in articles:
         sentiment = article.sentiment
-        dedup = article.dedup
-        link = ""
-        if dedup:
-            link = dedup.story_id or ""
-            if not dedup.is_canonical:
-                link = f"copy of {dedup.canonical_id}"
-            elif dedup.copy_count:
-                link += f" (+{dedup.copy_count} copies)"
-        table.add_row(
-            article.id,
-            f"{article.source.name}" + (f" [{article.source.scope.value}]" if article.source.scope else ""),
-            article.title,
+        source = article.source
+        facts = [
+            source.name + (f" ({source.scope.value}, {source.kind.value})" if source.scope else ""),
             article.language or "?",
+            article.published_at.strftime("%Y-%m-%d %H:%M %z") if article.published_at else "undated",
             f"{sentiment.label.value} {sentiment.confidence:.0%}" if sentiment else "",
-            _entities_cell(article),
-            link,
-        )
-    return table
+            _dedup_cell(article),
+        ]
+        console.print(f"[bold cyan]{article.id}[/]  [bold]{article.title}[/]", highlight=False)
+        console.print("    " + " · ".join(f for f in facts if f), highlight=False)
+        if article.entities:
+            console.print("    " + _entities_cell(article, limit=6), highlight=False, style="dim")
 
 
 def show_article(console: Console, article: Article) -> None:

@@ -1,0 +1,31 @@
+"""The Elasticsearch index template for articles, and the fields it adds to the Article model."""
+
+from __future__ import annotations
+
+import copy
+import json
+from functools import lru_cache
+from pathlib import Path
+
+TEMPLATE_PATH = Path(__file__).resolve().parent / "elasticsearch" / "articles.template.json"
+
+# Fields a stored document has beyond Article: entity names flattened by type, so Kibana can
+# aggregate on them without nested queries. Derived on write, dropped on read.
+DERIVED_FIELDS = {"persons": "PERSON", "organizations": "ORGANIZATION", "locations": "LOCATION"}
+
+
+@lru_cache(maxsize=1)
+def _template() -> dict:
+    return json.loads(TEMPLATE_PATH.read_text(encoding="utf-8"))
+
+
+def index_template(alias: str) -> dict:
+    """The composable index template body for indices behind `alias` (``<alias>-*``)."""
+    body = copy.deepcopy(_template())
+    body["index_patterns"] = [f"{alias}-*"]
+    return body
+
+
+def template_mappings() -> dict:
+    """The mappings every article index gets (a copy: callers may modify it)."""
+    return copy.deepcopy(_template()["template"]["mappings"])

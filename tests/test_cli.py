@@ -1,0 +1,62 @@
+"""The `kliping` command line as a user runs it (a real subprocess on a temporary data dir)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from workers.settings import PROJECT_ROOT
+
+EXPORT_FIELDS = {"id", "input", "url", "title", "text", "language", "published_at", "authors", "source", "entities", "sentiment", "dedup"}
+
+
+def kliping(tmp_path, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KLIPING_")}
+    env["KLIPING_DATA_DIR"] = str(tmp_path / "data")
+    return subprocess.run([sys.executable, "-m", "workers.cli", *args], cwd=PROJECT_ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_ingest_json_export_search_stats_show(tmp_path):
+    first = kliping(tmp_path, "ingest", "seeds/", "--json")
+    assert first.returncode == 0, first.stderr
+    lines = [json.loads(line) for line in first.stdout.splitlines()]
+    assert [line["outcome"] for line in lines] == ["indexed"] * 5
+    assert set(lines[0]) == {"input", "outcome", "id", "canonical_id", "reason"}
+
+    again = kliping(tmp_path, "ingest", "seeds/", "--json")
+    assert [json.loads(line)["outcome"] for line in again.stdout.splitlines()] == ["unchanged"] * 5
+
+    summary = kliping(tmp_path, "ingest", "seeds/")
+    assert "unchanged" in summary.stdout and "5" in summary.stdout
+
+    exported = [json.loads(line) for line in kliping(tmp_path, "export").stdout.splitlines()]
+    assert len(exported) == 5
+    for article in exported:
+        assert EXPORT_FIELDS <= set(article)
+        assert set(article["source"]) >= {"name", "domain", "scope", "kind"}
+        assert set(article["sentiment"]) >= {"label", "score", "confidence"}
+        assert set(article["dedup"]) >= {"canonical_id", "is_canonical", "story_id", "copies"}
+        assert all(e["type"] in ("PERSON", "ORGANIZATION", "LOCATION") for e in article["entities"])
+
+    found = kliping(tmp_path, "search", "Kursk", "--json")
+    assert len(found.stdout.splitlines()) == 5
+    assert kliping(tmp_path, "search", "Kursk", "--source", "Pantau", "--json").stdout.count("\n") == 1
+
+    stats = json.loads(kliping(tmp_path, "stats", "--json").stdout)
+    assert stats["articles"] == 5 and stats["languages"] == {"id": 5}
+
+    shown = kliping(tmp_path, "show", exported[0]["id"])
+    assert shown.returncode == 0 and exported[0]["title"] in shown.stdout
+    assert kliping(tmp_path, "show", "nope").returncode == 1
+
+
+def test_ingest_reports_nothing_to_do_and_bad_queries_clearly(tmp_path):
+    empty_dir = tmp_path / "empty"
+    empty_dir.mkdir()
+    result = kliping(tmp_path, "ingest", str(empty_dir))
+    assert result.returncode == 2 and "nothing to ingest" in result.stderr
+    bad = kliping(tmp_path, "search", "(Kursk")
+    assert bad.returncode == 2 and "query" in bad.stderr

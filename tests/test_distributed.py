@@ -1,0 +1,137 @@
+"""The distributed path end to end: a real Celery worker process, Redis, and osmem via the proxy."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from schemas import Outcome
+from schemas.elastic import template_mappings
+from workers.backends.elastic import ElasticIndex, make_client
+from workers.backends.redis_state import RedisStateStore
+from workers.distributed import follow, ping, submit
+from workers.settings import PROJECT_ROOT, Settings
+
+SEEDS = PROJECT_ROOT / "seeds"
+# The first task imports the NLP stack and sets up the index; later ones take well under a second.
+FOLLOW_TIMEOUT = 180.0
+
+
+@pytest.fixture
+def distributed_settings(tmp_path: Path, redis_url, redis_prefix, es_url) -> Iterator[Settings]:
+    """Settings of this test's deployment: its own Redis prefix (broker included) and index alias."""
+    settings = Settings(
+        redis_url=redis_url,
+        redis_prefix=redis_prefix,
+        elasticsearch_url=es_url,
+        elasticsearch_index=f"kliping-test-{uuid.uuid4().hex[:8]}",
+        data_dir=tmp_path / "data",
+        task_max_retries=1,
+        fetch_allow_private=True,
+    )
+    yield settings
+    if os.environ.get("KLIPING_TEST_ELASTICSEARCH_URL"):  # osmem clones vanish by themselves
+        make_client(settings).indices.delete(index=f"{settings.elasticsearch_index}-*")
+
+
+def _worker_env(settings: Settings) -> dict[str, str]:
+    """The worker's environment: these settings as KLIPING_* variables, nothing inherited of ours."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KLIPING_")}
+    env.update({
+        "KLIPING_REDIS_URL": settings.redis_url,
+        "KLIPING_REDIS_PREFIX": settings.redis_prefix,
+        "KLIPING_ELASTICSEARCH_URL": settings.elasticsearch_url,
+        "KLIPING_ELASTICSEARCH_INDEX": settings.elasticsearch_index,
+        "KLIPING_DATA_DIR": str(settings.data_dir),
+        "KLIPING_TASK_MAX_RETRIES": str(settings.task_max_retries),
+        "KLIPING_FETCH_ALLOW_PRIVATE": "true",
+    })
+    return env
+
+
+@pytest.fixture
+def worker(distributed_settings: Settings, tmp_path: Path) -> Iterator[subprocess.Popen]:
+    """A real Celery worker (prefork, one child) on this test's broker prefix; always stopped."""
+    log_path = tmp_path / "worker.log"
+    command = [
+        sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "-Q", "ingest", "-c", "1",
+        "--pool", "prefork", "--loglevel", "INFO", "-n", f"{distributed_settings.redis_prefix}@%h",
+        "--without-gossip", "--without-mingle", "--without-heartbeat",
+    ]
+    with open(log_path, "wb") as log:
+        # Its own process group: teardown can stop the pool children with the main process.
+        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=_worker_env(distributed_settings),
+                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        yield process
+    finally:
+        process.terminate()  # warm shutdown
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        # pytest shows this only when the test failed: the worker's side of the story.
+        print(log_path.read_text(errors="replace")[-8000:])
+
+
+def _follow_all(task_ids: list[str], settings: Settings, worker: subprocess.Popen) -> list:
+    """Every result of the tasks; fails fast if the worker died."""
+    try:
+        return list(follow(task_ids, settings, timeout=FOLLOW_TIMEOUT))
+    finally:
+        assert worker.poll() is None, "the worker died"
+
+
+def test_seeds_through_celery_worker(distributed_settings: Settings, worker):
+    task_ids = submit([str(SEEDS)], distributed_settings)  # a directory: expanded by the producer
+    assert len(task_ids) == 5
+    results = _follow_all(task_ids, distributed_settings, worker)
+    assert sorted(r.input for r in results) == sorted(str(p) for p in SEEDS.glob("*.txt"))
+    assert Counter(r.outcome for r in results) == {Outcome.indexed: 5}, results
+
+    index = ElasticIndex(make_client(distributed_settings), distributed_settings.elasticsearch_index)
+    index.refresh()
+    assert index.count() == 5
+    concrete = list(index.client.indices.get_alias(name=index.alias))
+    assert [index.client.indices.get_mapping(index=name)[name]["mappings"] for name in concrete] == [template_mappings()]
+    articles = list(index.iter_articles())
+    assert all(a.dedup.is_canonical and a.dedup.canonical_id == a.id for a in articles)
+    assert len({a.dedup.story_id for a in articles}) == 1
+
+    again = _follow_all(submit([str(p) for p in sorted(SEEDS.glob("*.txt"))], distributed_settings), distributed_settings, worker)
+    assert Counter(r.outcome for r in again) == {Outcome.unchanged: 5}, again
+    state = RedisStateStore(redis.Redis.from_url(distributed_settings.redis_url), distributed_settings.redis_prefix)
+    assert state.outcome_counts() == {"unchanged": 5}
+    assert any(name.startswith(distributed_settings.redis_prefix) for name in ping(distributed_settings))
+
+
+def test_transient_errors_retry_then_quarantine(distributed_settings: Settings, worker):
+    url = "http://127.0.0.1:9/unreachable"  # the discard port: connection refused
+    [result] = _follow_all(submit([url], distributed_settings), distributed_settings, worker)
+    assert result.outcome == Outcome.failed and result.input == url
+    state = RedisStateStore(redis.Redis.from_url(distributed_settings.redis_url), distributed_settings.redis_prefix)
+    [failed] = state.failed()
+    assert failed.input == url and failed.attempts == 2  # one try plus task_max_retries=1
+
+
+def test_celery_config_is_reliable_and_json_only():
+    from workers.celery_app import celery_config, visibility_timeout
+
+    settings = Settings(redis_url="redis://localhost:6379/0", redis_prefix="k", task_time_limit=600)
+    config = celery_config(settings)
+    assert config["task_acks_late"] and config["task_reject_on_worker_lost"]
+    assert config["worker_prefetch_multiplier"] == 1
+    assert config["accept_content"] == ["json"] and config["task_serializer"] == "json"
+    assert config["task_soft_time_limit"] < config["task_time_limit"] == 600
+    assert config["broker_transport_options"]["visibility_timeout"] == visibility_timeout(settings) > 600 + 300
+    assert config["broker_transport_options"]["global_keyprefix"] == "k:celery:"

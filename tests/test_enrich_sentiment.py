@@ -1,0 +1,105 @@
+"""Sentiment: the seeds and fixtures set the thresholds; negation, intensifiers, affixes and confidence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from schemas import SentimentLabel
+from workers.enrich import score_sentiment
+from workers.enrich.sentiment import NEGATIVE_THRESHOLD, POSITIVE_THRESHOLD
+from workers.enrich.stem import candidates
+from workers.settings import PROJECT_ROOT
+
+SEEDS = sorted((PROJECT_ROOT / "seeds").glob("*.txt"))
+FIXTURES = Path(__file__).parent / "fixtures" / "enrich"
+
+
+def _fixture(name: str) -> str:
+    return (FIXTURES / name).read_text(encoding="utf-8")
+
+
+def test_seed_000_is_negative_like_the_old_tool_said():
+    sentiment = score_sentiment(SEEDS[0].read_text(encoding="utf-8"))  # "Sentimen: negatif (78%)"
+    assert sentiment.label is SentimentLabel.negative
+    assert sentiment.score <= -0.6
+    assert 0.6 <= sentiment.confidence <= 1.0
+
+
+@pytest.mark.parametrize("path", SEEDS, ids=lambda p: p.name[:3])
+def test_every_war_report_is_negative(path):
+    assert score_sentiment(path.read_text(encoding="utf-8")).label is SentimentLabel.negative
+
+
+@pytest.mark.parametrize(
+    "name, label",
+    [
+        ("kemenkeu_pajak.txt", SentimentLabel.positive),  # tax revenue grows, surplus
+        ("prestasi_robotik.txt", SentimentLabel.positive),  # students win an international contest
+        ("pengumuman_jadwal.txt", SentimentLabel.neutral),  # a registration schedule
+        ("bandung_banjir.txt", SentimentLabel.negative),  # a flood
+        ("english_summit.txt", SentimentLabel.negative),  # war talks, aggression
+    ],
+)
+def test_fixture_labels(name, label):
+    assert score_sentiment(_fixture(name)).label is label
+
+
+def test_thresholds_are_symmetric_and_leave_a_neutral_band():
+    assert NEGATIVE_THRESHOLD == -POSITIVE_THRESHOLD
+    assert 0 < POSITIVE_THRESHOLD < 0.5
+
+
+@pytest.mark.parametrize(
+    "plain, negated",
+    [
+        ("Proyek itu berhasil.", "Proyek itu tidak berhasil."),
+        ("Program ini sukses.", "Program ini belum sukses."),
+        ("The project was successful.", "The project was not successful."),
+        ("Mereka menyerang desa itu.", "Mereka tak menyerang desa itu."),
+    ],
+)
+def test_negation_flips_the_label(plain, negated):
+    a, b = score_sentiment(plain), score_sentiment(negated)
+    assert a.label is not SentimentLabel.neutral and b.label is not SentimentLabel.neutral
+    assert a.label is not b.label
+    assert abs(b.score) < abs(a.score)  # a negated word is weaker evidence than its opposite
+
+
+def test_negation_stops_at_a_clause_boundary():
+    assert score_sentiment("Tidak ada yang tahu. Tim itu berhasil.").label is SentimentLabel.positive
+
+
+def test_intensifier_strengthens():
+    assert score_sentiment("Hasilnya sangat baik.").score > score_sentiment("Hasilnya baik.").score > 0
+    assert score_sentiment("The damage was very bad.").score < score_sentiment("The damage was bad.").score < 0
+
+
+def test_affixed_forms_reach_their_roots():
+    assert {"musnah", "kecam", "serang", "berhasil", "hasil"} <= {
+        *candidates("memusnahkan"),
+        *candidates("dikecam"),
+        *candidates("menyerangnya"),
+        *candidates("keberhasilan"),
+    }
+    # none of these inflected forms is in the lexicon as written
+    assert score_sentiment("Kebijakan itu dikecam dan warga diserang.").label is SentimentLabel.negative
+    assert score_sentiment("Keberhasilannya membanggakan.").label is SentimentLabel.positive
+
+
+def test_confidence_grows_with_evidence_and_agreement():
+    one = score_sentiment("Dua warga tewas.")
+    many = score_sentiment("Dua warga tewas. Banjir merusak rumah. Korban luka dirawat. Bencana menghancurkan desa.")
+    mixed = score_sentiment("Dua warga tewas. Tim penyelamat berhasil. Banjir merusak rumah. Bantuan tiba, sukses.")
+    assert one.label is many.label is SentimentLabel.negative
+    assert many.confidence > one.confidence
+    assert many.confidence > mixed.confidence
+
+
+def test_ranges_and_empty_text():
+    empty = score_sentiment("")
+    assert empty.label is SentimentLabel.neutral and empty.score == 0.0
+    for path in SEEDS:
+        sentiment = score_sentiment(path.read_text(encoding="utf-8"))
+        assert -1.0 <= sentiment.score <= 1.0 and 0.0 <= sentiment.confidence <= 1.0

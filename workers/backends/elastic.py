@@ -1,0 +1,329 @@
+"""Elasticsearch implementation of ArticleIndex (distributed mode).
+
+Articles live in rolled-over indices ``<alias>-000001, -000002, …`` behind one write alias.
+Documents are the Article JSON plus the flattened entity fields of ``schemas.elastic``.
+Because a document may sit in an older index after a rollover, reads and re-writes first
+locate it with a real-time multi-get over the alias's indices, so an id is stored once.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import logging
+import random
+import time
+from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
+from typing import Any, TypeVar
+
+from elasticsearch import ApiError, ConflictError, Elasticsearch, NotFoundError
+from elasticsearch import ConnectionError as EsConnectionError
+from elasticsearch import ConnectionTimeout as EsConnectionTimeout
+from elasticsearch.helpers import streaming_bulk
+from pydantic import BaseModel
+
+from schemas import Article, CopyRef, EntityType, Reason
+from schemas.elastic import DERIVED_FIELDS, index_template
+from workers.backends import SearchQuery
+from workers.errors import TransientError
+from workers.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Bulk requests of 5–15 MB are Elastic's sizing advice; 500 articles of ~10 KB stay near 5 MB,
+# and the byte cap keeps a batch of long articles from building a huge request.
+BULK_CHUNK_SIZE = 500
+BULK_MAX_CHUNK_BYTES = 10 * 1024 * 1024
+# Items refused with 429 (a busy cluster) are retried with exponential backoff 2, 4, … 60 s.
+BULK_RETRIES = 5
+BULK_INITIAL_BACKOFF = 2.0
+BULK_MAX_BACKOFF = 60.0
+# add_copy is a read-modify-write guarded by seq_no; copies of one canonical arrive at once
+# from several workers, so a few conflicts are normal and resolved by re-reading.
+COPY_CONFLICT_RETRIES = 10
+PAGE_SIZE = 500  # iter_articles page
+# The alias's index list changes only on rollover; a stale list for this long can only make a
+# just-written document look new (and be rewritten in place), never duplicate it.
+INDICES_CACHE_SECONDS = 60.0
+# Rollover keeps shards at a healthy size; no delete phase: the archive is the product.
+ILM_POLICY = {"phases": {"hot": {"actions": {"rollover": {"max_primary_shard_size": "30gb", "max_age": "30d"}}}}}
+SEARCH_FIELDS = ["title^2", "text", "title.en", "text.en"]
+_TRANSIENT_STATUS = {429, 502, 503, 504}
+
+T = TypeVar("T")
+
+
+class BulkFailure(BaseModel):
+    """One article a bulk write could not store, with the server's reason."""
+
+    id: str
+    status: int
+    error: str
+
+
+def make_client(settings: Settings) -> Elasticsearch:
+    """A plain Elasticsearch client from settings (URL list, API key or basic auth, timeouts)."""
+    if not settings.elasticsearch_url:
+        raise ValueError("KLIPING_ELASTICSEARCH_URL is not set")
+    options: dict[str, Any] = {
+        "request_timeout": settings.elasticsearch_timeout,
+        "retry_on_timeout": True,
+        "max_retries": 3,
+    }
+    if settings.elasticsearch_api_key:
+        options["api_key"] = settings.elasticsearch_api_key
+    elif settings.elasticsearch_username:
+        options["basic_auth"] = (settings.elasticsearch_username, settings.elasticsearch_password or "")
+    hosts = [url.strip() for url in settings.elasticsearch_url.split(",") if url.strip()]
+    return Elasticsearch(hosts, **options)
+
+
+def to_document(article: Article) -> dict:
+    """The stored document: Article JSON plus entity names flattened by type for Kibana."""
+    doc = article.model_dump(mode="json")
+    for field, entity_type in DERIVED_FIELDS.items():
+        names = [e.name for e in article.entities if e.type == EntityType(entity_type)]
+        doc[field] = list(dict.fromkeys(names))
+    return doc
+
+
+def from_document(source: dict) -> Article:
+    """The Article of a stored document (derived fields dropped)."""
+    return Article.model_validate({k: v for k, v in source.items() if k not in DERIVED_FIELDS})
+
+
+def _translate_errors(method: Callable[..., T]) -> Callable[..., T]:
+    """Turn an unreachable or overloaded cluster into TransientError so the runner retries."""
+
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs) -> T:
+        try:
+            return method(*args, **kwargs)
+        except (EsConnectionError, EsConnectionTimeout) as exc:
+            raise TransientError(f"elasticsearch unavailable: {exc}", Reason.service_unavailable) from exc
+        except ApiError as exc:
+            if exc.meta.status in _TRANSIENT_STATUS:
+                raise TransientError(f"elasticsearch busy: {exc}", Reason.service_unavailable) from exc
+            raise
+
+    return wrapper
+
+
+def _case_insensitive_any(fields: list[str], value: str) -> dict:
+    """A filter matching `value` exactly but case-insensitively in any of the keyword fields."""
+    should = [{"term": {field: {"value": value, "case_insensitive": True}}} for field in fields]
+    return {"bool": {"should": should, "minimum_should_match": 1}}
+
+
+def build_query(query: SearchQuery) -> dict:
+    """The search body (query, sort, size) for a SearchQuery."""
+    must: list[dict] = []
+    filters: list[dict] = []
+    if query.text:
+        # cross_fields + and: every word must occur, in the title or the text (like the embedded FTS).
+        must.append({"multi_match": {"query": query.text, "fields": SEARCH_FIELDS, "type": "cross_fields", "operator": "and"}})
+    if query.entity:
+        filters.append(_case_insensitive_any(["entities.name", "entities.aliases"], query.entity))
+    if query.source:
+        filters.append(_case_insensitive_any(["source.name", "source.domain"], query.source))
+    if query.since:
+        filters.append({"range": {"published_at": {"gte": query.since.isoformat()}}})
+    if query.sentiment:
+        filters.append({"term": {"sentiment.label": query.sentiment.value}})
+    body: dict[str, Any] = {
+        "query": {"bool": {"must": must or [{"match_all": {}}], "filter": filters}},
+        "size": query.limit,
+    }
+    if not query.text:
+        body["sort"] = [{"published_at": {"order": "desc", "missing": "_last"}}, {"id": "asc"}]
+    return body
+
+
+class ElasticIndex:
+    """ArticleIndex over an Elasticsearch write alias and the indices rolled over behind it."""
+
+    def __init__(self, client: Elasticsearch, alias: str = "kliping-articles"):
+        self._client = client
+        self._alias = alias
+        self._indices_cache: tuple[float, list[str]] | None = None
+
+    @property
+    def alias(self) -> str:
+        """The write alias articles are indexed through."""
+        return self._alias
+
+    @property
+    def client(self) -> Elasticsearch:
+        """The underlying client (for operations tools)."""
+        return self._client
+
+    # --- setup ------------------------------------------------------------------------------
+
+    @_translate_errors
+    def setup(self, template: dict | None = None) -> None:
+        """Install the ILM policy (when the server has ILM), the index template and the first index (idempotent).
+
+        `template` replaces the body of ``schemas/elasticsearch/articles.template.json`` (tests on
+        servers with a partial analysis chain use it); its index pattern must be ``<alias>-*``.
+        """
+        body = copy.deepcopy(template) if template is not None else index_template(self._alias)
+        if self._put_ilm_policy():
+            body["template"]["settings"]["index.lifecycle.name"] = self._alias
+            body["template"]["settings"]["index.lifecycle.rollover_alias"] = self._alias
+        self._client.indices.put_index_template(name=self._alias, **body)
+        if not self._client.indices.exists_alias(name=self._alias):
+            try:
+                self._client.indices.create(index=f"{self._alias}-000001", aliases={self._alias: {"is_write_index": True}})
+            except ApiError as exc:
+                if exc.error != "resource_already_exists_exception":  # another worker won the race
+                    raise
+        self._indices_cache = None
+
+    def _put_ilm_policy(self) -> bool:
+        """Install the rollover policy; False (logged) where the server has no ILM API."""
+        try:
+            self._client.ilm.put_lifecycle(name=self._alias, policy=ILM_POLICY)
+        except ApiError as exc:
+            if exc.meta.status in (400, 403, 404, 405, 501):
+                log.info("no ILM on this server (%s %s): indices will not roll over automatically", exc.meta.status, exc.error)
+                return False
+            raise
+        return True
+
+    def refresh(self) -> None:
+        """Make every write visible to search now (tests and after a batch; ES does it each second anyway)."""
+        self._client.indices.refresh(index=self._alias)
+
+    # --- reads ------------------------------------------------------------------------------
+
+    def _indices(self) -> list[str]:
+        """Concrete indices behind the alias, newest first (cached briefly)."""
+        now = time.monotonic()
+        if self._indices_cache is None or now - self._indices_cache[0] > INDICES_CACHE_SECONDS:
+            try:
+                names = sorted(self._client.indices.get_alias(name=self._alias), reverse=True)
+            except NotFoundError:
+                names = []
+            self._indices_cache = (now, names)
+        return self._indices_cache[1]
+
+    def _locate(self, ids: list[str], with_source: bool = True) -> dict[str, dict]:
+        """Real-time lookup of documents by id across the alias's indices: id → mget hit."""
+        indices = self._indices()
+        if not ids or not indices:
+            return {}
+        docs = [{"_index": index, "_id": doc_id} for doc_id in ids for index in indices]
+        found: dict[str, dict] = {}
+        for hit in self._client.mget(docs=docs, source=with_source)["docs"]:
+            if hit.get("found"):
+                found.setdefault(hit["_id"], hit)
+        return found
+
+    @_translate_errors
+    def get(self, article_id: str) -> Article | None:
+        """The stored article, or None (real time: sees writes not yet refreshed)."""
+        hit = self._locate([article_id]).get(article_id)
+        return from_document(hit["_source"]) if hit else None
+
+    @_translate_errors
+    def search(self, query: SearchQuery) -> list[Article]:
+        """Articles matching the query, best first (newest first without text)."""
+        response = self._client.search(index=self._alias, **build_query(query))
+        return [from_document(hit["_source"]) for hit in response["hits"]["hits"]]
+
+    def iter_articles(self) -> Iterator[Article]:
+        """Every stored article, in id order (search_after pages: no server-side state)."""
+        after: list | None = None
+        while True:
+            page = {"query": {"match_all": {}}, "sort": [{"id": "asc"}], "size": PAGE_SIZE}
+            if after is not None:
+                page["search_after"] = after
+            hits = self._client.search(index=self._alias, **page)["hits"]["hits"]
+            for hit in hits:
+                yield from_document(hit["_source"])
+            if len(hits) < PAGE_SIZE:
+                return
+            after = hits[-1]["sort"]
+
+    @_translate_errors
+    def count(self) -> int:
+        """Number of stored articles."""
+        try:
+            return int(self._client.count(index=self._alias)["count"])
+        except NotFoundError:
+            return 0
+
+    # --- writes -----------------------------------------------------------------------------
+
+    def _target(self, located: dict | None) -> str:
+        """Where to write: the index already holding the id, else the write alias."""
+        if located is not None:
+            return located["_index"]
+        if not self._indices():
+            # Writing to a missing alias would auto-create a plain index of that name.
+            raise RuntimeError(f"alias {self._alias!r} does not exist: run `kliping es setup` first")
+        return self._alias
+
+    @_translate_errors
+    def put(self, article: Article) -> None:
+        """Create or replace the article under its deterministic id."""
+        located = self._locate([article.id], with_source=False).get(article.id)
+        self._client.index(index=self._target(located), id=article.id, document=to_document(article))
+
+    @_translate_errors
+    def put_many(self, articles: Iterable[Article]) -> list[BulkFailure]:
+        """Bulk create-or-replace; items refused with 429 are retried; the others' failures are returned."""
+        failures: list[BulkFailure] = []
+        iterator = iter(articles)
+        while chunk := list(islice(iterator, BULK_CHUNK_SIZE)):
+            located = self._locate([a.id for a in chunk], with_source=False)
+            actions = (
+                {"_op_type": "index", "_index": self._target(located.get(a.id)), "_id": a.id, "_source": to_document(a)}
+                for a in chunk
+            )
+            for ok, item in streaming_bulk(
+                self._client,
+                actions,
+                chunk_size=BULK_CHUNK_SIZE,
+                max_chunk_bytes=BULK_MAX_CHUNK_BYTES,
+                max_retries=BULK_RETRIES,
+                initial_backoff=BULK_INITIAL_BACKOFF,
+                max_backoff=BULK_MAX_BACKOFF,
+                raise_on_error=False,
+                yield_ok=False,
+            ):
+                if not ok:
+                    result = next(iter(item.values()))
+                    error = result.get("error", "")
+                    if isinstance(error, dict):
+                        error = f"{error.get('type')}: {error.get('reason')}"
+                    failures.append(BulkFailure(id=str(result.get("_id")), status=int(result.get("status", 0)), error=str(error)))
+        return failures
+
+    @_translate_errors
+    def add_copy(self, canonical_id: str, ref: CopyRef) -> None:
+        """Record a copy on its canonical (idempotent; optimistic concurrency, no scripts)."""
+        for attempt in range(COPY_CONFLICT_RETRIES):
+            hit = self._locate([canonical_id]).get(canonical_id)
+            dedup = hit["_source"].get("dedup") if hit else None
+            if not dedup:
+                log.warning("add_copy: canonical %s not found (copy %s)", canonical_id, ref.id)
+                return
+            copies = dedup.get("copies") or []
+            if any(copy["id"] == ref.id for copy in copies):
+                return
+            copies = [*copies, ref.model_dump(mode="json")]
+            try:
+                self._client.update(
+                    index=hit["_index"],
+                    id=canonical_id,
+                    doc={"dedup": {"copies": copies, "copy_count": len(copies)}},
+                    if_seq_no=hit["_seq_no"],
+                    if_primary_term=hit["_primary_term"],
+                )
+                return
+            except ConflictError:
+                # Another worker added its copy first: re-read and try again, after a short jittered pause.
+                time.sleep(random.uniform(0, 0.05 * (attempt + 1)))
+        raise TransientError(f"add_copy: {COPY_CONFLICT_RETRIES} update conflicts on {canonical_id}", Reason.service_unavailable)

@@ -1,0 +1,79 @@
+"""Datelines: the place and outlet prefix of a news article's first paragraph.
+
+"JAKARTA, KOMPAS.com - …", "Mataram, NTB (ANTARA News) - …", "Liputan6.com, Jakarta - …",
+"REPUBLIKA.CO.ID, JAKARTA -- …", "PIKIRAN RAKYAT - …", "TRIBUNNEWS.COM- …", "Pantau - …",
+"(SeaPRwire) – …", "WASHINGTON (AP) — …", "KUALA LUMPUR: …". The prefix names where the story was filed and,
+often, the outlet that wrote it: it is kept as metadata and removed from the text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+# The head is short and ends with a dash followed by a space ("TRIBUNNEWS.COM- " has none before).
+_DATELINE = re.compile(r"^(?P<head>[^\n]{2,70}?)\s*(?P<separator>--|[-–—]|:)(?:\s+|$)(?P<rest>.*)$", re.DOTALL)
+_PAREN = re.compile(r"\(([^()]{2,40})\)")
+_DOMAIN_LIKE = re.compile(r"^[\w-]+(?:\.[\w-]+)*\.(?:com|co\.id|id|net|org|co|tv|news|my|sg)$", re.IGNORECASE)
+_HEAD_WORD = re.compile(r"^(?:[A-Z0-9][\w.&'’/-]*|\(.*|.*\))$")
+_DATE_PART = re.compile(r"\d")
+# A place-only head ("Jakarta - ") must look like a place: one or two capitalised words or all
+# capitals. Longer capitalised runs ("Presiden Joko Widodo - …") are more likely prose.
+PLACE_MAX_WORDS = 3
+HEAD_MAX_WORDS = 9
+
+
+@dataclass
+class Dateline:
+    """What a dateline prefix said: the filing place and the outlet label, either may be None."""
+
+    place: str | None = None
+    outlet: str | None = None
+
+
+def split_dateline(paragraph: str, is_outlet: Callable[[str], object]) -> tuple[Dateline, str]:
+    """Split a leading dateline off a paragraph; (empty Dateline, paragraph) when there is none."""
+    match = _DATELINE.match(paragraph)
+    if not match:
+        return Dateline(), paragraph
+    head = match.group("head").strip()
+    words = [word.rstrip(",") for word in head.split()]
+    if len(words) > HEAD_MAX_WORDS or not all(_HEAD_WORD.match(word) for word in words):
+        return Dateline(), paragraph
+    if match.group("separator") == ":" and not (head.isupper() and "," not in head and match.group("rest")):
+        return Dateline(), paragraph  # "KUALA LUMPUR: …" (Malaysian style); "Menurut Dia: …" is prose
+    dateline = _read_head(head, is_outlet)
+    if dateline is None:
+        return Dateline(), paragraph
+    return dateline, match.group("rest").strip()
+
+
+def is_domain_like(text: str) -> bool:
+    """True for an outlet written as its domain: "KOMPAS.com", "REPUBLIKA.CO.ID"."""
+    return bool(_DOMAIN_LIKE.match(text.strip()))
+
+
+def _read_head(head: str, is_outlet: Callable[[str], object]) -> Dateline | None:
+    """Place and outlet of a dateline head, or None when the head does not look like one."""
+    outlets = [label.split("/")[0].strip() for label in _PAREN.findall(head) if not _DATE_PART.search(label)]
+    parts = [p.strip() for p in _PAREN.sub(",", head).split(",") if p.strip()]
+    places = []
+    for part in parts:
+        if is_domain_like(part) or is_outlet(part):
+            outlets.append(part)
+        elif not _DATE_PART.search(part):
+            places.append(part)
+    if not outlets:
+        # No outlet: accept only a place-like head ("Jakarta -", "JAKARTA -").
+        if len(places) != 1 or not _is_place(places[0]):
+            return None
+    elif places and not all(_is_place(p) for p in places):
+        return None
+    return Dateline(place=places[0] if places else None, outlet=outlets[0] if outlets else None)
+
+
+def _is_place(text: str) -> bool:
+    """True for text shaped like a place name in a dateline."""
+    words = text.split()
+    return 1 <= len(words) <= PLACE_MAX_WORDS and (text.isupper() or len(words) <= 2)

@@ -1,0 +1,23 @@
+"""What the HTML and plain-text extractors hand to the assembly of an Article."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Draft:
+    """An article as extracted, before outlet lookup, language, date choice, id and hash."""
+
+    paragraphs: list[str] = field(default_factory=list)
+    title: str = ""
+    url: str | None = None  # canonical URL stated by the page
+    dates: list[str] = field(default_factory=list)  # publication date candidates, best first
+    authors: list[str] = field(default_factory=list)
+    editors: list[str] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)  # names the publisher gives itself (site name, header)
+    dateline_outlet: str | None = None  # outlet credited in the dateline (may be a wire or the publisher)
+    section: str | None = None
+    tags: list[str] = field(default_factory=list)
+    image: str | None = None
+    dateline: str | None = None

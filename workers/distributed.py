@@ -1,0 +1,79 @@
+"""The producer side of the distributed mode: submit inputs to the workers and follow the outcomes."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from functools import lru_cache
+
+from celery import Celery
+from celery.exceptions import TimeoutError as CeleryTimeoutError
+from celery.result import AsyncResult
+
+from schemas import InputResult, Outcome, Reason
+from workers.celery_app import INGEST_QUEUE, INGEST_TASK, make_app
+from workers.load import expand_inputs, is_url
+from workers.settings import Settings
+
+FOLLOW_POLL_SECONDS = 0.2  # one MGET per poll over the pending results
+
+
+@lru_cache(maxsize=4)
+def _app(settings_json: str) -> Celery:
+    """A producer app per settings (cached: it owns connection pools)."""
+    return make_app(Settings.model_validate_json(settings_json), set_as_current=False)
+
+
+def producer_app(settings: Settings) -> Celery:
+    """The Celery app a producer uses to reach the workers configured by these settings."""
+    return _app(settings.model_dump_json())
+
+
+def _portable(ref: str) -> str:
+    """A local file as an absolute path, so a worker with another working directory finds it too."""
+    return ref if is_url(ref) or not os.path.exists(ref) else os.path.abspath(ref)
+
+
+def submit(inputs: list[str], settings: Settings) -> list[str]:
+    """Queue one ingest task per input (directories expanded here); return the task ids in order."""
+    celery = producer_app(settings)
+    with celery.producer_or_acquire() as producer:  # one broker connection for the whole batch
+        return [
+            celery.send_task(INGEST_TASK, args=[_portable(ref)], queue=INGEST_QUEUE, producer=producer).id
+            for ref in expand_inputs(inputs)
+        ]
+
+
+def _result(task_id: str, meta: dict) -> InputResult:
+    """The InputResult of a finished task; a task that crashed becomes a `failed` outcome."""
+    if meta.get("status") == "SUCCESS":
+        return InputResult.model_validate(meta["result"])
+    args = meta.get("args") or [task_id]
+    error = meta.get("result") or {}
+    detail = f"{error.get('exc_type', 'error')}: {error.get('exc_message', '')}" if isinstance(error, dict) else str(error)
+    return InputResult(input=str(args[0]), outcome=Outcome.failed, reason=f"{Reason.internal_error.value}: {detail}")
+
+
+def follow(task_ids: list[str], settings: Settings, timeout: float | None = None) -> Iterator[InputResult]:
+    """Yield each task's InputResult as it completes; TimeoutError if some are still running at `timeout` s."""
+    if not task_ids:
+        return
+    backend = producer_app(settings).backend
+    try:
+        for task_id, meta in backend.get_many(set(task_ids), timeout=timeout, interval=FOLLOW_POLL_SECONDS):
+            yield _result(task_id, meta)
+    except CeleryTimeoutError as exc:
+        raise TimeoutError(f"some of {len(task_ids)} tasks did not finish within {timeout} s") from exc
+
+
+def forget(task_ids: list[str], settings: Settings) -> None:
+    """Drop the stored results of tasks whose outcomes have been read."""
+    celery = producer_app(settings)
+    for task_id in task_ids:
+        AsyncResult(task_id, app=celery).forget()
+
+
+def ping(settings: Settings, timeout: float = 2.0) -> list[str]:
+    """Names of the workers that answered a broadcast ping within `timeout` seconds."""
+    replies = producer_app(settings).control.ping(timeout=timeout) or []
+    return sorted(name for reply in replies for name in reply)

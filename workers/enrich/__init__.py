@@ -1,0 +1,50 @@
+"""The enrich stage: entities, sentiment, keywords and the source profile of an article.
+
+Plain functions, no I/O at call time: the data files in ``workers/data`` are read once per process.
+Place names are canonical in Indonesian (Korea Utara, Moskow, Amerika Serikat), since the users are
+Indonesian analysts; English and short forms (North Korea, Korut, DPRK, Moscow, AS, U.S.) are aliases.
+"""
+
+from __future__ import annotations
+
+from schemas import Article, Entity
+from workers.sources import SourceRegistry
+
+from .entities import extract_entities
+from .keywords import extract_keywords
+from .profile import refine_source
+from .sentiment import score_sentiment
+
+__all__ = ["enrich", "reuse_enrichment", "extract_entities", "extract_keywords", "refine_source", "score_sentiment"]
+
+
+def enrich(article: Article, registry: SourceRegistry) -> Article:
+    """A copy of the article with entities, sentiment, keywords and a refined source profile."""
+    source = refine_source(article, registry)
+    # the outlet itself and the article's journalists are metadata, not entities the article talks about
+    exclude = [source.name, article.source.name, *article.authors, *article.editors]
+    entities = extract_entities(article.text, exclude=exclude)
+    return article.model_copy(
+        update={
+            "source": source,
+            "entities": entities,
+            "sentiment": score_sentiment(f"{article.title}\n{article.text}"),
+            "keywords": extract_keywords(article.title, article.text, entities),
+        }
+    )
+
+
+def reuse_enrichment(article: Article, canonical: Article) -> Article:
+    """A syndicated copy with the canonical's entities, sentiment and keywords (positions dropped: texts differ)."""
+    entities = [_without_positions(e) for e in canonical.entities]
+    return article.model_copy(
+        update={
+            "entities": entities,
+            "sentiment": canonical.sentiment.model_copy() if canonical.sentiment else None,
+            "keywords": list(canonical.keywords),
+        }
+    )
+
+
+def _without_positions(entity: Entity) -> Entity:
+    return entity.model_copy(update={"positions": [], "aliases": list(entity.aliases)})

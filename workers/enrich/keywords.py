@@ -1,0 +1,60 @@
+"""Keywords of an article: its main entities and most frequent content words and phrases, for story clustering."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from functools import lru_cache
+
+from schemas import Entity
+
+from .resources import cue_words, load_words
+from .tokens import fold
+
+MAX_KEYWORDS = 10
+TITLE_WEIGHT = 3  # a title word counts as three body occurrences: titles name the story
+ENTITY_WEIGHT = 1.5  # an entity mention outweighs a plain word: canonical names unify Korut / Korea Utara
+MIN_PHRASE_COUNT = 2  # a two-word phrase must recur to be a keyword ("pasukan khusus", "bantuan militer")
+MIN_WORD_LENGTH = 3
+
+_WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*|[.!?;:,()\"“”]")
+
+
+def extract_keywords(title: str, text: str, entities: list[Entity]) -> list[str]:
+    """Up to MAX_KEYWORDS lower-case keywords: entity names, content words and recurring two-word phrases."""
+    stop = _stopwords()
+    entity_words = {fold(w) for e in entities for alias in e.aliases for w in _WORD.findall(alias)}
+    scores: Counter[str] = Counter()
+    first_seen: dict[str, int] = {}
+    for weight, chunk in ((TITLE_WEIGHT, title), (1, text)):
+        words = [fold(w) for w in _WORD.findall(chunk)]
+        content = [_content(w, stop, entity_words) for w in words] + [False]
+        for i, word in enumerate(words):
+            if content[i]:
+                scores[word] += weight
+                first_seen.setdefault(word, len(first_seen))
+                if content[i + 1]:
+                    phrase = f"{word} {words[i + 1]}"
+                    scores[phrase] += weight
+                    first_seen.setdefault(phrase, len(first_seen))
+    for phrase in [p for p in scores if " " in p and scores[p] < MIN_PHRASE_COUNT]:
+        del scores[phrase]
+    for phrase in [p for p in scores if " " in p]:  # a phrase replaces its words when it accounts for them
+        for word in phrase.split():
+            if scores.get(word, 0) <= scores[phrase]:
+                scores.pop(word, None)
+    for entity in entities:
+        name = entity.name.lower()
+        scores[name] += ENTITY_WEIGHT * entity.mentions
+        first_seen.setdefault(name, len(first_seen))
+    ranked = sorted(scores, key=lambda k: (-scores[k], first_seen[k]))
+    return ranked[:MAX_KEYWORDS]
+
+
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    return load_words("stopwords_id.txt", "stopwords_en.txt") | cue_words("months") | cue_words("days")
+
+
+def _content(word: str, stop: frozenset[str], entity_words: set[str]) -> bool:
+    return word[0].isalpha() and len(word) >= MIN_WORD_LENGTH and word not in stop and word not in entity_words

@@ -1,0 +1,80 @@
+"""A light stemmer: candidate roots of an Indonesian or English word, for lexicon lookups."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+_PARTICLES = ("lah", "kah", "tah", "pun")
+_POSSESSIVES = ("nya", "ku", "mu")
+_SUFFIXES = ("kan", "an", "i")
+# prefix -> what the nasal replaced at the start of the root (menyerang -> serang, memukul -> pukul)
+_PREFIXES = (
+    ("memper", ("",)),
+    ("meng", ("", "k")),
+    ("meny", ("s",)),
+    ("mem", ("", "p")),
+    ("men", ("", "t")),
+    ("me", ("",)),
+    ("peng", ("", "k")),
+    ("peny", ("s",)),
+    ("pem", ("", "p")),
+    ("pen", ("", "t")),
+    ("per", ("",)),
+    ("pe", ("",)),
+    ("di", ("",)),
+    ("ter", ("",)),
+    ("ber", ("",)),
+    ("be", ("",)),
+    ("ke", ("",)),
+    ("se", ("",)),
+)
+_ENGLISH = (
+    ("ies", "y"),
+    ("ied", "y"),
+    ("ing", ""),
+    ("ing", "e"),
+    ("ed", ""),
+    ("ed", "e"),
+    ("es", ""),
+    ("s", ""),
+    ("ly", ""),
+)
+MIN_ROOT = 3
+
+
+@lru_cache(maxsize=65536)
+def candidates(word: str) -> tuple[str, ...]:
+    """The word, then ever more stripped candidate roots (lexicon lookups take the first that is known)."""
+    word = word.lower()
+    if "-" in word:  # reduplication: negara-negara, bahu-membahu
+        first = word.split("-")[0]
+        return tuple(dict.fromkeys((word, *candidates(first))))
+    bases = [word]
+    for group in (_PARTICLES, _POSSESSIVES, _SUFFIXES):
+        for suffix in group:
+            if bases[-1].endswith(suffix) and len(bases[-1]) - len(suffix) >= MIN_ROOT:
+                bases.append(bases[-1][: -len(suffix)])
+                break
+    out = list(bases)
+    for base in bases:
+        out.extend(_unprefix(base, depth=2))
+    for suffix, repl in _ENGLISH:
+        if word.endswith(suffix) and len(word) - len(suffix) >= MIN_ROOT:
+            out.append(word[: -len(suffix)] + repl)
+    return tuple(dict.fromkeys(c for c in out if len(c) >= MIN_ROOT))
+
+
+def _unprefix(word: str, depth: int) -> list[str]:
+    """Roots left after removing up to ``depth`` prefixes (keberhasilan -> berhasil -> hasil).
+
+    Every matching prefix is tried (memusnahkan is me+musnah, not mem+pusnah); lookups keep the first known root.
+    """
+    found = []
+    for prefix, restores in _PREFIXES:
+        if word.startswith(prefix) and len(word) - len(prefix) >= MIN_ROOT:
+            for restore in restores:
+                root = restore + word[len(prefix) :]
+                found.append(root)
+                if depth > 1:
+                    found.extend(_unprefix(root, depth - 1))
+    return found
