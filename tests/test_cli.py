@@ -60,3 +60,15 @@ def test_ingest_reports_nothing_to_do_and_bad_queries_clearly(tmp_path):
     assert result.returncode == 2 and "nothing to ingest" in result.stderr
     bad = kliping(tmp_path, "search", "(Kursk")
     assert bad.returncode == 2 and "query" in bad.stderr
+
+
+def test_health_reports_each_backend(tmp_path):
+    healthy = kliping(tmp_path, "health")
+    assert healthy.returncode == 0 and healthy.stdout.startswith("store: ok")
+    env_down = dict(os.environ, KLIPING_DATA_DIR=str(tmp_path / "d"), KLIPING_REDIS_URL="redis://127.0.0.1:1/0",
+                    KLIPING_ELASTICSEARCH_URL="http://127.0.0.1:1")
+    down = subprocess.run([sys.executable, "-m", "workers.cli", "health"], cwd=PROJECT_ROOT, env=env_down,
+                          capture_output=True, text=True, timeout=120)
+    assert down.returncode == 1
+    assert "redis: unhealthy" in down.stdout and "elasticsearch: unhealthy" in down.stdout
+    assert "Traceback" not in down.stderr
