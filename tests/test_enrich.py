@@ -6,7 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from schemas import Article, Entity, EntityType, Scope, Sentiment, SentimentLabel, Source, SourceKind
+from schemas import (
+    Article,
+    Entity,
+    EntityType,
+    Scope,
+    Sentiment,
+    SentimentLabel,
+    Source,
+    SourceKind,
+)
 from workers.enrich import enrich, extract_keywords, refine_source, reuse_enrichment
 from workers.enrich.context import dateline_labels
 from workers.enrich.tokens import Doc

@@ -103,3 +103,9 @@ def test_ranges_and_empty_text():
     for path in SEEDS:
         sentiment = score_sentiment(path.read_text(encoding="utf-8"))
         assert -1.0 <= sentiment.score <= 1.0 and 0.0 <= sentiment.confidence <= 1.0
+
+
+def test_entity_names_carry_no_sentiment():
+    text = "Pemerintah Kabupaten Banggai menggelar rapat anggaran di kantor bupati pada hari Senin."
+    assert score_sentiment(text).score > 0  # "Banggai" reaches the root "bangga" (proud)
+    assert score_sentiment(text, ["Kabupaten Banggai", "Banggai"]).score == 0

@@ -15,7 +15,7 @@ from .keywords import extract_keywords
 from .profile import refine_source
 from .sentiment import score_sentiment
 
-__all__ = ["enrich", "reuse_enrichment", "extract_entities", "extract_keywords", "refine_source", "score_sentiment"]
+__all__ = ["enrich", "extract_entities", "extract_keywords", "refine_source", "reuse_enrichment", "score_sentiment"]
 
 
 def enrich(article: Article, registry: SourceRegistry) -> Article:
@@ -28,7 +28,7 @@ def enrich(article: Article, registry: SourceRegistry) -> Article:
         update={
             "source": source,
             "entities": entities,
-            "sentiment": score_sentiment(f"{article.title}\n{article.text}"),
+            "sentiment": score_sentiment(f"{article.title}\n{article.text}", [a for e in entities for a in e.aliases]),
             "keywords": extract_keywords(article.title, article.text, entities),
         }
     )

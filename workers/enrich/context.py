@@ -99,6 +99,20 @@ def mask_language_lists(doc: Doc) -> None:
             j += 1
 
 
+def initials_used(doc: Doc) -> frozenset[str]:
+    """Short capitals the text uses as a person's initials ("berinisial AS (34)"): every later bare "AS"
+    in the same text is that person ("AS dijerat Pasal 338"), not Amerika Serikat."""
+    found = set()
+    for i in range(1, doc.n):
+        text = doc.texts[i]
+        if len(text) <= 3 and text.isupper() and text.isalpha():
+            after_cue = doc.keys[i - 1] in cues().initials
+            aged = i + 2 < doc.n and doc.texts[i + 1] == "(" and doc.texts[i + 2].isdigit()
+            if after_cue or aged:
+                found.add(text)
+    return frozenset(found)
+
+
 def is_initials(doc: Doc, match: Match) -> bool:
     """True when a short acronym hit is really a person's initials or an English word in capitals.
 

@@ -54,6 +54,10 @@ class Cues:
     place_heads: Phrases
     place_names: dict[str, tuple[str, str]]  # head -> (subtype, prefix of the canonical name)
     regency_cues: Phrases
+    locatives: frozenset[str]  # "di Istora Senayan": a name after these is a place, not a person
+    place_prepositions: frozenset[str]  # "in Rangpur": an unknown capitalised word after these is a place
+    place_phrases: Phrases  # "the province of Cagayan", "districts of Lalmonirhat and Kurigram"
+    place_keywords: frozenset[str]  # English place words closing a name: "Indonesia Arena", "Teesta River"
     connectors: frozenset[str]
     particles: frozenset[str]
     initials: frozenset[str]
@@ -82,6 +86,10 @@ def cues() -> Cues:
         place_heads=Phrases(list(places)),
         place_names={fold(k): (subtype, prefix) for k, (subtype, prefix) in places.items()},
         regency_cues=Phrases(data["regency_cues"]),
+        locatives=cue_words("locatives"),
+        place_prepositions=cue_words("place_prepositions"),
+        place_phrases=Phrases(data["place_phrases"]),
+        place_keywords=cue_words("place_keywords"),
         connectors=cue_words("connectors"),
         particles=cue_words("name_particles"),
         initials=cue_words("initials_cues"),
@@ -110,6 +118,26 @@ def is_name_token(doc: Doc, i: int, cued: bool) -> bool:
     ):
         return False
     return cued or key not in c.common
+
+
+def is_demonym(doc: Doc, i: int) -> bool:
+    """True for an English adjective of nationality before a lower-case noun: "Chinese brands", "Asian factory"."""
+    following = i + 1 < doc.n and doc.words[i + 1] and not doc.caps[i + 1]
+    return following and doc.keys[i] in _demonyms()
+
+
+@lru_cache(maxsize=1)
+def _demonyms() -> frozenset[str]:
+    """Adjectives of nationality and region, derived from the English place names (Korea -> Korean,
+    China -> Chinese, Italy -> Italian, Bangladesh -> Bangladeshi), plus the irregular ones."""
+    names = [fold(a) for item in load_json("gazetteer_countries.json")["locations"] for a in item["aliases"]]
+    names += [fold(a) for group in load_json("gazetteer_world.json").values() if isinstance(group, dict)
+              for name, aliases in group.items() for a in (name, *aliases)]
+    found = set(load_json("entity_cues.json")["demonyms_irregular"])
+    for name in (n for n in names if " " not in n and len(n) > 3):
+        stem = name[:-1] if name[-1] in "aeiouy" else name
+        found.update({name + "n", name + "an", name + "ian", stem + "ian", stem + "ese", name + "ese", name + "i"})
+    return frozenset(found)
 
 
 def name_run(doc: Doc, claims: Claims, i: int, cued: bool = True) -> int:

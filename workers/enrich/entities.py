@@ -10,13 +10,13 @@ from .context import mask_datelines, mask_language_lists
 from .cues import cues, is_name_token
 from .gazetteer import gazetteer
 from .mentions import Claims, Mention
+from .places import find_cued_places, find_place_keywords, find_place_phrases
 from .rules import (
     find_acronyms,
     find_cued_persons,
     find_known,
     find_org_heads,
     find_org_keywords,
-    find_place_phrases,
     find_uncued_names,
 )
 from .tokens import Doc, fold
@@ -37,10 +37,12 @@ def extract_entities(text: str, exclude: Iterable[str] = ()) -> list[Entity]:
     claims = Claims(doc.n)
     find_known(doc, claims, gaz)
     find_acronyms(doc, claims)
+    find_place_keywords(doc, claims)
     find_org_keywords(doc, claims)
     find_cued_persons(doc, claims)
     find_org_heads(doc, claims)
     find_place_phrases(doc, claims)
+    find_cued_places(doc, claims)
     find_uncued_names(doc, claims)
     _resolve_short_mentions(doc, claims)
     return _aggregate(doc, claims.mentions, {fold(name) for name in exclude if name})
@@ -56,7 +58,7 @@ def _resolve_short_mentions(doc: Doc, claims: Claims) -> None:
             weak[m.name] = weak.get(m.name, True) and m.weak
             parts = m.name.replace("-", " ").split()
             if len(parts) >= 2:
-                for part in {parts[0], parts[-1]}:
+                for part in set(parts):  # any part: "kata Doli" is Ahmad Doli Kurnia
                     if len(part) >= MIN_SHORT_NAME and fold(part) not in cues().unresolvable:
                         full_names.setdefault(fold(part), set()).add(m.name)
     for m in claims.mentions:  # single-word names found by cues

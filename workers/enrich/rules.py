@@ -5,18 +5,18 @@ from __future__ import annotations
 
 from schemas import EntityType
 
-from .context import is_initials
-from .cues import MAX_NAME_TOKENS, cues, is_name_token, name_run
+from .context import initials_used, is_initials
+from .cues import MAX_NAME_TOKENS, cues, is_demonym, is_name_token, name_run
 from .gazetteer import Gazetteer, Match
 from .mentions import Claims, Mention
 from .stem import candidates
 from .tokens import HYPHENS, Doc, fold
 
+_NOT_BEFORE_NAME = frozenset({"the", "a", "an", "at", "of"})
 _ROMAN = frozenset("IVX")  # "PT Angkasa Pura I": a one-letter word inside an organisation name
 MAX_ROLE_TOKENS = 8  # "Kepala Staf Umum Angkatan Bersenjata Rusia" between cue and name
 MAX_TRAILING_NAME = 4  # words of a name after a role phrase: "Muhammad Bobby Afif Nasution"
 MAX_ORG_TOKENS = 10  # "Komisi Untuk Orang Hilang dan Korban Tindak Kekerasan"
-MAX_PLACE_TOKENS = 3  # "Desa Sukamaju Kidul"
 MAX_ACRONYM_RUN = 12
 # an acronym spelled out by fewer words needs an organisation head word: "Budi Santoso (BS)" is a person
 MIN_EXPANSION_WORDS = 3
@@ -29,10 +29,11 @@ def find_known(doc: Doc, claims: Claims, gaz: Gazetteer) -> None:
     regency_after = {
         end for i, key in enumerate(doc.keys) if key in firsts and (end := c.regency_cues.match(doc.keys, i))
     }
+    initials = initials_used(doc)
     i = 0
     while i < doc.n:
         match = None
-        if doc.caps[i] and not doc.masked[i]:
+        if doc.caps[i] and not doc.masked[i] and doc.texts[i] not in initials:
             if i in regency_after:  # "Bupati Bandung" is the kabupaten, not the city
                 match = gaz.regencies.longest(doc.texts, doc.keys, i)
             match = match or gaz.names.longest(doc.texts, doc.keys, i)
@@ -47,11 +48,25 @@ def find_known(doc: Doc, claims: Claims, gaz: Gazetteer) -> None:
 def _plausible(doc: Doc, match: Match) -> bool:
     if any(doc.masked[match.start : match.end]) or is_initials(doc, match):
         return False
+    if match.entry.type is EntityType.PERSON and _after_head(doc, match.start):
+        return False  # "Universitas Airlangga", "Bandara Ahmad Yani": a name inside an organisation or place
     # an alias that is also an ordinary word (Tempo, Lima, Solo) does not count at a sentence start
     start = match.start
     if match.end - start > 1 or doc.texts[start].isupper() or not doc.sentence_start[start]:
         return True
     return doc.keys[start] not in cues().common
+
+
+def _after_head(doc: Doc, i: int) -> bool:
+    """True when token ``i`` follows a capitalised organisation or place head word."""
+    c = cues()
+    k = i - 1
+    if k < 0 or not doc.caps[k]:
+        return False
+    return any(
+        (start := i - n) >= 0 and doc.caps[start] and (c.org_heads.match(doc.keys, start) == i or c.place_heads.match(doc.keys, start) == i)
+        for n in (1, 2)
+    )
 
 
 def find_acronyms(doc: Doc, claims: Claims) -> None:
@@ -166,7 +181,7 @@ def _role_stretch(doc: Doc, claims: Claims, i: int) -> int:
             if owner.type is EntityType.PERSON:
                 break
             j, after_name = owner.end, False
-        elif key in c.role_words or key == "." or doc.texts[j] in HYPHENS:
+        elif key in c.role_words or (key == "." and not _ends_here(doc, j)) or doc.texts[j] in HYPHENS:
             j, after_name = j + 1, False
         elif doc.caps[j] and doc.words[j] and key not in c.dates:
             j, after_name = j + 1, True
@@ -179,6 +194,11 @@ def _role_stretch(doc: Doc, claims: Claims, i: int) -> int:
     while j > i and not doc.words[j - 1]:
         j -= 1
     return j
+
+
+def _ends_here(doc: Doc, i: int) -> bool:
+    """True when the full stop at ``i`` ends a sentence (the next token opens one), not an abbreviation."""
+    return i + 1 < doc.n and doc.sentence_start[i + 1]
 
 
 def _trailing_name(doc: Doc, claims: Claims, start: int, end: int) -> int:
@@ -211,6 +231,11 @@ def _person_before(doc: Doc, claims: Claims, verb: int) -> None:
     j = verb - 1
     while j >= 0 and doc.keys[j] in c.adverbs:
         j -= 1
+    if j >= 1 and doc.texts[j] == ",":
+        j -= 1  # an apposition: "Pedagang di Pasar Terong, Hasnah, mengaku ..." (needs the opening comma below)
+        appositive = True
+    else:
+        appositive = False
     start = j + 1
     while start - 1 >= 0 and verb - start < 8:
         k = start - 1
@@ -219,12 +244,19 @@ def _person_before(doc: Doc, claims: Claims, verb: int) -> None:
         else:
             break
     org_tail = start >= 2 and doc.keys[start - 1] in c.connectors and doc.caps[start - 2]
-    if start <= j and not org_tail and name_run(doc, claims, start) == j + 1:
+    # "the Spaniard added", "the company said": a noun phrase, not a name
+    article = start >= 1 and doc.keys[start - 1] in _NOT_BEFORE_NAME  # "the Spaniard added", "at Krungsri Research said"
+    if appositive and not (start >= 1 and doc.texts[start - 1] == ","):
+        return
+    if start <= j and not org_tail and not article and name_run(doc, claims, start) == j + 1:
         _add_person(doc, claims, start, j + 1, "speech verb")
 
 
 def _add_person(doc: Doc, claims: Claims, start: int, end: int, rule: str) -> None:
-    # a one-word name must not be an ordinary word ("Peraturan Menteri Kesehatan Nomor 15")
+    # a one-word name must not be an ordinary word ("Peraturan Menteri Kesehatan Nomor 15") nor an
+    # adjective of nationality ("said Chinese brands")
+    if end > start and is_demonym(doc, end - 1):
+        return
     if end - start > 1 or (end > start and is_name_token(doc, start, cued=False)):
         claims.add(Mention(start, end, _clean_name(doc.surface(start, end)), EntityType.PERSON, rule=rule))
 
@@ -312,31 +344,6 @@ def _trim_common(doc: Doc, start: int, end: int) -> int:
     return start
 
 
-def find_place_phrases(doc: Doc, claims: Claims) -> None:
-    """Places named by a head word the gazetteer does not know: "Desa Sukamaju", "Kabupaten X"."""
-    c = cues()
-    for i, key in enumerate(doc.keys):
-        if key not in c.place_heads.firsts or not doc.caps[i] or doc.masked[i] or claims.at(i) is not None:
-            continue
-        found = c.place_heads.match_value(doc.keys, i)
-        if found is None:
-            continue
-        j, head = found
-        if j < doc.n and doc.texts[j] == ".":
-            j += 1  # Kab.
-        end = min(name_run(doc, claims, j), j + MAX_PLACE_TOKENS)
-        if end == j:
-            continue
-        name, subtype = _place_name(head, doc.surface(j, end))
-        claims.add(Mention(i, end, name, EntityType.LOCATION, subtype, rule="place head"))
-
-
-def _place_name(head: str, rest: str) -> tuple[str, str]:
-    """Canonical name and subtype of a head-word place, following the gazetteer conventions."""
-    subtype, prefix = cues().place_names[fold(head)]
-    return (f"{prefix} {rest}" if prefix else rest), subtype
-
-
 def find_uncued_names(doc: Doc, claims: Claims) -> None:
     """Runs of two or more capitalised name-like words outside headings: weak PERSON guesses."""
     i = 0
@@ -347,10 +354,23 @@ def find_uncued_names(doc: Doc, claims: Claims) -> None:
         end = name_run(doc, claims, i, cued=False)
         start = i + 1 if doc.sentence_start[i] and _derived_word(doc.keys[i]) else i  # "Artinya Angie ..."
         derived = any(_derived_word(doc.keys[k]) for k in range(start, end))  # "Motivasi Kurangnya"
-        if sum(doc.words[start:end]) >= 2 and not derived:
+        if sum(doc.words[start:end]) >= 2 and not derived and not is_demonym(doc, end - 1):
             name = _clean_name(doc.surface(start, end))
-            claims.add(Mention(start, end, name, EntityType.PERSON, weak=True, rule="capitalised run"))
+            weak = not _inside_sentence(doc, start, end)
+            if start > 0 and doc.keys[start - 1] in cues().locatives and not weak:  # "di Istora Senayan"
+                claims.add(Mention(start, end, name, EntityType.LOCATION, "place", rule="locative run"))
+            else:
+                claims.add(Mention(start, end, name, EntityType.PERSON, weak=weak, rule="capitalised run"))
         i = max(end, i + 1)
+
+
+def _inside_sentence(doc: Doc, start: int, end: int) -> bool:
+    """True for a run of names inside running prose: after a lower-case word and not followed by another
+    capitalised word ("dicetak oleh Ole Romeny pada menit ke-24"). Such a run is a name even when it occurs
+    once; runs opening a line or a sentence are often boilerplate ("Google News", "Top Story")."""
+    before = start - 1
+    after_lower = before >= 0 and doc.words[before] and not doc.caps[before] and not doc.newline_before(start)
+    return after_lower and not doc.sentence_start[start] and not (end < doc.n and doc.caps[end] and doc.words[end])
 
 
 def _derived_word(key: str) -> bool:

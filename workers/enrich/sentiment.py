@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -62,16 +63,20 @@ def _weight(word: str) -> float | None:
     return None
 
 
-def _evidence(text: str) -> tuple[float, float, int]:
+def _evidence(text: str, names: frozenset[str]) -> tuple[float, float, int]:
     """Positive weight, negative weight (absolute) and the number of words in ``text``."""
     lex = _lexicon()
-    tokens = [t.lower() for t in _TOKEN.findall(text)]
+    # words of the article's entity names carry no sentiment: Banggai is not "bangga", Badan not "bad"
+    tokens = ["_" if t in names else t.lower() for t in _TOKEN.findall(text)]
     positive = negative = 0.0
     negated = boosted = 0
     boost = 1.0
     n_words = i = 0
     while i < len(tokens):
         token = tokens[i]
+        if token == "_":
+            n_words, i = n_words + 1, i + 1
+            continue
         if not token[0].isalpha():
             negated = boosted = 0  # clause boundary
             i += 1
@@ -102,9 +107,10 @@ def _evidence(text: str) -> tuple[float, float, int]:
     return positive, negative, n_words
 
 
-def score_sentiment(text: str) -> Sentiment:
-    """Label, score in [-1, 1] and confidence in [0, 1] for a news text."""
-    positive, negative, n_words = _evidence(text)
+def score_sentiment(text: str, names: Iterable[str] = ()) -> Sentiment:
+    """Label, score in [-1, 1] and confidence in [0, 1] for a news text; words of ``names`` are not scored."""
+    skip = frozenset(w for name in names for w in _TOKEN.findall(name) if w[0].isupper())
+    positive, negative, n_words = _evidence(text, skip)
     score = math.tanh((positive - negative) / (SCORE_SCALE * math.sqrt(n_words + LENGTH_PRIOR)))
     total = positive + negative
     evidence = 1.0 - math.exp(-total / EVIDENCE_SCALE)
