@@ -88,13 +88,8 @@ def test_local_spaces_out_threads():
 @pytest.fixture
 def redis_pair():
     """Two independent clients (as two workers would have) on the test Redis, and a fresh prefix."""
-    clients = [redis_server.client(), redis_server.client()]
-    prefix = redis_server.unique_prefix()
-    yield clients, prefix
-    for key in clients[0].scan_iter(f"{prefix}:*"):
-        clients[0].delete(key)
-    for client in clients:
-        client.close()
+    with redis_server.clients_sharing_prefix(2) as made:
+        yield made
 
 
 def test_redis_limiters_share_spacing(redis_pair):

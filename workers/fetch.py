@@ -198,6 +198,17 @@ class Fetcher:
         finally:
             response.close()
 
+    def conditional(self, url: str, etag: str | None = None, last_modified: str | None = None) -> RawDocument | None:
+        """Fetch with If-None-Match/If-Modified-Since (feed polling); None when the server answers 304."""
+        validators = {"If-None-Match": etag, "If-Modified-Since": last_modified}
+        start = parse_url(url)
+        response = self._follow(start, check_robots=self._settings.respect_robots,
+                                extra={k: v for k, v in validators.items() if v})
+        try:
+            return None if response.status_code == 304 else self._document(url, start, response)
+        finally:
+            response.close()
+
     def close(self) -> None:
         """Release the HTTP connections (an injected client is left to its owner)."""
         if self._owns_client:
@@ -209,7 +220,7 @@ class Fetcher:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _follow(self, url: httpx.URL, check_robots: bool) -> httpx.Response:
+    def _follow(self, url: httpx.URL, check_robots: bool, extra: dict[str, str] | None = None) -> httpx.Response:
         """Send GET, following redirects by hand so every hop passes the same checks."""
         for _ in range(self._settings.fetch_max_redirects + 1):
             self._check_address(url)
@@ -217,7 +228,8 @@ class Fetcher:
             if check_robots:
                 interval = max(interval, self._robots.check(url))
             self._limiter.wait(url.host, interval)
-            request = self._client.build_request("GET", url, headers=self._headers, timeout=self._timeout)
+            headers = {**self._headers, **extra} if extra else self._headers
+            request = self._client.build_request("GET", url, headers=headers, timeout=self._timeout)
             with _http_errors(url):
                 response = self._client.send(request, stream=True, follow_redirects=False)
             location = response.headers.get("location")

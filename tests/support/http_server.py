@@ -5,6 +5,7 @@
         server.route("/old", status=301, headers={"Location": "/a"})
         fetch(server.url("/old"))
         assert server.hits("/a") == 1
+        server.route("/hook", statuses=[500], status=200)   # a webhook receiver failing once
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class Route:
     chunk_size: int = 8192
     trickle: float = 0.0  # seconds between chunks (slow-body tests); implies chunked
     gzip: bool = False  # Content-Encoding: gzip
+    statuses: list[int] = field(default_factory=list)  # answered first, one per request (500 then `status`)
 
 
 @dataclass
@@ -39,6 +41,8 @@ class Hit:
     path: str
     headers: dict[str, str]
     at: float  # time.monotonic()
+    method: str = "GET"
+    body: bytes = b""  # request body (POST)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -46,18 +50,26 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-        self.server.record(Hit(self.path, {k.lower(): v for k, v in self.headers.items()}, time.monotonic()))
+        self._serve(b"")
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming (webhook receivers)
+        length = int(self.headers.get("Content-Length") or 0)
+        self._serve(self.rfile.read(length) if length else b"")
+
+    def _serve(self, body: bytes) -> None:
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        self.server.record(Hit(self.path, headers, time.monotonic(), self.command, body))
         route = self.server.routes.get(self.path.split("?", 1)[0]) or Route(404, b"not found", "text/plain")
         try:
-            self._answer(route)
+            self._answer(route, self.server.next_status(route))
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up on purpose (size limit, timeout)
 
-    def _answer(self, route: Route) -> None:
+    def _answer(self, route: Route, status: int) -> None:
         if route.delay:
             time.sleep(route.delay)
         body = gzip.compress(route.body) if route.gzip else route.body
-        self.send_response(route.status)
+        self.send_response(status)
         if route.content_type is not None:
             self.send_header("Content-Type", route.content_type)
         if route.gzip:
@@ -100,6 +112,10 @@ class _Server(ThreadingHTTPServer):
     def record(self, hit: Hit) -> None:
         with self._lock:
             self.requests.append(hit)
+
+    def next_status(self, route: Route) -> int:
+        with self._lock:
+            return route.statuses.pop(0) if route.statuses else route.status
 
 
 class FixtureServer:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import uuid
@@ -51,3 +52,18 @@ def unique_prefix() -> str:
 def client() -> redis.Redis:
     """A client on the test Redis."""
     return redis.Redis.from_url(redis_url())
+
+
+@contextlib.contextmanager
+def clients_sharing_prefix(count: int):
+    """`count` independent clients (as `count` workers would have) and a fresh key prefix;
+    the prefix's keys are deleted and the clients closed afterwards."""
+    made = [client() for _ in range(count)]
+    prefix = unique_prefix()
+    try:
+        yield made, prefix
+    finally:
+        for key in made[0].scan_iter(f"{prefix}:*"):
+            made[0].delete(key)
+        for each in made:
+            each.close()

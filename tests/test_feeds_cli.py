@@ -1,0 +1,57 @@
+"""`kliping feeds …` as a new user runs it: a real subprocess against a local news site."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from tests.support.feed_site import ARTICLES, serve_site
+from tests.support.fetching import server  # noqa: F401 - fixture
+from workers.settings import PROJECT_ROOT
+
+
+def kliping(tmp_path, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KLIPING_")}
+    env.update(KLIPING_DATA_DIR=str(tmp_path / "data"), KLIPING_FETCH_ALLOW_PRIVATE="true")
+    return subprocess.run([sys.executable, "-m", "workers.cli", *args], cwd=PROJECT_ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_add_poll_ingests_articles_then_nothing_new(tmp_path, server):
+    serve_site(server)
+    feed_url = server.url("/feed.xml")
+    added = kliping(tmp_path, "feeds", "add", feed_url, "--every", "10m", "--name", "warta")
+    assert added.returncode == 0, added.stderr
+
+    first = kliping(tmp_path, "feeds", "poll", "--once")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert f"{feed_url}: 3 new" in first.stdout and "indexed" in first.stdout
+    assert all(server.hits(path) == 1 for path in ARTICLES)
+
+    exported = [json.loads(line) for line in kliping(tmp_path, "export").stdout.splitlines()]
+    assert sorted(a["url"] for a in exported) == sorted(server.url(path) for path in ARTICLES)
+    assert {a["title"] for a in exported} >= {"Banjir Rendam Ratusan Rumah di Bandung Selatan"}
+
+    not_due = kliping(tmp_path, "feeds", "poll", "--once")
+    assert not_due.returncode == 0 and feed_url not in not_due.stdout and server.hits("/feed.xml") == 1
+    again = kliping(tmp_path, "feeds", "poll", "--once", "--force")
+    assert again.returncode == 0 and f"{feed_url}: 0 new" in again.stdout
+    assert server.hits("/feed.xml") == 2 and all(server.hits(path) == 1 for path in ARTICLES)
+
+    listed = kliping(tmp_path, "feeds", "list")
+    assert "warta" in listed.stdout and "rss" in listed.stdout and "never" not in listed.stdout
+    assert kliping(tmp_path, "feeds", "remove", "warta").returncode == 0
+    assert kliping(tmp_path, "feeds", "remove", "warta").returncode == 1
+    assert "no feeds" in kliping(tmp_path, "feeds", "list").stdout
+
+
+def test_broken_feed_is_reported_not_crashed(tmp_path, server):
+    server.route("/rusak.xml", "<rss><channel><item>", content_type="application/rss+xml")
+    assert kliping(tmp_path, "feeds", "add", server.url("/rusak.xml")).returncode == 0
+    polled = kliping(tmp_path, "feeds", "poll", "--once")
+    assert polled.returncode == 1 and "malformed" in polled.stdout and "Traceback" not in polled.stderr
+    assert kliping(tmp_path, "feeds", "add", "ftp://x.example.id/feed").returncode == 2
+    bad_every = kliping(tmp_path, "feeds", "add", server.url("/a.xml"), "--every", "soon")
+    assert bad_every.returncode == 2 and "duration" in bad_every.stderr

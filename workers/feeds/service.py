@@ -1,0 +1,40 @@
+"""Wiring of feed polling for both modes: which store, which fetcher, and the one-poll-at-a-time lock."""
+
+from __future__ import annotations
+
+from schemas.feeds import PollReport
+from workers.backends.feed_state import RedisFeedStore, feed_store, redis_lock
+from workers.feeds.poll import Ingest, poll_due
+from workers.fetch import Fetcher, LocalRateLimiter, RedisRateLimiter
+from workers.settings import Settings
+
+POLL_LOCK_NAME = "lock:poll-feeds"
+
+
+def feed_fetcher(settings: Settings) -> Fetcher:
+    """A Fetcher for feeds: the per-host limit is shared through Redis when distributed."""
+    if settings.distributed:
+        from workers.backends.distributed import redis_client
+
+        return Fetcher(settings, RedisRateLimiter(redis_client(settings), settings.redis_prefix))
+    return Fetcher(settings, LocalRateLimiter())
+
+
+def poll_once(settings: Settings, ingest: Ingest, force: bool = False) -> list[PollReport]:
+    """One pass over the due feeds of the configured mode."""
+    with feed_fetcher(settings) as fetcher:
+        return poll_due(feed_store(settings), fetcher.conditional, ingest, force=force)
+
+
+def poll_locked(client, settings: Settings, ingest: Ingest, force: bool = False) -> list[PollReport] | None:
+    """One pass over the due feeds in Redis, unless another poll holds the lock (then None)."""
+    # The lock lives as long as a task may (the hard time limit): a poll killed mid-way
+    # frees it for the next beat tick instead of blocking polling forever.
+    key = f"{settings.redis_prefix}:{POLL_LOCK_NAME}"
+    with redis_lock(client, key, settings.task_time_limit * 1000) as held:
+        if not held:
+            return None
+        store = RedisFeedStore(client, settings.redis_prefix)
+        limiter = RedisRateLimiter(client, settings.redis_prefix)
+        with Fetcher(settings, limiter) as fetcher:
+            return poll_due(store, fetcher.conditional, ingest, force=force)
