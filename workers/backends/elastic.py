@@ -12,6 +12,7 @@ import copy
 import functools
 import logging
 import random
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
@@ -46,8 +47,11 @@ PAGE_SIZE = 500  # iter_articles page
 # The alias's index list changes only on rollover; a stale list for this long can only make a
 # just-written document look new (and be rewritten in place), never duplicate it.
 INDICES_CACHE_SECONDS = 60.0
-# Rollover keeps shards at a healthy size; no delete phase: the archive is the product.
-ILM_POLICY = {"phases": {"hot": {"actions": {"rollover": {"max_primary_shard_size": "30gb", "max_age": "30d"}}}}}
+# Rollover conditions: Elastic's sizing guide keeps shards between 10 and 50 GB, so 30 GB per
+# (single) primary shard; 30 days gives about one index per month at low volume, so old months
+# can be archived or dropped as whole indices. No delete phase: the archive is the product.
+ROLLOVER_CONDITIONS = {"max_primary_shard_size": "30gb", "max_age": "30d"}
+ILM_POLICY = {"phases": {"hot": {"actions": {"rollover": ROLLOVER_CONDITIONS}}}}
 SEARCH_FIELDS = ["title^2", "text", "title.en", "text.en"]
 _TRANSIENT_STATUS = {429, 502, 503, 504}
 
@@ -278,28 +282,103 @@ class ElasticIndex:
         iterator = iter(articles)
         while chunk := list(islice(iterator, BULK_CHUNK_SIZE)):
             located = self._locate([a.id for a in chunk], with_source=False)
-            actions = (
-                {"_op_type": "index", "_index": self._target(located.get(a.id)), "_id": a.id, "_source": to_document(a)}
-                for a in chunk
-            )
-            for ok, item in streaming_bulk(
-                self._client,
-                actions,
-                chunk_size=BULK_CHUNK_SIZE,
-                max_chunk_bytes=BULK_MAX_CHUNK_BYTES,
-                max_retries=BULK_RETRIES,
-                initial_backoff=BULK_INITIAL_BACKOFF,
-                max_backoff=BULK_MAX_BACKOFF,
-                raise_on_error=False,
-                yield_ok=False,
-            ):
-                if not ok:
-                    result = next(iter(item.values()))
-                    error = result.get("error", "")
-                    if isinstance(error, dict):
-                        error = f"{error.get('type')}: {error.get('reason')}"
-                    failures.append(BulkFailure(id=str(result.get("_id")), status=int(result.get("status", 0)), error=str(error)))
+            failures += self._bulk(chunk, lambda a, located=located: self._target(located.get(a.id)))
         return failures
+
+    def _bulk(self, articles: list[Article], target: Callable[[Article], str]) -> list[BulkFailure]:
+        """Index `articles` with the streaming helper (bounded chunks, 429 backoff); the failed items."""
+        actions = ({"_op_type": "index", "_index": target(a), "_id": a.id, "_source": to_document(a)} for a in articles)
+        failures = []
+        for ok, item in streaming_bulk(
+            self._client,
+            actions,
+            chunk_size=BULK_CHUNK_SIZE,
+            max_chunk_bytes=BULK_MAX_CHUNK_BYTES,
+            max_retries=BULK_RETRIES,
+            initial_backoff=BULK_INITIAL_BACKOFF,
+            max_backoff=BULK_MAX_BACKOFF,
+            raise_on_error=False,
+            yield_ok=False,
+        ):
+            if not ok:
+                result = next(iter(item.values()))
+                error = result.get("error", "")
+                if isinstance(error, dict):
+                    error = f"{error.get('type')}: {error.get('reason')}"
+                failures.append(BulkFailure(id=str(result.get("_id")), status=int(result.get("status", 0)), error=str(error)))
+        return failures
+
+    # --- maintenance --------------------------------------------------------------------------
+
+    def _next_index(self) -> str:
+        """The name after the highest ``<alias>-NNNNNN`` on the server (alias or not)."""
+        try:
+            existing = self._client.indices.get(index=f"{self._alias}-*")
+        except NotFoundError:
+            existing = {}
+        numbers = [int(m.group(1)) for name in existing if (m := re.fullmatch(rf"{re.escape(self._alias)}-(\d+)", name))]
+        return f"{self._alias}-{max(numbers, default=0) + 1:06d}"
+
+    @_translate_errors
+    def rollover(self) -> str:
+        """Roll the write alias over to a new index now; the old ones stay readable behind the alias.
+
+        Uses the rollover API, or on servers without it (osmem) creates the next index and moves
+        the write flag in one atomic alias update. Returns the new write index.
+        """
+        try:
+            new = self._client.indices.rollover(alias=self._alias)["new_index"]
+        except ApiError as exc:
+            if exc.meta.status not in (400, 404, 405, 501):
+                raise
+            new = self._next_index()
+            self._client.indices.create(index=new)
+            self._client.indices.update_aliases(actions=[
+                *({"add": {"index": name, "alias": self._alias, "is_write_index": False}} for name in self._indices()),
+                {"add": {"index": new, "alias": self._alias, "is_write_index": True}},
+            ])
+        self._indices_cache = None
+        return new
+
+    @_translate_errors
+    def reindex(self) -> tuple[str, list[str], list[BulkFailure]]:
+        """Re-send every article into a fresh index with the installed template, then move the alias to it.
+
+        The articles are re-derived through the Article model (so new derived fields are filled
+        and removed ones dropped). The alias moves atomically, only when every article landed;
+        the old indices are kept, without the alias, until an operator deletes them. Run it with
+        the workers stopped: writes to the old index during the copy would be left behind.
+        Returns (new index, old indices, failures).
+        """
+        self.refresh()  # iter_articles searches: every write so far must be visible
+        self._indices_cache = None
+        old = self._indices()
+        new = self._next_index()
+        self._client.indices.create(index=new)
+        failures: list[BulkFailure] = []
+        iterator = self.iter_articles()
+        while chunk := list(islice(iterator, BULK_CHUNK_SIZE)):
+            failures += self._bulk(chunk, lambda a: new)
+        if failures:
+            log.error("reindex into %s: %d articles failed; the alias stays on %s", new, len(failures), old)
+            return new, old, failures
+        self._client.indices.refresh(index=new)
+        self._client.indices.update_aliases(actions=[
+            *({"remove": {"index": name, "alias": self._alias}} for name in old),
+            {"add": {"index": new, "alias": self._alias, "is_write_index": True}},
+        ])
+        self._indices_cache = None
+        self._retire(old)
+        return new, old, failures
+
+    def _retire(self, indices: list[str]) -> None:
+        """Tell ILM that indices left behind by a reindex take no more writes (it would wait to roll them over)."""
+        if not indices:
+            return
+        try:
+            self._client.indices.put_settings(index=",".join(indices), settings={"index.lifecycle.indexing_complete": True})
+        except ApiError as exc:  # no ILM on this server: nothing waits on them
+            log.info("old indices not marked indexing_complete (%s %s)", exc.meta.status, exc.error)
 
     @_translate_errors
     def add_copy(self, canonical_id: str, ref: CopyRef) -> None:

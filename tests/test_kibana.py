@@ -1,0 +1,193 @@
+"""Kibana saved objects: valid ndjson, only fields the template has, no dangling references; the import command."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from schemas.elastic import template_mappings
+from workers.kibana import SAVED_OBJECTS
+from workers.settings import PROJECT_ROOT
+
+AGGREGATABLE = {"keyword", "date", "boolean", "integer", "long", "float", "double"}
+_KQL_FIELD = re.compile(r"([A-Za-z_][\w.]*)\s*:")
+
+
+def _objects() -> list[dict]:
+    return [json.loads(line) for line in SAVED_OBJECTS.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _template_fields(properties: dict | None = None, prefix: str = "") -> dict[str, str]:
+    """Every field of the index template (subfields too) as dotted path → type."""
+    fields = {}
+    for name, spec in (properties if properties is not None else template_mappings()["properties"]).items():
+        if "properties" in spec:
+            fields.update(_template_fields(spec["properties"], f"{prefix}{name}."))
+        else:
+            fields[f"{prefix}{name}"] = spec["type"]
+            fields.update({f"{prefix}{name}.{sub}": s["type"] for sub, s in spec.get("fields", {}).items()})
+    return fields
+
+
+def _decoded(value):
+    """`value` with every JSON-in-a-string attribute (visState, searchSourceJSON, …) parsed, recursively."""
+    if isinstance(value, dict):
+        return {k: _decoded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decoded(v) for v in value]
+    if isinstance(value, str) and value[:1] in "{[":
+        try:
+            return _decoded(json.loads(value))
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def _referenced_fields(obj: dict) -> tuple[set[str], set[str]]:
+    """(every field an object names, the fields it aggregates on)."""
+    named, aggregated = set(), set()
+
+    def walk(node, key=None):
+        if isinstance(node, dict):
+            if "field" in node and isinstance(node["field"], str):  # visState agg params
+                aggregated.add(node["field"])
+            if isinstance(node.get("sourceField"), str):  # Lens columns
+                aggregated.add(node["sourceField"])
+            query = node.get("query")
+            if isinstance(query, dict) and query.get("language") == "kuery":
+                named.update(_KQL_FIELD.findall(query.get("query", "")))
+            for k, v in node.items():
+                walk(v, k)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item, key)
+
+    attributes = _decoded(obj["attributes"])
+    walk(attributes)
+    named.update(attributes.get("columns", []))
+    named.update(field for field, _order in attributes.get("sort", []))
+    if obj["type"] == "index-pattern":
+        named.add(attributes["timeFieldName"])
+        named.update(attributes.get("fieldFormatMap") or {})
+    return named | aggregated, aggregated
+
+
+def test_ndjson_parses_and_is_what_the_generator_writes():
+    spec = importlib.util.spec_from_file_location("kibana_generate", PROJECT_ROOT / "ops" / "kibana" / "generate.py")
+    generate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generate)
+    assert SAVED_OBJECTS.read_text(encoding="utf-8") == generate.render(), "run python ops/kibana/generate.py"
+    objects = _objects()
+    assert all({"id", "type", "attributes", "references"} <= set(obj) for obj in objects)
+    assert len({(o["type"], o["id"]) for o in objects}) == len(objects)
+
+
+def test_every_field_exists_in_the_template_and_aggregations_use_aggregatable_ones():
+    fields = _template_fields()
+    seen = set()
+    for obj in _objects():
+        named, aggregated = _referenced_fields(obj)
+        seen |= named
+        assert named <= set(fields), (obj["id"], named - set(fields))
+        assert {f for f in aggregated if fields[f] not in AGGREGATABLE} == set(), obj["id"]
+    # the walk found what the dashboard is about (guards against a walk that finds nothing)
+    assert {"published_at", "source.name", "persons", "organizations", "locations", "sentiment.label",
+            "source.scope", "dedup.is_canonical", "dedup.copy_count", "url"} <= seen
+
+
+def test_every_referenced_object_is_in_the_file():
+    objects = _objects()
+    present = {(o["type"], o["id"]) for o in objects}
+    for obj in objects:
+        for ref in obj["references"]:
+            assert (ref["type"], ref["id"]) in present, (obj["id"], ref)
+        ref_names = {ref["name"] for ref in obj["references"]}
+        attributes = _decoded(obj["attributes"])
+        for panel in attributes.get("panelsJSON", []):
+            assert panel["panelRefName"] in ref_names, (obj["id"], panel)
+        source = attributes.get("kibanaSavedObjectMeta", {}).get("searchSourceJSON", {})
+        if "indexRefName" in source:
+            assert source["indexRefName"] in ref_names, obj["id"]
+
+
+def test_data_view_dashboard_and_saved_searches():
+    objects = {(o["type"], o["id"]): o for o in _objects()}
+    view = objects[("index-pattern", "kliping-articles")]["attributes"]
+    assert view["title"] == "kliping-articles*" and view["timeFieldName"] == "published_at"
+    dashboard = objects[("dashboard", "kliping-monitoring")]
+    on_dashboard = {ref["id"] for ref in dashboard["references"]}
+    assert on_dashboard == {oid for (kind, oid) in objects if kind == "visualization"} | {"kliping-latest"}
+    for label in ("negative", "neutral", "positive"):
+        search = _decoded(objects[("search", f"kliping-sentiment-{label}")]["attributes"])
+        assert search["kibanaSavedObjectMeta"]["searchSourceJSON"]["query"]["query"] == f'sentiment.label : "{label}"'
+    latest = objects[("search", "kliping-latest")]["attributes"]
+    assert "url" in latest["columns"] and latest["sort"] == [["published_at", "desc"]]
+
+
+class _KibanaStub(BaseHTTPRequestHandler):
+    """Records import requests; answers with the class's canned body."""
+
+    protocol_version = "HTTP/1.1"
+    answer: dict
+    received: list
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.received.append((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+        payload = json.dumps(self.answer).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format: str, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def kibana() -> Iterator[tuple[str, type[_KibanaStub]]]:
+    """(URL, handler class) of a local server standing in for Kibana's import API."""
+    handler = type("_Stub", (_KibanaStub,), {"answer": {"success": True, "successCount": 16, "errors": []}, "received": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", handler
+    server.shutdown()
+    server.server_close()
+
+
+def _kliping(*args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KLIPING_")}
+    return subprocess.run([sys.executable, "-m", "workers.cli", *args], cwd=PROJECT_ROOT, env=env,
+                          capture_output=True, text=True, check=False, timeout=60)
+
+
+def test_kibana_setup_posts_the_file_with_the_xsrf_header(kibana):
+    url, stub = kibana
+    done = _kliping("kibana", "setup", "--url", url)
+    assert done.returncode == 0, done.stderr
+    assert "imported 16 saved objects" in done.stdout
+    [(path, headers, body)] = stub.received
+    assert path == "/api/saved_objects/_import?overwrite=true"
+    assert headers["kbn-xsrf"] and headers["content-type"].startswith("multipart/form-data")
+    assert b'name="file"; filename="kliping.ndjson"' in body
+    assert SAVED_OBJECTS.read_bytes() in body
+
+
+def test_kibana_import_fails_on_per_object_errors(kibana):
+    url, stub = kibana
+    stub.answer = {"success": False, "successCount": 15, "errors": [
+        {"id": "kliping-latest", "type": "search", "error": {"type": "missing_references"}}]}
+    done = _kliping("kibana", "import", "--url", url)
+    assert done.returncode == 1
+    assert "search/kliping-latest: missing_references" in done.stderr
