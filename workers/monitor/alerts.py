@@ -1,0 +1,105 @@
+"""The monitor stage: match a stored article against the rules, raise at most one alert per rule per story.
+
+An alert's id is derived from (rule, story), and the store claims it create-once: the first
+article of a story that matches a rule creates the alert (and queues its delivery); copies
+and later articles of the same story are attached to it and queue nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from schemas import Article
+from schemas.monitor import Alert, AlertKind, Delivery, DeliveryState, Rule, alert_id
+from workers.backends.monitor_state import MonitorStore
+from workers.monitor.match import Match, Matcher
+from workers.monitor.spike import BASELINE_HOURS, epoch_hour, is_spike
+
+
+def story_of(article: Article) -> str:
+    """The story an article belongs to (its canonical's id when no story was assigned)."""
+    if article.dedup is None:
+        return article.id
+    return article.dedup.story_id or article.dedup.canonical_id
+
+
+def _alert(rule: Rule, story: str, kind: AlertKind, article: Article, terms: list[str]) -> Alert:
+    return Alert(
+        id=alert_id(rule.name, story),
+        rule=rule.name,
+        story_id=story,
+        kind=kind,
+        article_id=article.id,
+        title=article.title,
+        url=article.url,
+        outlet=article.source.name,
+        sentiment=article.sentiment.label if article.sentiment else None,
+        matched_terms=terms,
+        delivery=Delivery(state=DeliveryState.pending if rule.webhook else DeliveryState.none),
+    )
+
+
+def monitor(article: Article, matcher: Matcher, store: MonitorStore, now: float | None = None) -> list[Alert]:
+    """Match one stored article; return the alerts it created (attachments create none)."""
+    created = []
+    story = story_of(article)
+    hour = epoch_hour(time.time() if now is None else now)
+    for match in matcher.match(article):
+        created.extend(_fire(match, story, article, store))
+        if match.rule.spike:
+            count = store.hit(match.rule.name, hour)
+            history = store.hourly_counts(match.rule.name, list(range(hour - BASELINE_HOURS, hour)))
+            if is_spike(count, history):
+                spike = _alert(match.rule, f"spike:{hour}", AlertKind.spike, article, match.terms)
+                if store.claim_alert(spike):
+                    created.append(spike)
+    return created
+
+
+def _fire(match: Match, story: str, article: Article, store: MonitorStore) -> list[Alert]:
+    alert = _alert(match.rule, story, AlertKind.match, article, match.terms)
+    if store.claim_alert(alert):
+        return [alert]
+    existing = store.get_alert(alert.id)
+    if existing is not None and existing.article_id != article.id:  # a changed re-ingest is not its own copy
+        store.attach(alert.id, article.id)
+    return []
+
+
+class Monitor:
+    """The monitor stage with its rule cache: recompiles when the store's rule version changes."""
+
+    def __init__(self, store: MonitorStore, on_alert: Callable[[Alert], None] | None = None):
+        self.store = store
+        self.on_alert = on_alert  # queue delivery (the Celery task); None: kept in `queued` for the runner
+        self.queued: list[str] = []
+        self._matcher: Matcher | None = None
+        self._version: int | None = None
+
+    def matcher(self) -> Matcher:
+        """The compiled rules, recompiled only when rules changed."""
+        version = self.store.version()
+        if self._matcher is None or version != self._version:
+            self._matcher, self._version = Matcher(self.store.rules()), version
+        return self._matcher
+
+    def observe(self, article: Article, now: float | None = None) -> list[Alert]:
+        """Run the monitor stage on a stored article and hand new alerts with a webhook on."""
+        matcher = self.matcher()
+        if not matcher.rules:
+            return []
+        alerts = monitor(article, matcher, self.store, now)
+        for alert in alerts:
+            if alert.delivery.state != DeliveryState.pending:
+                continue
+            if self.on_alert is not None:
+                self.on_alert(alert)
+            else:
+                self.queued.append(alert.id)
+        return alerts
+
+    def take_queued(self) -> list[str]:
+        """Alert ids waiting for delivery (embedded mode), emptying the queue."""
+        queued, self.queued = self.queued, []
+        return queued
