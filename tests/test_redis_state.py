@@ -10,7 +10,13 @@ import redis
 
 from schemas import FailedInput, InputResult, Outcome, Reason
 from workers.backends import Fingerprint, StoryRecord
-from workers.backends.redis_state import DEDUP_TTL_SECONDS, RedisDedupIndex, RedisStateStore
+from workers.backends.redis_state import (
+    BAND_PERIOD_SECONDS,
+    BAND_PERIODS,
+    DEDUP_TTL_SECONDS,
+    RedisDedupIndex,
+    RedisStateStore,
+)
 
 BANDS = ["0:aa", "1:bb", "2:cc"]
 
@@ -50,7 +56,9 @@ def test_claim_registers_a_canonical_with_its_bands_and_ttl(dedup, client, redis
     assert dedup.candidates(BANDS[:1]) == {"a1"}
     assert dedup.candidates(["9:zz"]) == set()
     assert 0 < client.ttl(f"{redis_prefix}:dedup:hash:h1") <= DEDUP_TTL_SECONDS
-    assert 0 < client.ttl(f"{redis_prefix}:dedup:band:0:aa") <= DEDUP_TTL_SECONDS
+    band_keys = list(client.scan_iter(f"{redis_prefix}:dedup:b:*"))
+    assert len(band_keys) == len(BANDS)  # one bucket hash per band here
+    assert all(0 < client.ttl(key) <= BAND_PERIODS * BAND_PERIOD_SECONDS for key in band_keys)
 
 
 def test_claim_is_atomic_when_two_workers_race_the_same_body(dedup, redis_url, redis_prefix):
@@ -120,3 +128,10 @@ def test_an_unreachable_redis_is_a_transient_error():
     dead = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
     with pytest.raises(TransientError):
         RedisStateStore(dead, "x").outcome_counts()
+
+
+def test_a_body_whose_owner_expired_can_be_claimed_again(dedup, client, redis_prefix):
+    dedup.claim(_fp("gone"), BANDS)
+    client.delete(f"{redis_prefix}:dedup:fp:gone")  # what the TTL does after the window
+    assert dedup.claim(_fp("fresh"), BANDS) == "fresh"
+    assert dedup.find_exact("h1") == "fresh"

@@ -75,3 +75,35 @@ def test_template_is_strict_and_analyses_text_in_indonesian():
     for field in ("title", "text"):
         assert mappings["properties"][field]["analyzer"] == "kliping_indonesian"
         assert set(mappings["properties"][field]["fields"]) == {"en", "exact"}
+
+
+def _field_types(properties: dict, prefix: str = "") -> dict[str, str]:
+    """Every mapped field (subfields included) as dotted path → type."""
+    types_ = {}
+    for name, spec in properties.items():
+        path = f"{prefix}{name}"
+        if "properties" in spec:
+            types_.update(_field_types(spec["properties"], f"{path}."))
+            continue
+        types_[path] = spec["type"]
+        for sub, sub_spec in spec.get("fields", {}).items():
+            types_[f"{path}.{sub}"] = sub_spec["type"]
+    return types_
+
+
+def test_template_has_the_fields_analysts_filter_and_aggregate_on():
+    types_ = _field_types(template_mappings()["properties"])
+    keywords = [
+        "source.name", "source.domain", "source.scope", "source.kind", "language", "section", "authors", "url",
+        "persons", "organizations", "locations", "entities.name", "sentiment.label",
+        "dedup.canonical_id", "dedup.story_id", "dedup.copies.outlet",
+    ]
+    assert {field: types_[field] for field in keywords} == dict.fromkeys(keywords, "keyword")
+    assert {f: types_[f] for f in ("published_at", "fetched_at", "indexed_at")} == dict.fromkeys(("published_at", "fetched_at", "indexed_at"), "date")
+    assert types_["dedup.is_canonical"] == "boolean" and types_["dedup.copy_count"] == "integer"
+    assert types_["sentiment.score"] == "float"
+    # English articles: the .en subfields carry English stemming; .exact is unstemmed for phrase alerts.
+    assert types_["title.en"] == types_["text.en"] == types_["title.exact"] == types_["text.exact"] == "text"
+    properties = template_mappings()["properties"]
+    assert properties["text"]["fields"]["en"]["analyzer"] == "kliping_english"
+    assert properties["text"]["fields"]["exact"]["analyzer"] == "kliping_exact"

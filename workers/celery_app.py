@@ -16,6 +16,7 @@ from workers.settings import Settings, get_settings
 
 INGEST_QUEUE = "ingest"
 INGEST_TASK = "workers.tasks.ingest"
+DELIVER_TASK = "workers.tasks.deliver_alert"  # webhook delivery of one alert (same queue: one worker kind)
 
 # The soft limit fires this long before the hard one, so a slow input is quarantined with
 # its reason (SoftTimeLimitExceeded is an ordinary exception to the pipeline) instead of the
@@ -32,10 +33,16 @@ MIN_VISIBILITY_TIMEOUT_SECONDS = 3600
 MAX_TASKS_PER_CHILD = 1000
 RESULT_EXPIRES_SECONDS = 24 * 3600
 
-# Feed polling and sitemap walks will be scheduled here (``kliping beat``); no feeds are
-# configured yet, so the schedule is deliberately empty. Entries look like:
-#   "poll-feeds": {"task": "workers.tasks.poll_feeds", "schedule": 300.0}
-BEAT_SCHEDULE: dict[str, dict[str, Any]] = {}
+POLL_FEEDS_TASK = "workers.tasks.poll_feeds"
+# Beat asks for a feed poll this often; each feed's own (adaptive) next_poll decides whether
+# it is fetched, so this only bounds how late a due feed can be. A minute keeps the "new
+# articles within minutes" promise at one cheap Redis pass per tick. Two beats are safe: the
+# task takes a Redis lock, so only one poll runs at a time.
+POLL_FEEDS_EVERY_SECONDS = 60.0
+BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    "poll-feeds": {"task": POLL_FEEDS_TASK, "schedule": POLL_FEEDS_EVERY_SECONDS,
+                   "options": {"queue": INGEST_QUEUE, "expires": POLL_FEEDS_EVERY_SECONDS}},
+}
 
 
 def visibility_timeout(settings: Settings) -> int:
@@ -68,7 +75,8 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_time_limit": settings.task_time_limit,
         "task_soft_time_limit": max(1, settings.task_time_limit - SOFT_LIMIT_MARGIN_SECONDS),
         "task_default_queue": INGEST_QUEUE,
-        "task_routes": {INGEST_TASK: {"queue": INGEST_QUEUE}},
+        "task_routes": {INGEST_TASK: {"queue": INGEST_QUEUE}, DELIVER_TASK: {"queue": INGEST_QUEUE},
+                        POLL_FEEDS_TASK: {"queue": INGEST_QUEUE}},
         "task_track_started": True,
         "result_expires": RESULT_EXPIRES_SECONDS,
         "result_extended": True,  # results carry their args: `follow` can name the input of a crash

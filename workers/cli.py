@@ -151,6 +151,68 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_rules(args: argparse.Namespace, settings: Settings) -> int:
+    """Add, list or remove standing rules (monitoring queries)."""
+    from schemas.monitor import Rule
+    from workers.backends.monitor_state import monitor_store
+    from workers.monitor import parse
+
+    store = monitor_store(settings)
+    if args.action == "add":
+        parse(args.query)  # refuse a malformed query now, not at the first article
+        rule = Rule(name=args.name, query=args.query, entity=args.entity, source=args.source,
+                    sentiment=args.sentiment, webhook=args.webhook, spike=args.spike)
+        store.add_rule(rule)
+        out.print(f"rule {rule.name} saved", highlight=False)
+        return 0
+    if args.action == "remove":
+        if store.remove_rule(args.name):
+            out.print(f"rule {args.name} removed", highlight=False)
+            return 0
+        err.print(f"no rule named {args.name!r}")
+        return 1
+    for rule in store.rules():
+        if args.json:
+            print(rule.model_dump_json())
+            continue
+        filters = " ".join(f"--{k} {v.value if hasattr(v, 'value') else v}" for k, v in
+                           (("entity", rule.entity), ("source", rule.source), ("sentiment", rule.sentiment),
+                            ("webhook", rule.webhook)) if v)
+        out.print(f"{rule.name}  {rule.query}  {filters}{'  --spike' if rule.spike else ''}", highlight=False)
+    return 0
+
+
+def cmd_alerts(args: argparse.Namespace, settings: Settings) -> int:
+    """List alerts with their delivery state (and last delivery error)."""
+    from workers.backends.monitor_state import monitor_store
+
+    store = monitor_store(settings)
+    alerts = store.alerts(since=args.since)
+    if args.deliver:  # e.g. after an interrupted run, or a webhook that was down
+        from workers.monitor.deliver import reopen
+        from workers.runner import deliver_alerts
+
+        for alert in alerts:
+            reopen(alert.id, store)
+        deliver_alerts([a.id for a in alerts if a.delivery.state.value in ("pending", "sending", "failed")], store)
+        alerts = store.alerts(since=args.since)
+    for alert in alerts:
+        if args.json:
+            print(alert.model_dump_json())
+            continue
+        d = alert.delivery
+        state = {"delivered": "green", "failed": "red"}.get(d.state.value, "yellow")
+        error = f" {d.error}" if d.error else ""
+        out.print(
+            f"{alert.created_at:%Y-%m-%d %H:%M}  {alert.rule}  {alert.kind.value}  {alert.outlet or '-'}  {alert.title}"
+            f"  +{len(alert.attached)}  [{state}]{d.state.value}[/] ×{d.attempts}{error}",
+            highlight=False,
+        )
+    if not alerts and not args.json:
+        out.print("no alerts")
+    return 0
+
+
 def cmd_failed(args: argparse.Namespace, settings: Settings) -> int:
     """List quarantined inputs."""
     items = _context(settings).state.failed()
@@ -182,6 +244,42 @@ def cmd_retry(args: argparse.Namespace, settings: Settings) -> int:
     if not args.json:
         out.print(views.summary_table(counts, 0.0, problems))
     return 1 if counts.get(Outcome.failed) else 0
+
+
+def cmd_reextract(args: argparse.Namespace, settings: Settings) -> int:
+    """Clean and store inputs again from their archived raw responses (no fetching)."""
+    if not args.all and not args.refs:
+        err.print("name articles (ID, URL or path) or give --all")
+        return 2
+    ctx = _context(settings)
+    if ctx.archive is None:
+        err.print("[red]the raw archive is disabled[/] (KLIPING_RAW_RETENTION_DAYS=0)")
+        return 2
+    from workers.archive import reextract
+
+    started = time.perf_counter()
+    results = list(reextract(ctx, None if args.all else args.refs))
+    if not results:
+        err.print(f"nothing archived under {ctx.archive.root}")
+        return 1
+    counts, problems = _follow(iter(results), len(results), args.json)
+    if not args.json:
+        table = views.summary_table(counts, time.perf_counter() - started, problems)
+        table.title = f"kliping reextract: {len(results)} inputs in {time.perf_counter() - started:.2f} s"
+        out.print(table)
+    return 1 if counts.get(Outcome.failed) else 0
+
+
+def cmd_archive(args: argparse.Namespace, settings: Settings) -> int:
+    """Raw archive maintenance: delete entries older than KLIPING_RAW_RETENTION_DAYS."""
+    from workers.archive import RawArchive, archive_root
+
+    # built directly, not with raw_archive(): with retention 0 a prune empties the archive
+    archive = RawArchive(archive_root(settings), settings.raw_retention_days)
+    deleted = archive.prune()
+    out.print(f"pruned {deleted} raw documents older than {settings.raw_retention_days} days from {archive.root}",
+              highlight=False)
+    return 0
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
@@ -216,12 +314,38 @@ def cmd_es(args: argparse.Namespace, settings: Settings) -> int:
     if args.action == "setup":
         out.print(f"templates and alias {settings.elasticsearch_index} are in place")
         return 0
-    from workers.runner import embedded_context
+    if args.from_embedded:
+        from workers.runner import embedded_context
 
-    source = embedded_context(settings).index
-    failures = index.put_many(source.iter_articles())
-    out.print(f"re-sent {source.count()} articles, {len(failures)} failed")
+        source = embedded_context(settings).index
+        failures = index.put_many(source.iter_articles())
+        out.print(f"re-sent {source.count()} articles from the embedded store, {len(failures)} failed")
+    else:
+        new, old, failures = index.reindex()
+        if not failures:
+            out.print(f"re-sent {index.count()} articles into {new}; alias {index.alias} moved from {', '.join(old) or 'nothing'}")
+            if old:
+                out.print(f"old indices kept until you delete them: DELETE /{','.join(old)}", highlight=False)
+    for failure in failures[:20]:
+        err.print(f"[red]failed[/] {failure.id}: {failure.status} {failure.error}", highlight=False)
     return 1 if failures else 0
+
+
+def cmd_kibana(args: argparse.Namespace, settings: Settings) -> int:
+    """Import the dashboards, visualizations, saved searches and data view into Kibana."""
+    from pathlib import Path
+
+    import httpx
+
+    from workers.kibana import KibanaImportError, import_saved_objects
+
+    try:
+        count = import_saved_objects(args.url, Path(args.file), api_key=args.api_key)
+    except (KibanaImportError, httpx.HTTPError) as exc:
+        err.print(f"[red]Kibana import failed:[/] {exc}", highlight=False)
+        return 1
+    out.print(f"imported {count} saved objects into {args.url}; open {args.url.rstrip('/')}/app/dashboards#/view/kliping-monitoring")
+    return 0
 
 
 def _check(checks: dict[str, str], name: str, probe) -> bool:
@@ -308,17 +432,63 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_retry)
 
+    p = sub.add_parser("reextract", help="clean and store again from the archived raw responses (no fetching)")
+    p.add_argument("refs", nargs="*", metavar="ID_OR_INPUT")
+    p.add_argument("--all", action="store_true", help="every archived input")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_reextract)
+
+    p = sub.add_parser("archive", help="raw archive maintenance: prune (delete entries past the retention)")
+    p.add_argument("action", choices=["prune"])
+    p.set_defaults(func=cmd_archive)
+
     for name, func, text in (("worker", cmd_worker, "start a Celery worker"), ("beat", cmd_beat, "start the Celery beat scheduler")):
         p = sub.add_parser(name, help=text)
         p.add_argument("extra", nargs=argparse.REMAINDER, help="further Celery options")
         p.set_defaults(func=func)
 
-    p = sub.add_parser("es", help="Elasticsearch: setup (templates, alias) or reindex (re-send stored articles)")
+    p = sub.add_parser("es", help="Elasticsearch: setup (templates, ILM, alias) or reindex (stored articles into a fresh index)")
     p.add_argument("action", choices=["setup", "reindex"])
+    p.add_argument("--from-embedded", action="store_true", help="reindex: re-send the embedded store's articles instead")
     p.set_defaults(func=cmd_es)
+
+    from workers.kibana import DEFAULT_KIBANA_URL, SAVED_OBJECTS
+
+    p = sub.add_parser("kibana", help="Kibana: import the data view, dashboard and saved searches (setup, or its alias import)")
+    p.add_argument("action", choices=["setup", "import"])
+    p.add_argument("--url", default=DEFAULT_KIBANA_URL, help=f"Kibana URL (default {DEFAULT_KIBANA_URL})")
+    p.add_argument("--file", default=str(SAVED_OBJECTS), help="saved objects ndjson (default ops/kibana/kliping.ndjson)")
+    p.add_argument("--api-key", default=None, help="Kibana API key, when security is on")
+    p.set_defaults(func=cmd_kibana)
+
+    p = sub.add_parser("rules", help="standing monitoring queries: add, list, remove")
+    rules = p.add_subparsers(dest="action", required=True)
+    r = rules.add_parser("add", help='add or replace a rule: NAME QUERY (words, "phrases", AND/OR/NOT, parentheses)')
+    r.add_argument("name")
+    r.add_argument("query")
+    r.add_argument("--entity", default=None, help="only articles mentioning this entity")
+    r.add_argument("--source", default=None, help="only articles of this outlet (name or domain)")
+    r.add_argument("--sentiment", choices=[label.value for label in SentimentLabel], default=None)
+    r.add_argument("--webhook", default=None, help="POST each alert as JSON to this URL")
+    r.add_argument("--spike", action="store_true", help="also alert when the rule's hourly volume spikes")
+    r = rules.add_parser("list", help="list rules")
+    r.add_argument("--json", action="store_true")
+    r = rules.add_parser("remove", help="remove a rule")
+    r.add_argument("name")
+    p.set_defaults(func=cmd_rules)
+
+    p = sub.add_parser("alerts", help="alerts raised by the rules, with delivery state and failures")
+    p.add_argument("--since", type=_parse_since, default=None, help="only alerts created since (ISO date)")
+    p.add_argument("--deliver", action="store_true", help="first deliver alerts still pending (with retries)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_alerts)
 
     p = sub.add_parser("health", help="check the store, broker and workers; non-zero exit when unhealthy")
     p.set_defaults(func=cmd_health)
+
+    from workers.feeds.commands import add_feeds_parser
+
+    add_feeds_parser(sub)  # feeds add|list|remove|poll
     return parser
 
 

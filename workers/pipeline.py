@@ -1,6 +1,6 @@
 """The order of the stages, written once and used by both runners (embedded and Celery).
 
-load/fetch → clean → (unchanged?) → dedupe → enrich (or reuse the canonical's) → story → index
+load/fetch → clean → (unchanged?) → dedupe → enrich (or reuse the canonical's) → story → index → monitor
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from schemas import (
     Article,
@@ -24,14 +25,18 @@ from schemas import (
     Reason,
     utcnow,
 )
+from workers.archive import RawArchive, archive_fetched
 from workers.backends import ArticleIndex, DedupIndex, StateStore
 from workers.clean import clean
-from workers.dedupe import assign_story, dedupe
+from workers.dedupe import dedupe, link_group
 from workers.enrich import enrich, reuse_enrichment
 from workers.errors import KlipingError, PermanentError, SkipInput, TransientError
 from workers.load import load
 from workers.settings import Settings
 from workers.sources import SourceRegistry
+
+if TYPE_CHECKING:
+    from workers.monitor import Monitor
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +51,8 @@ class Context:
     dedup: DedupIndex
     state: StateStore
     fetch: Callable[[str], RawDocument]
+    monitor: Monitor | None = None  # standing rules → alerts; None: no monitoring
+    archive: RawArchive | None = None  # fetched pages kept for `reextract`; None: not kept
 
 
 def failed_id(input_ref: str) -> str:
@@ -58,6 +65,7 @@ def process(input_ref: str, ctx: Context) -> InputResult:
     started = time.perf_counter()
     try:
         raw = load(input_ref, fetch=ctx.fetch, max_bytes=ctx.settings.max_file_bytes)
+        archive_fetched(ctx.archive, input_ref, raw)
         result = store(clean(raw, ctx.registry), ctx)
     except SkipInput as exc:
         result = InputResult(input=input_ref, outcome=Outcome.skipped, reason=exc.describe())
@@ -94,28 +102,36 @@ def store(article: Article, ctx: Context) -> InputResult:
 
     verdict = dedupe(article, ctx.dedup)
     canonical = ctx.index.get(verdict.canonical_id) if verdict.is_copy else None
-    if verdict.is_copy and canonical is not None:
-        article = reuse_enrichment(article, canonical)
+    if verdict.is_copy:
+        # The canonical may still be in another worker's enrich step: the copy is then enriched
+        # itself, stored as a copy all the same, and linked when the canonical is stored (link_group).
+        article = reuse_enrichment(article, canonical) if canonical is not None else enrich(article, ctx.registry)
         article.dedup = Dedup(
-            canonical_id=canonical.id,
+            canonical_id=verdict.canonical_id,
             is_canonical=False,
-            story_id=canonical.dedup.story_id if canonical.dedup else None,
+            story_id=canonical.dedup.story_id if canonical is not None and canonical.dedup else None,
             method=verdict.method,
             similarity=verdict.similarity,
         )
         article.indexed_at = utcnow()
         ctx.index.put(article)
-        ctx.index.add_copy(canonical.id, CopyRef(id=article.id, outlet=article.source.name, url=article.url))
-        return InputResult(input=article.input, outcome=Outcome.copy, id=article.id, canonical_id=canonical.id)
+        if canonical is None:  # re-read after our write: the canonical's link_group may have missed us
+            canonical = ctx.index.get(verdict.canonical_id)
+            if canonical is not None and canonical.dedup and article.dedup.story_id != canonical.dedup.story_id:
+                article.dedup.story_id = canonical.dedup.story_id
+                ctx.index.put(article)
+        if canonical is not None:
+            ctx.index.add_copy(canonical.id, CopyRef(id=article.id, outlet=article.source.name, url=article.url))
+        if ctx.monitor is not None:  # a copy of an alerted story is attached to its alert, never re-sent
+            ctx.monitor.observe(article)
+        return InputResult(input=article.input, outcome=Outcome.copy, id=article.id, canonical_id=verdict.canonical_id)
 
     article = enrich(article, ctx.registry)
     window = timedelta(days=ctx.settings.story_window_days)
-    article.dedup = Dedup(
-        canonical_id=article.id,
-        story_id=assign_story(article, ctx.dedup, window),
-        copies=existing.dedup.copies if existing is not None and existing.dedup else [],
-    )
-    article.dedup.copy_count = len(article.dedup.copies)
+    article.dedup = existing.dedup if existing is not None else None  # a re-run keeps its copies
     article.indexed_at = utcnow()
-    ctx.index.put(article)
+    # Story id, copies, and stored members (a displaced canonical and its copies) follow the group.
+    article = link_group(article, verdict, ctx.index, ctx.dedup, window)
+    if ctx.monitor is not None:
+        ctx.monitor.observe(article)
     return InputResult(input=article.input, outcome=Outcome.indexed, id=article.id, canonical_id=article.id)

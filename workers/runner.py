@@ -5,10 +5,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator
 
+import httpx
+
 from schemas import InputResult
+from workers.archive import raw_archive
 from workers.backends.embedded import EmbeddedStore
+from workers.backends.monitor_state import MonitorStore, SqliteMonitorStore
 from workers.errors import TransientError
 from workers.fetch import Fetcher, LocalRateLimiter, backoff_delay
+from workers.monitor import Monitor
+from workers.monitor.deliver import deliver
 from workers.pipeline import Context, fail, process
 from workers.settings import Settings
 from workers.sources import SourceRegistry
@@ -16,6 +22,8 @@ from workers.sources import SourceRegistry
 # Transient errors (a host down, 503) are retried this many times in process before the input
 # is quarantined; the distributed mode retries longer through Celery.
 EMBEDDED_RETRIES = 2
+# A webhook that has not answered in this long is down; the delivery is retried with backoff.
+WEBHOOK_TIMEOUT_SECONDS = 10.0
 
 
 def embedded_context(settings: Settings) -> Context:
@@ -28,6 +36,8 @@ def embedded_context(settings: Settings) -> Context:
         dedup=store,
         state=store,
         fetch=Fetcher(settings, LocalRateLimiter()),
+        monitor=Monitor(SqliteMonitorStore(settings.db_path)),
+        archive=raw_archive(settings),
     )
 
 
@@ -51,4 +61,20 @@ def run(inputs: Iterable[str], ctx: Context) -> Iterator[InputResult]:
     """Process inputs one by one, yielding each outcome as it is decided."""
     for input_ref in inputs:
         yield process_with_retries(input_ref, ctx)
+    if ctx.monitor is not None:
+        deliver_queued(ctx.monitor)
+
+
+def deliver_queued(monitor: Monitor) -> None:
+    """Deliver the alerts queued during a run, synchronously, each with retries and backoff."""
+    deliver_alerts(monitor.take_queued(), monitor.store)
+
+
+def deliver_alerts(alert_ids: list[str], store: MonitorStore) -> None:
+    """Deliver alerts one by one with retries (already delivered ones are skipped by `deliver`)."""
+    if not alert_ids:
+        return
+    with httpx.Client(timeout=WEBHOOK_TIMEOUT_SECONDS) as client:
+        for alert_id in alert_ids:
+            deliver(alert_id, store, client)
 

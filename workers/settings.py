@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     fetch_allow_private: bool = False
     fetch_host_interval: float = 1.0
     respect_robots: bool = True
+    raw_retention_days: int = 30  # fetched pages kept (gzip) under data_dir/raw for `reextract`; 0: off
 
     max_file_bytes: int = 20 * 1024 * 1024
     story_window_days: int = 3

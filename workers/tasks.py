@@ -9,14 +9,17 @@ from __future__ import annotations
 import logging
 import threading
 
+import httpx
 from celery import Task
 
 from schemas import InputResult, Reason
 from workers import pipeline
 from workers.backends.distributed import distributed_context
-from workers.celery_app import INGEST_TASK, MAX_RETRY_DELAY_SECONDS, app
+from workers.celery_app import DELIVER_TASK, INGEST_TASK, MAX_RETRY_DELAY_SECONDS, app
 from workers.errors import TransientError
 from workers.fetch import backoff_delay
+from workers.monitor.deliver import attempt as delivery_attempt
+from workers.monitor.deliver import give_up, is_retryable
 from workers.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -61,3 +64,41 @@ def ingest(self: Task, input_ref: str) -> dict:
         result = pipeline.fail(input_ref, exc.reason, str(exc), ctx.state, attempts=attempt + 1)
         ctx.state.record(result)
     return result.model_dump(mode="json")
+
+
+_webhooks: httpx.Client | None = None
+# Seconds a webhook may take to answer before the attempt counts as failed and is retried.
+WEBHOOK_TIMEOUT_SECONDS = 10.0
+
+
+@app.task(name=DELIVER_TASK, bind=True, max_retries=None)
+def deliver_alert(self: Task, alert_id: str) -> dict:
+    """POST one alert to its rule's webhook; retried with backoff; a delivered alert is never sent again."""
+    global _webhooks
+    ctx = worker_context()
+    assert ctx.monitor is not None
+    with _context_lock:
+        if _webhooks is None:
+            _webhooks = httpx.Client(timeout=WEBHOOK_TIMEOUT_SECONDS)
+    delivery = delivery_attempt(alert_id, ctx.monitor.store, _webhooks)
+    if is_retryable(delivery):  # a failed attempt that may succeed later, or another worker mid-send
+        attempt = self.request.retries
+        if attempt < get_settings().task_max_retries:
+            raise self.retry(countdown=backoff_delay(attempt, cap=MAX_RETRY_DELAY_SECONDS))
+        delivery = give_up(alert_id, ctx.monitor.store)
+    return delivery.model_dump(mode="json")
+
+
+@app.task(name="workers.tasks.poll_feeds")
+def poll_feeds() -> dict:
+    """One pass over the due feeds (beat schedules it); new item URLs are queued for ingest. One poll at a time."""
+    from workers.backends.distributed import redis_client
+    from workers.distributed import submit
+    from workers.feeds.service import poll_locked
+
+    settings = get_settings()
+    reports = poll_locked(redis_client(settings), settings, lambda urls: submit(urls, settings))
+    if reports is None:
+        return {"skipped": "another feed poll holds the lock"}
+    return {"feeds": len(reports), "new": sum(len(r.new_urls) for r in reports),
+            "errors": sum(1 for r in reports if r.error)}

@@ -5,7 +5,7 @@ Stages never know which one they got.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from datetime import datetime
 from typing import Protocol
 
@@ -39,6 +39,15 @@ class Fingerprint(BaseModel):
     is_original: bool = False  # wire/press-release original (dateline or wire marker)
 
 
+class Claim(BaseModel):
+    """Result of registering a fingerprint: exactly one of the fields says what happened."""
+
+    winner: str | None = None  # registered: the canonical id that holds this body
+    candidates: list[str] = Field(default_factory=list)  # not registered: new band neighbours to verify first
+    moved_to: str | None = None  # not registered: the canonical was re-pointed to this id
+    gone: bool = False  # not registered: the canonical's fingerprint has expired
+
+
 class StoryRecord(BaseModel):
     """A story (event cluster) the story index knows: its id, terms and time."""
 
@@ -66,6 +75,9 @@ class DedupIndex(Protocol):
     def candidates(self, bands: list[str]) -> set[str]: """Canonical ids sharing an LSH band."""
     def fingerprint(self, article_id: str) -> Fingerprint | None: """The stored fingerprint."""
     def claim(self, fp: Fingerprint, bands: list[str]) -> str: """Register atomically; return the winning canonical id for this body."""
+    def register(self, fp: Fingerprint, bands: list[str], seen: Collection[str] | None = None) -> Claim: """Register atomically; a canonical re-checks its bands against `seen`."""
+    def repoint(self, fp: Fingerprint, old_id: str, bands: list[str], old_bands: list[str]) -> Claim: """Make fp the canonical of old_id's group."""
+    def members(self, canonical_id: str) -> list[Fingerprint]: """Fingerprints of a canonical's copies."""
     def stories_since(self, since: datetime) -> list[StoryRecord]: """Stories active since a time."""
     def put_story(self, story: StoryRecord) -> None: """Create or refresh a story."""
 

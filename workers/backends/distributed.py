@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import redis
 
+from workers.archive import raw_archive
 from workers.backends.elastic import ElasticIndex, make_client
+from workers.backends.monitor_state import RedisMonitorStore
 from workers.backends.redis_state import RedisDedupIndex, RedisStateStore
 from workers.fetch import Fetcher, RedisRateLimiter
+from workers.monitor import Monitor
 from workers.pipeline import Context
 from workers.settings import Settings
 from workers.sources import SourceRegistry
@@ -47,4 +50,14 @@ def distributed_context(settings: Settings) -> Context:
         dedup=RedisDedupIndex(client, settings.redis_prefix),
         state=RedisStateStore(client, settings.redis_prefix),
         fetch=Fetcher(settings, RedisRateLimiter(client, settings.redis_prefix)),
+        monitor=Monitor(RedisMonitorStore(client, settings.redis_prefix), on_alert=_enqueue_delivery),
+        archive=raw_archive(settings),  # data_dir is one volume shared by the workers (compose: /data)
     )
+
+
+def _enqueue_delivery(alert) -> None:
+    """Queue the webhook delivery of a new alert as its own task (retried and idempotent there)."""
+    # the worker's own app (configured from its settings); imported late: Celery is not needed to build a Context
+    from workers.celery_app import DELIVER_TASK, app
+
+    app.send_task(DELIVER_TASK, args=[alert.id])

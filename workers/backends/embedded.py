@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from datetime import datetime
 from pathlib import Path
 
 from schemas import Article, CopyRef, FailedInput, InputResult, utcnow
-from workers.backends import Fingerprint, SearchQuery, StoryRecord
+from workers.backends import Claim, Fingerprint, SearchQuery, StoryRecord
 
 _SCHEMA = """
 PRAGMA journal_mode = WAL;
@@ -36,6 +36,7 @@ CREATE INDEX IF NOT EXISTS article_entities_article ON article_entities (article
 CREATE TABLE IF NOT EXISTS dedup_hash (body_hash TEXT PRIMARY KEY, canonical_id TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS dedup_fp (article_id TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS dedup_band (band TEXT NOT NULL, canonical_id TEXT NOT NULL, PRIMARY KEY (band, canonical_id));
+CREATE TABLE IF NOT EXISTS dedup_member (canonical_id TEXT NOT NULL, article_id TEXT NOT NULL, PRIMARY KEY (canonical_id, article_id));
 CREATE TABLE IF NOT EXISTS stories (story_id TEXT PRIMARY KEY, at TEXT NOT NULL, data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS stories_at ON stories (at);
 CREATE TABLE IF NOT EXISTS outcomes (input TEXT PRIMARY KEY, outcome TEXT NOT NULL, data TEXT NOT NULL);
@@ -213,21 +214,84 @@ class EmbeddedStore:
         return Fingerprint.model_validate_json(rows[0][0]) if rows else None
 
     def claim(self, fp: Fingerprint, bands: list[str]) -> str:
-        """Register a fingerprint; the first body registered under a hash wins."""
+        """Register without re-checking the bands; return the winning canonical id for this body."""
+        return self.register(fp, bands).winner or fp.canonical_id
+
+    def register(self, fp: Fingerprint, bands: list[str], seen: Collection[str] | None = None) -> Claim:
+        """Register in one transaction, with the same rules as the Redis claim script."""
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                self._db.execute("INSERT OR IGNORE INTO dedup_hash VALUES (?, ?)", (fp.body_hash, fp.canonical_id))
-                winner = self._db.execute("SELECT canonical_id FROM dedup_hash WHERE body_hash = ?", (fp.body_hash,)).fetchone()[0]
-                if winner == fp.canonical_id:
-                    self._db.execute("INSERT OR REPLACE INTO dedup_fp VALUES (?, ?)", (fp.article_id, fp.model_dump_json()))
-                    if fp.canonical_id == fp.article_id:
-                        self._db.executemany("INSERT OR IGNORE INTO dedup_band VALUES (?, ?)", [(b, fp.article_id) for b in bands])
+                claim = self._register(fp, bands, seen)
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
-        return winner
+        return claim
+
+    def _register(self, fp: Fingerprint, bands: list[str], seen: Collection[str] | None) -> Claim:
+        db, is_copy = self._db, fp.canonical_id != fp.article_id
+        if is_copy:
+            current = self._canonical_of(fp.canonical_id)
+            if current is not None and current != fp.canonical_id:
+                return Claim(moved_to=current)
+        elif seen is not None and bands:
+            marks = ",".join("?" * len(bands))
+            found = {row[0] for row in db.execute(f"SELECT DISTINCT canonical_id FROM dedup_band WHERE band IN ({marks})", tuple(bands))}
+            fresh = sorted(found - set(seen) - {fp.article_id})
+            if fresh:
+                return Claim(candidates=fresh)
+        db.execute("INSERT OR IGNORE INTO dedup_hash VALUES (?, ?)", (fp.body_hash, fp.canonical_id))
+        winner = db.execute("SELECT canonical_id FROM dedup_hash WHERE body_hash = ?", (fp.body_hash,)).fetchone()[0]
+        if winner == fp.canonical_id:
+            db.execute("INSERT OR REPLACE INTO dedup_fp VALUES (?, ?)", (fp.article_id, fp.model_dump_json()))
+            if is_copy:
+                db.execute("INSERT OR IGNORE INTO dedup_member VALUES (?, ?)", (fp.canonical_id, fp.article_id))
+            else:
+                db.executemany("INSERT OR IGNORE INTO dedup_band VALUES (?, ?)", [(b, fp.article_id) for b in bands])
+        return Claim(winner=winner)
+
+    def _canonical_of(self, article_id: str) -> str | None:
+        row = self._db.execute("SELECT data FROM dedup_fp WHERE article_id = ?", (article_id,)).fetchone()
+        return Fingerprint.model_validate_json(row[0]).canonical_id if row else None
+
+    def repoint(self, fp: Fingerprint, old_id: str, bands: list[str], old_bands: list[str]) -> Claim:
+        """Make fp the canonical of old_id's group in one transaction (idempotent, like the Redis script)."""
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                current = self._canonical_of(old_id)
+                if current is None or current != old_id:
+                    db.execute("ROLLBACK")
+                    return Claim(gone=True) if current is None else Claim(moved_to=current)
+                members = [row[0] for row in db.execute("SELECT article_id FROM dedup_member WHERE canonical_id = ?", (old_id,))]
+                for member in [*members, old_id]:
+                    if member == fp.article_id:
+                        continue
+                    row = db.execute("SELECT data FROM dedup_fp WHERE article_id = ?", (member,)).fetchone()
+                    if row:
+                        moved = Fingerprint.model_validate_json(row[0]).model_copy(update={"canonical_id": fp.article_id})
+                        db.execute("UPDATE dedup_fp SET data = ? WHERE article_id = ?", (moved.model_dump_json(), member))
+                        db.execute("UPDATE dedup_hash SET canonical_id = ? WHERE body_hash = ? AND canonical_id = ?", (fp.article_id, moved.body_hash, old_id))
+                    db.execute("INSERT OR IGNORE INTO dedup_member VALUES (?, ?)", (fp.article_id, member))
+                db.execute("DELETE FROM dedup_member WHERE canonical_id = ?", (old_id,))
+                db.execute("DELETE FROM dedup_band WHERE canonical_id = ?", (old_id,))
+                db.execute("INSERT OR REPLACE INTO dedup_fp VALUES (?, ?)", (fp.article_id, fp.model_dump_json()))
+                db.execute("INSERT OR REPLACE INTO dedup_hash VALUES (?, ?)", (fp.body_hash, fp.article_id))
+                db.executemany("INSERT OR IGNORE INTO dedup_band VALUES (?, ?)", [(b, fp.article_id) for b in bands])
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        return Claim(winner=fp.article_id)
+
+    def members(self, canonical_id: str) -> list[Fingerprint]:
+        """Fingerprints of a canonical's copies."""
+        rows = self._rows(
+            "SELECT f.data FROM dedup_member m JOIN dedup_fp f ON f.article_id = m.article_id"
+            " WHERE m.canonical_id = ? ORDER BY m.article_id", (canonical_id,))
+        return [Fingerprint.model_validate_json(row[0]) for row in rows]
 
     def stories_since(self, since: datetime) -> list[StoryRecord]:
         """Stories whose time is at or after `since`."""

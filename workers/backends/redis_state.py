@@ -4,8 +4,10 @@ Key layout (``p`` is ``Settings.redis_prefix``); every worker and tool uses exac
 
 ==================================  =====================================================
 ``p:dedup:hash:<body_hash>``        string: canonical id registered for that body
-``p:dedup:fp:<article_id>``         string: Fingerprint JSON
-``p:dedup:band:<band>``             set: canonical ids with that LSH band (copies never)
+``p:dedup:fp:<article_id>``         string: Fingerprint JSON, signature packed (base64 uint32)
+``p:dedup:b:<period>:<i>:<hhh>``    hash: LSH band i's digests starting hhh (field: the rest of
+                                    the digest) → space-separated canonical ids (copies never)
+``p:dedup:group:<canonical_id>``    set: ids of the canonical's copies
 ``p:story:<story_id>``              string: StoryRecord JSON
 ``p:stories``                       sorted set: story id scored by its time (epoch seconds)
 ``p:outcome:latest``                hash: input → latest outcome
@@ -14,48 +16,37 @@ Key layout (``p`` is ``Settings.redis_prefix``); every worker and tool uses exac
 ==================================  =====================================================
 
 Dedup and story keys expire after DEDUP_TTL_SECONDS (refreshed on every write), so the
-index covers a sliding time window instead of growing forever. Outcomes and the
+index covers a sliding time window instead of growing forever. Band entries live in small
+hashes (Redis keeps a hash under 128 short fields as one listpack: ~35 bytes an entry instead of
+~200 for a key holding a set), written in the current BAND_PERIOD_SECONDS period and read over
+the last BAND_PERIODS periods; a period's hashes expire whole once the window has passed them. Outcomes and the
 quarantine never expire: they are the record of what happened.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
-from collections.abc import Callable
+import json
+import time
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta, timezone
 from typing import TypeVar
 
+import numpy as np
 import redis
 
 from schemas import FailedInput, InputResult, Reason, utcnow
-from workers.backends import Fingerprint, StoryRecord
+from workers.backends import Claim, Fingerprint, StoryRecord
+from workers.backends.redis_dedup_scripts import (  # noqa: F401 - the window constants are part of this module's API
+    BAND_PERIOD_SECONDS,
+    BAND_PERIODS,
+    CANDIDATES_SCRIPT,
+    CLAIM_SCRIPT,
+    DEDUP_TTL_SECONDS,
+    REPOINT_SCRIPT,
+)
 from workers.errors import TransientError
-
-# Syndicated copies appear within hours to days of the original; reprints after a month are
-# rare and cheap to index twice. 30 days keeps the LSH index to a month of news per worker fleet.
-DEDUP_TTL_SECONDS = 30 * 24 * 3600
-
-# KEYS[1] = hash key, KEYS[2] = fingerprint key, KEYS[3..] = band keys (only for a canonical).
-# ARGV[1] = canonical id, ARGV[2] = fingerprint JSON, ARGV[3] = TTL seconds.
-# The first body registered under a hash wins; the fingerprint is stored only by the winner,
-# so a racing duplicate leaves no trace. Runs alone on the server: atomic across workers.
-_CLAIM_SCRIPT = """
-local winner = redis.call('GET', KEYS[1])
-if not winner then
-  winner = ARGV[1]
-  redis.call('SET', KEYS[1], winner, 'EX', ARGV[3])
-else
-  redis.call('EXPIRE', KEYS[1], ARGV[3])
-end
-if winner == ARGV[1] then
-  redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
-  for i = 3, #KEYS do
-    redis.call('SADD', KEYS[i], ARGV[1])
-    redis.call('EXPIRE', KEYS[i], ARGV[3])
-  end
-end
-return winner
-"""
 
 # KEYS[1] = input → latest outcome hash, KEYS[2] = counts hash; ARGV[1] = input, ARGV[2] = outcome.
 # Counting the latest outcome per input (not every event) matches the embedded store: a re-run
@@ -97,6 +88,38 @@ def _epoch(moment: datetime) -> float:
     return moment.timestamp()
 
 
+def pack_fingerprint(fp: Fingerprint) -> str:
+    """Fingerprint JSON with the signature as base64 of little-endian uint32 (684 bytes, not ~1.4 KB of ints)."""
+    data = fp.model_dump(mode="json")
+    data["signature"] = base64.b64encode(np.asarray(fp.signature, dtype="<u4").tobytes()).decode("ascii")
+    return json.dumps(data, separators=(",", ":"))
+
+
+def unpack_fingerprint(data: str | bytes) -> Fingerprint:
+    """A Fingerprint from pack_fingerprint's JSON (a plain list signature is read as well)."""
+    raw = json.loads(data)
+    if isinstance(raw.get("signature"), str):
+        raw["signature"] = np.frombuffer(base64.b64decode(raw["signature"]), dtype="<u4").tolist()
+    return Fingerprint.model_validate(raw)
+
+
+def _period() -> int:
+    """The current band period (BAND_PERIOD_SECONDS since the epoch)."""
+    return int(time.time()) // BAND_PERIOD_SECONDS
+
+
+def _claim_of(reply: list[str], self_id: str | None = None) -> Claim:
+    """A Claim from a script reply ({'winner', id} | {'candidates', ids…} | {'moved', id} | {'gone'} | {'ok'})."""
+    status, rest = reply[0], reply[1:]
+    if status == "candidates":
+        return Claim(candidates=rest)
+    if status == "moved":
+        return Claim(moved_to=rest[0])
+    if status == "gone":
+        return Claim(gone=True)
+    return Claim(winner=rest[0] if rest else self_id)
+
+
 class _RedisKeys:
     """A Redis client plus the shared key layout under one prefix."""
 
@@ -110,11 +133,13 @@ class _RedisKeys:
 
 
 class RedisDedupIndex(_RedisKeys):
-    """DedupIndex over Redis keys: exact hashes, fingerprints, LSH bands and stories."""
+    """DedupIndex over Redis keys: exact hashes, fingerprints, LSH bands, groups and stories."""
 
     def __init__(self, client: redis.Redis, prefix: str = "kliping"):
         super().__init__(client, prefix)
-        self._claim = client.register_script(_CLAIM_SCRIPT)
+        self._claim = client.register_script(CLAIM_SCRIPT)
+        self._repoint = client.register_script(REPOINT_SCRIPT)
+        self._candidates = client.register_script(CANDIDATES_SCRIPT)
 
     @_translate_errors
     def find_exact(self, body_hash: str) -> str | None:
@@ -123,26 +148,54 @@ class RedisDedupIndex(_RedisKeys):
 
     @_translate_errors
     def candidates(self, bands: list[str]) -> set[str]:
-        """Canonical ids sharing at least one LSH band (one SUNION round trip)."""
+        """Canonical ids sharing at least one LSH band (one script call: every band of every period)."""
         if not bands:
             return set()
-        members = self._redis.sunion([self.key("dedup", "band", band) for band in bands])
-        return {_text(member) for member in members}
+        return {_text(member) for member in self._candidates(keys=[], args=[self._prefix, _period(), *bands])}
 
     @_translate_errors
     def fingerprint(self, article_id: str) -> Fingerprint | None:
         """The stored fingerprint of an article."""
         data = self._redis.get(self.key("dedup", "fp", article_id))
-        return Fingerprint.model_validate_json(data) if data else None
+        return unpack_fingerprint(data) if data else None
 
     @_translate_errors
+    def register(self, fp: Fingerprint, bands: list[str], seen: Collection[str] | None = None) -> Claim:
+        """Register atomically (see CLAIM_SCRIPT); a canonical with `seen` first re-checks its bands."""
+        keys = [
+            self.key("dedup", "hash", fp.body_hash), self.key("dedup", "fp", fp.article_id),
+            self.key("dedup", "group", fp.canonical_id), self.key("dedup", "fp", fp.canonical_id),
+        ]
+        own = bands if fp.canonical_id == fp.article_id else []  # copies stay out of the bands: no chaining
+        check = "1" if seen is not None else "0"
+        args = [fp.canonical_id, pack_fingerprint(fp), DEDUP_TTL_SECONDS, fp.article_id, check, self._prefix, _period(),
+                len(own), *own, *(seen or ())]
+        reply = self._claim(keys=keys, args=args)
+        return _claim_of([_text(item) for item in reply])
+
     def claim(self, fp: Fingerprint, bands: list[str]) -> str:
-        """Register a fingerprint atomically; the first body registered under a hash wins."""
-        keys = [self.key("dedup", "hash", fp.body_hash), self.key("dedup", "fp", fp.article_id)]
-        if fp.canonical_id == fp.article_id:  # copies stay out of the bands: clusters never chain
-            keys += [self.key("dedup", "band", band) for band in bands]
-        winner = self._claim(keys=keys, args=[fp.canonical_id, fp.model_dump_json(), DEDUP_TTL_SECONDS])
-        return _text(winner)
+        """Register without re-checking the bands; return the winning canonical id for this body."""
+        return self.register(fp, bands).winner or fp.canonical_id
+
+    @_translate_errors
+    def repoint(self, fp: Fingerprint, old_id: str, bands: list[str], old_bands: list[str]) -> Claim:
+        """Make fp the canonical of old_id's group atomically (see REPOINT_SCRIPT)."""
+        keys = [
+            self.key("dedup", "fp", old_id), self.key("dedup", "fp", fp.article_id),
+            self.key("dedup", "group", old_id), self.key("dedup", "group", fp.article_id),
+            self.key("dedup", "hash", fp.body_hash),
+        ]
+        args = [fp.article_id, pack_fingerprint(fp), DEDUP_TTL_SECONDS, old_id, self._prefix, _period(), len(bands), *bands, *old_bands]
+        return _claim_of([_text(item) for item in self._repoint(keys=keys, args=args)], fp.article_id)
+
+    @_translate_errors
+    def members(self, canonical_id: str) -> list[Fingerprint]:
+        """Fingerprints of a canonical's copies (one SMEMBERS and one MGET)."""
+        ids = sorted(_text(m) for m in self._redis.smembers(self.key("dedup", "group", canonical_id)))
+        if not ids:
+            return []
+        payloads = self._redis.mget([self.key("dedup", "fp", member) for member in ids])
+        return [unpack_fingerprint(data) for data in payloads if data]
 
     @_translate_errors
     def stories_since(self, since: datetime) -> list[StoryRecord]:
