@@ -10,6 +10,7 @@ from workers.clean.body import derive_title, finish_body, split_lines, word_coun
 from workers.clean.boilerplate import filter_lines, is_boilerplate, strip_signoff
 from workers.clean.credits import person_names, take_credits
 from workers.clean.dateline import split_dateline
+from workers.clean.outlet import resolve_source
 from workers.sources import SourceRegistry
 
 REGISTRY = SourceRegistry.load(Path(__file__).resolve().parent.parent / "seeds" / "sources.json")
@@ -28,6 +29,8 @@ PROSE = "Harga beras medium di Pasar Induk Cipinang turun rata-rata Rp 500 per k
         "Dapatkan update berita pilihan dan breaking news setiap hari dari Kompas.com",
         "Simak update artikel pilihan lainnya dari kami di Google News",
         "Ikuti berita terkini dari WartaContoh.id di Google News",
+        "Simak breaking news dan berita pilihan kami langsung di ponselmu.",
+        "Pilih saluran andalanmu akses berita Kompas.com WhatsApp Channel : https://www.whatsapp.com/channel/x",
         "SHARE :",
         "Bagikan: Facebook Twitter WhatsApp",
         "Facebook Twitter WhatsApp",
@@ -188,6 +191,7 @@ def test_person_names(value, names):
         ("WASHINGTON (AP) — The ambassador said.", "WASHINGTON", "AP", "The ambassador said."),
         ("Jakarta - Polisi menangkap dua orang.", "Jakarta", None, "Polisi menangkap dua orang."),
         ("KUALA LUMPUR: Kerajaan akan menyalurkan bantuan.", "KUALA LUMPUR", None, "Kerajaan akan menyalurkan bantuan."),
+        ("Jakarta, KompasOtomotif – Tahun depan dua merek.", "Jakarta", "KompasOtomotif", "Tahun depan dua merek."),
     ],
 )
 def test_datelines(paragraph, place, outlet, rest):
@@ -217,6 +221,22 @@ def test_finish_body_drops_title_repeats_kickers_and_a_dangling_heading():
     assert dateline.outlet == "TRIBUNNEWS.COM"
 
 
+def test_finish_body_starts_at_a_dateline_below_caption_and_byline():
+    caption = "Musisi dunia memberikan standing ovation untuk Joey Alexander di Grammy Awards ke-58. (Grammy)"
+    lines = [caption, "Oleh :", "Maya Sofia", f"VIVA.co.id - {PROSE}", PROSE]
+    paragraphs, dateline = finish_body(lines, "", REGISTRY.by_label)
+    assert paragraphs == [PROSE, PROSE]
+    assert dateline.outlet == "VIVA.co.id"
+
+
+def test_finish_body_keeps_a_story_paragraph_above_a_dateline_like_line():
+    story = " ".join([PROSE] * 5)  # longer than any caption: the article has begun
+    lines = [story, f"JAKARTA - {PROSE}"]
+    paragraphs, dateline = finish_body(lines, "", REGISTRY.by_label)
+    assert paragraphs == lines
+    assert (dateline.place, dateline.outlet) == (None, None)
+
+
 def test_finish_body_keeps_a_closing_list():
     dates = ["June 24 – Bristow, VA @ Jiffy Lube Live", "June 26 – Allentown, PA @ PPL Center", "June 27 – Camden, NJ"]
     paragraphs, _ = finish_body([PROSE, *dates], "", REGISTRY.by_label)
@@ -236,3 +256,8 @@ def test_derive_title_and_word_count():
     assert derive_title(["Harga beras turun. Pedagang lega."]) == "Harga beras turun"
     assert word_count("Harga beras — turun 5%") == 4
     assert word_count("先日、不正に改造したiPhone") == 5  # nine ideographs and kana count as four words
+
+
+def test_outlet_of_a_channel_dateline_is_the_registry_outlet():
+    source = resolve_source(REGISTRY, [None], [], "KompasOtomotif")
+    assert (source.name, source.known) == ("Kompas", True)

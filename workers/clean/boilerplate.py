@@ -16,7 +16,8 @@ from workers.clean.dates import parse_date_line
 # Promotions and cross-links: a line that starts like this is never article prose.
 _PROMO = re.compile(
     r"""^[\W_]*(?:
-        (?:baca|simak|lihat|tonton|saksikan|cek|dengarkan)\s+(?:juga|pula|selengkapnya|berita|artikel|video|update|informasi)
+        (?:baca|simak|lihat|tonton|saksikan|cek|dengarkan)\s+(?:juga|pula|selengkapnya|berita|artikel|video|update|informasi|breaking\s+news)
+      | pilih\s+saluran\s+andalanmu
       | baca\s*:
       | artikel\s+ini\s+(?:telah|sudah)\s+(?:tayang|terbit|dimuat)
       | dapatkan\s+(?:update|info|informasi|berita|notifikasi)
@@ -74,20 +75,21 @@ _FIELD = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 
-# Disclaimers and footers after which a page holds nothing of the article any more.
-_END_MARKER = re.compile(
-    r"""(?:
-        ^[\W_]*isi\s+komentar\s+(?:sepenuhnya|menjadi)
-      | ^[\W_]*artikel\s+ini\s+(?:telah|sudah)\s+(?:tayang|terbit|dimuat)
-      | ^[\W_]*artikel\s+ini\s+disediakan\s+oleh
-      | \btidak\s+memberikan\s+jaminan\s+atau\s+pernyataan\b
-      | ^[\W_]*(?:copyright|hak\s+cipta)\s*(?:©|\(c\)|\d{4})
-      | ^\s*©
-      | \ball\s+rights\s+reserved\b
-      | ^[\W_]*disclaimer\s*:
+# Disclaimers and footers after which a page holds nothing of the article any more: at the start
+# of a line, or (the last two) anywhere in it. Two patterns, because one unanchored alternation
+# would be tried at every position of every line.
+_END_MARKER_START = re.compile(
+    r"""[\W_]*(?:
+        isi\s+komentar\s+(?:sepenuhnya|menjadi)
+      | artikel\s+ini\s+(?:telah|sudah)\s+(?:tayang|terbit|dimuat)
+      | artikel\s+ini\s+disediakan\s+oleh
+      | (?:copyright|hak\s+cipta)\s*(?:©|\(c\)|\d{4})
+      | ©
+      | disclaimer\s*:
     )""",
     re.IGNORECASE | re.VERBOSE,
 )
+_END_MARKER_ANYWHERE = re.compile(r"\b(?:tidak\s+memberikan\s+jaminan\s+atau\s+pernyataan|all\s+rights\s+reserved)\b", re.I)
 
 # A line that is just a URL or a bare domain ("Pikiran-Rakyat.com").
 _BARE_LINK = re.compile(r"^(?:https?://\S+|www\.\S+|[\w-]+(?:\.[\w-]+)*\.(?:com|co\.id|id|net|org|co|tv|news))/?$", re.I)
@@ -125,6 +127,8 @@ _INLINE_PROMO_MAX_WORDS = 25
 # Sign-offs closing the last paragraph: "(ant/red)", "(kpl/pur/tch)", "(Cas/Isk)", "***", "(*)".
 _SIGNOFF = re.compile(r"\s*(?:\((?:[a-z]{2,5}(?:\s*/\s*[a-z]{2,5}){1,4}|[a-z]{2,5}|\*+)\)|\[[a-z]{2,5}(?:/[a-z]{2,5})*\]|\*{3,})\s*$", re.I)
 
+_SIGNOFF_LAST = (")", "]", "*")
+
 # End markers only end the body when they sit in its second half: near the top, the same words
 # are a quoted notice, and cutting there would lose the article.
 END_MARKER_MIN_POSITION = 0.5
@@ -137,7 +141,7 @@ def is_boilerplate(line: str) -> bool:
         or _FURNITURE.match(line)
         or _CAPTION.match(line)
         or _FIELD.match(line)
-        or _END_MARKER.search(line)
+        or is_end_marker(line)
         or _BARE_LINK.match(line)
         or _TABLE_SEPARATOR.match(line)
         or not _ALPHANUMERIC.search(line)
@@ -147,11 +151,13 @@ def is_boilerplate(line: str) -> bool:
 
 def is_end_marker(line: str) -> bool:
     """True for a disclaimer or footer line after which nothing belongs to the article."""
-    return bool(_END_MARKER.search(line))
+    return bool(_END_MARKER_START.match(line) or _END_MARKER_ANYWHERE.search(line))
 
 
 def strip_signoff(line: str) -> str:
     """Remove a trailing editor sign-off ("(ant/red)", "***") from a paragraph."""
+    if line.rstrip()[-1:] not in _SIGNOFF_LAST:
+        return line  # cheap test first: most paragraphs end in a full stop
     match = _SIGNOFF.search(line)
     if not match:
         return line

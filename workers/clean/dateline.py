@@ -18,6 +18,8 @@ _PAREN = re.compile(r"\(([^()]{2,40})\)")
 _DOMAIN_LIKE = re.compile(r"^[\w-]+(?:\.[\w-]+)*\.(?:com|co\.id|id|net|org|co|tv|news|my|sg)$", re.IGNORECASE)
 _HEAD_WORD = re.compile(r"^(?:[A-Z0-9][\w.&'’/-]*|\(.*|.*\))$")
 _DATE_PART = re.compile(r"\d")
+# An outlet name and a capitalised channel name run together: "KompasOtomotif", "detikInet".
+_CHANNEL = re.compile(r"^([A-Za-z][a-z0-9]+)[A-Z][A-Za-z]+$")
 # A place-only head ("Jakarta - ") must look like a place: one or two capitalised words or all
 # capitals. Longer capitalised runs ("Presiden Joko Widodo - …") are more likely prose.
 PLACE_MAX_WORDS = 3
@@ -60,7 +62,7 @@ def _read_head(head: str, is_outlet: Callable[[str], object]) -> Dateline | None
     parts = [p.strip() for p in _PAREN.sub(",", head).split(",") if p.strip()]
     places = []
     for part in parts:
-        if is_domain_like(part) or is_outlet(part):
+        if is_domain_like(part) or is_outlet(part) or _is_outlet_channel(part, is_outlet):
             outlets.append(part)
         elif not _DATE_PART.search(part):
             places.append(part)
@@ -71,6 +73,18 @@ def _read_head(head: str, is_outlet: Callable[[str], object]) -> Dateline | None
     elif places and not all(_is_place(p) for p in places):
         return None
     return Dateline(place=places[0] if places else None, outlet=outlets[0] if outlets else None)
+
+
+def _is_outlet_channel(text: str, is_outlet: Callable[[str], object]) -> bool:
+    """True for an outlet's channel written as one word: "KompasOtomotif", "KompasTekno"."""
+    outlet = channel_outlet(text)
+    return bool(outlet and is_outlet(outlet))
+
+
+def channel_outlet(text: str) -> str | None:
+    """The outlet part of a one-word channel name ("KompasOtomotif" → "Kompas"), else None."""
+    match = _CHANNEL.match(text.strip())
+    return match.group(1) if match else None
 
 
 def _is_place(text: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 
@@ -12,7 +13,7 @@ class Draft:
     paragraphs: list[str] = field(default_factory=list)
     title: str = ""
     url: str | None = None  # canonical URL stated by the page
-    dates: list[str] = field(default_factory=list)  # publication date candidates, best first
+    dates: Iterable[str] = field(default_factory=list)  # publication date candidates, best first (may be lazy)
     authors: list[str] = field(default_factory=list)
     editors: list[str] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)  # names the publisher gives itself (site name, header)
@@ -21,3 +22,4 @@ class Draft:
     tags: list[str] = field(default_factory=list)
     image: str | None = None
     dateline: str | None = None
+    photo: bool = False  # a photo story: its captions are the text, a shorter one is enough

@@ -38,6 +38,8 @@ _GENERIC_TAG = re.compile(r"^(?:berita|news|portal|info)\b.{0,30}$|^(?:terkini|h
 MAX_TAGS = 20
 # Enough visible stamps to find the article's among those of related links.
 MAX_VISIBLE_DATES = 10
+# A text node longer than this (indentation included) is more than a date stamp.
+VISIBLE_DATE_MAX_CHARS = 300
 
 
 @dataclass
@@ -49,12 +51,12 @@ class PageMeta:
     publisher: str | None = None
     title: str | None = None
     dates: list[str] = field(default_factory=list)  # stated in metadata, most specific first
-    visible_dates: list[str] = field(default_factory=list)  # date texts shown on the page
     authors: list[str] = field(default_factory=list)
     editors: list[str] = field(default_factory=list)
     section: str | None = None
     tags: list[str] = field(default_factory=list)
     image: str | None = None
+    is_article: bool = False  # the page calls itself an article (og:type, JSON-LD @type)
 
 
 def read_meta(tree: HtmlElement, base_url: str | None) -> PageMeta:
@@ -73,12 +75,12 @@ def read_meta(tree: HtmlElement, base_url: str | None) -> PageMeta:
         title=first("og:title", "twitter:title") or _ld_text(ld.get("headline")),
         section=first(*_SECTION_KEYS) or _ld_text(ld.get("articleSection")),
         image=_absolute(first("og:image", "twitter:image") or _ld_image(ld.get("image")), base_url),
+        is_article=bool(ld) or (first("og:type") or "").lower() == "article",
     )
     page.dates = [v for k in _DATE_KEYS[:3] for v in metas.get(k, [])]
     page.dates += [_ld_text(ld.get("datePublished"))] if ld.get("datePublished") else []
     page.dates += [v for k in _DATE_KEYS[3:] for v in metas.get(k, [])]
     page.dates += [t.get("datetime") for t in tree.iter("time") if t.get("datetime")]
-    page.visible_dates = list(_visible_dates(tree))
     page.authors = [v for k in _AUTHOR_KEYS for v in metas.get(k, []) if not v.startswith("http")]
     page.authors += _ld_names(ld.get("author"), people_only=True)
     page.editors = [v for k in _EDITOR_KEYS for v in metas.get(k, [])] + _ld_names(ld.get("editor"), people_only=True)
@@ -196,10 +198,12 @@ def _tags(values: list[str]) -> list[str]:
     return tags[:MAX_TAGS]
 
 
-def _visible_dates(tree: HtmlElement) -> Iterator[str]:
+def visible_dates(tree: HtmlElement) -> Iterator[str]:
     """Texts in the page that say nothing but a date ("Senin, 28 April 2025 21:14 WIB"), in page order."""
     found = 0
     for node in tree.xpath("//body//text()"):
+        if len(node) > VISIBLE_DATE_MAX_CHARS:
+            continue  # cheap test first: a page has thousands of text nodes
         text = " ".join(node.split())
         if parse_date_line(text):
             yield text

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from schemas import Source
-from workers.clean.dateline import is_domain_like
+from workers.clean.dateline import channel_outlet, is_domain_like
 from workers.sources import SourceRegistry, domain_of
 
 # A site name's leading words are looked up down to this length ("Republika Online" → "Republika").
@@ -33,7 +33,8 @@ def resolve_source(
 
 
 def _by_name(registry: SourceRegistry, label: str) -> Source | None:
-    """The registry's outlet for a name, its domain form, or its leading words ("Antara News Agency")."""
+    """The registry's outlet for a name, its domain form, its leading words ("Antara News Agency") or
+    the outlet of a channel ("KompasOtomotif")."""
     if is_domain_like(label):
         return registry.by_label(label) or registry.by_url(f"http://{label}")  # "lifestyle.okezone.com"
     words = label.split()
@@ -45,4 +46,5 @@ def _by_name(registry: SourceRegistry, label: str) -> Source | None:
         source = registry.by_label(prefix)
         if source is not None:
             return source
-    return None
+    channel = channel_outlet(label)  # "KompasOtomotif": a channel of Kompas
+    return registry.by_label(channel) if channel else None

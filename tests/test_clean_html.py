@@ -1,0 +1,110 @@
+"""HTML-only steps of the clean stage: loose-text repair, photo pages, lazy metadata fallbacks."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from lxml.html import fromstring, tostring
+
+from schemas import RawDocument
+from workers.clean import clean, warm_up
+from workers.clean.html_meta import date_candidates, people
+from workers.clean.meta import PageMeta, read_meta
+from workers.clean.photo import caption_lines, is_photo_page
+from workers.clean.tree import wrap_loose_text
+from tests.test_clean import REGISTRY
+
+LEAD = "Brandon Salim, putra sulung aktor Fery Salim, rupanya semakin mantap menekuni dunia hiburan tanah air."
+QUOTE = '"Di sini sebagai Lido, teman baik Lexa yang sama-sama bermain musik di kafe," jelasnya di Jakarta.'
+
+
+def _paragraphs(html: str) -> list[str]:
+    """Text of every <p> after wrap_loose_text, whitespace collapsed."""
+    tree = fromstring(html)
+    wrap_loose_text(tree)
+    for br in tree.iter("br"):
+        br.tail = f" {br.tail or ''}"  # a line break separates words
+    return [" ".join(p.text_content().split()) for p in tree.iter("p") if p.text_content().strip()]
+
+
+def test_loose_lead_beside_paragraphs_becomes_a_paragraph():
+    html = f'<div class="news"><b>Kapanlagi.com</b> - <a href="/b">Brandon Salim</a>{LEAD[13:]}<p></p><p>{QUOTE}</p></div>'
+    assert _paragraphs(html) == [f"Kapanlagi.com - {LEAD}", QUOTE]
+
+
+def test_loose_text_between_and_after_blocks_is_wrapped_in_place():
+    html = f"<div><p>{QUOTE}</p>{LEAD}<br><br>{LEAD}<div>iklan</div>{LEAD}</div>"
+    assert _paragraphs(html) == [QUOTE, f"{LEAD} {LEAD}", LEAD]
+
+
+def test_link_lists_separators_and_plain_containers_stay_as_they_are():
+    links = "".join(f'<a href="/{i}">Judul berita terkait nomor {i} yang panjang</a> | ' for i in range(5))
+    nav = f"<div><p>{QUOTE}</p>{links}</div>"
+    plain = f"<div><b>Jakarta</b> - {LEAD}</div>"  # no block child: trafilatura reads it as it is
+    for html in (nav, plain):
+        tree = fromstring(html)
+        before = tostring(tree)
+        assert wrap_loose_text(tree) == 0
+        assert tostring(tree) == before
+
+
+def test_photo_page_needs_a_photo_url_and_an_article_page():
+    article = PageMeta(is_article=True)
+    assert is_photo_page("https://finance.detik.com/readfoto/2016/02/23/153201/3149106/461/1/gardu-induk", article)
+    assert is_photo_page("https://photo.liputan6.com/musik/hadiri-grammy-awards-2437247", article)
+    assert is_photo_page("https://www.example.co.id/foto/2025/04/28/banjir-bekasi", article)
+    assert not is_photo_page("https://www.example.co.id/foto/", PageMeta(is_article=False))
+    assert not is_photo_page("https://www.example.co.id/berita/fotografer-senior-pamerkan-karya", article)
+    assert not is_photo_page(None, article)
+
+
+def test_caption_lines_are_distinct_and_skip_credits():
+    caption = "Petugas memeriksa tiket pemudik di Stasiun Pasar Senen, Jakarta, Kamis (27/3/2025)."
+    tree = fromstring(
+        f"<div><figure><figcaption>{caption}</figcaption></figure><figure><figcaption>{caption}</figcaption></figure>"
+        "<figure><figcaption>Foto: Reuters</figcaption></figure></div>"
+    )
+    assert caption_lines(tree) == [caption]
+
+
+def test_stated_date_is_used_without_searching_the_page():
+    tree = fromstring("<html><body><p>Selasa, 23/02/2016 15:32 WIB</p></body></html>")
+    candidates = date_candidates(tree, PageMeta(dates=["2025-04-28T21:14:00+07:00"]), None)
+    assert next(candidates) == "2025-04-28T21:14:00+07:00"
+
+
+def test_visible_dates_on_the_page_day_come_first_and_fullest_first():
+    html = (
+        "<html><head><title>x</title></head><body><article><h1>Judul</h1>"
+        "<div class='date'>Senin, 28 April 2025 21:14 WIB</div><p>Teks artikel.</p></article>"
+        "<ul><li>Minggu, 27 April 2025</li><li>Senin, 28 April 2025</li></ul></body></html>"
+    )
+    tree = fromstring(html)
+    candidates = list(date_candidates(tree, read_meta(tree, None), None))
+    assert candidates[0] == "Senin, 28 April 2025 21:14 WIB"
+    assert candidates[-1] == "2025-04-28"  # htmldate's day, the last resort
+
+
+def test_people_come_from_credits_and_metadata_only():
+    assert people(["Rina Kartika"], ["rina kartika", "Dedi Pratama"]) == ["Rina Kartika", "Dedi Pratama"]
+    assert people([], []) == []
+
+
+def test_warm_up_then_clean_a_photo_story():
+    warm_up()
+    caption = (
+        "PT PLN hari ini resmi mengoperasikan Gardu Induk 150 kV Milenium beserta jaringannya. "
+        "Gardu induk ini merupakan bagian dari GITET Balaraja."
+    )
+    html = (
+        '<html><head><meta property="og:type" content="article"><title>Gardu Induk Milenium Beroperasi</title></head>'
+        f"<body><h1>Gardu Induk Milenium Beroperasi</h1><figure><img src='a.jpg'><figcaption>{caption}</figcaption>"
+        "</figure><ul>" + "".join(f"<li><a href='/{i}'>Berita lain nomor {i} hari ini</a></li>" for i in range(30))
+        + "</ul></body></html>"
+    )
+    url = "https://finance.detik.com/foto-bisnis/d-3149106/gardu-induk-milenium-pln-resmi-beroperasi"
+    raw = RawDocument(input=url, url=url, final_url=url, content_type="text/html", text=html,
+                      fetched_at=datetime(2025, 7, 1, tzinfo=timezone.utc))
+    article = clean(raw, REGISTRY)
+    assert article.text == caption
+    assert article.source.name == "Detik"

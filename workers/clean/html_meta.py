@@ -1,0 +1,86 @@
+"""Article metadata of an HTML page: what the page states, with trafilatura's readings as fallback.
+
+The page's own statements (meta.py: meta tags, JSON-LD, credit lines) come first. trafilatura's
+metadata pass costs a third of its extraction time (htmldate's date search and the author
+search copy and scan the whole tree), so its parts run only for what the page does not state.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from htmldate import find_date
+from lxml.html import HtmlElement
+from trafilatura.metadata import extract_sitename
+from trafilatura.settings import set_date_params
+
+from workers.clean.credits import person_names
+from workers.clean.dateline import is_domain_like
+from workers.clean.dates import parse_date
+from workers.clean.meta import PageMeta, visible_dates
+
+_TIME = re.compile(r"\b\d{1,2}[:.]\d{2}\b")
+_ZONE = re.compile(r"\b(?:WIB|WITA|WIT|GMT|UTC)\b|[+-]\d{2}:?\d{2}\b", re.IGNORECASE)
+
+
+def date_candidates(tree: HtmlElement, meta: PageMeta, url: str | None) -> Iterator[str]:
+    """Publication date candidates, best first: stated in metadata, shown on the page, htmldate's day.
+
+    A generator: the page is searched only when the metadata gives no usable date, and htmldate
+    (which searches the whole page again) runs only when its answer is needed. Pages also show the dates of related
+    links; when the stamps shown fall on several days, those on the day htmldate settles on go
+    first. Among stamps of one day the fullest (time and zone) comes first: listings abbreviate.
+    """
+    yield from meta.dates
+    shown = list(visible_dates(tree))
+    days = {value.date() for value in map(parse_date, shown) if value}
+    day = find_date(tree, **set_date_params(), url=url) if len(days) > 1 else None
+    yield from sorted(shown, key=lambda text: (not _on_day(text, day), -_fullness(text)))
+    day = day or find_date(tree, **set_date_params(), url=url)  # the last resort
+    if day:
+        yield day
+
+
+def people(credited: list[str], stated: list[str]) -> list[str]:
+    """Distinct person names from credit lines, then metadata.
+
+    trafilatura's own author search is not used: it copies and scans the whole tree (a sixth
+    of the extraction time on pages without an author tag) and, where the page states no
+    author, mostly finds site furniture ("Mediaindonesia Com Developer" on Media Indonesia).
+    """
+    names: list[str] = []
+    for value in [*credited, *stated]:
+        for name in person_names(value):
+            if name.lower() not in (n.lower() for n in names):
+                names.append(name)
+    return names
+
+
+def site_names(tree: HtmlElement, meta: PageMeta) -> list[str]:
+    """Names the site gives itself: Open Graph site name, JSON-LD publisher, else from the <title>."""
+    names = [name for name in (meta.site_name, meta.publisher) if name]
+    return names or [name for name in [extract_sitename(tree)] if name]
+
+
+def section(meta: PageMeta) -> str | None:
+    """The site section the page states, unless it only gives its domain.
+
+    trafilatura's category search (links to /category/ pages) is not used: on the evaluation
+    data it finds nothing on the Indonesian pages and menu items on the English ones.
+    """
+    value = meta.section
+    if not value or is_domain_like(value) or value.startswith("http"):
+        return None
+    return value.strip()
+
+
+def _fullness(text: str) -> int:
+    """How much a date text states beyond the day: a time, and a zone."""
+    return bool(_TIME.search(text)) + bool(_ZONE.search(text))
+
+
+def _on_day(text: str, day: str | None) -> bool:
+    """True when a date text falls on the given ISO day."""
+    value = parse_date(text)
+    return bool(day and value and value.date().isoformat() == day)
