@@ -3,6 +3,7 @@
 
     .venv/bin/python ops/evaluate_dedup.py                      # seeds + shipped test fixtures
     .venv/bin/python ops/evaluate_dedup.py ../shared/data/aeb ../shared/data/idnews
+    .venv/bin/python ops/evaluate_dedup.py --redis-url redis://127.0.0.1:6379/14   # the Redis index
 
 Originals: the five seeds and the shipped fixtures (tests/fixtures/clean, tests/fixtures/enrich)
 through the clean stage, plus, for each DATA_DIR, the expected article bodies of the aeb layout
@@ -22,12 +23,14 @@ and per-document dedupe() time (p50/p99, a second pass on a fresh in-memory inde
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import random
 import re
 import sys
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -220,8 +223,12 @@ def adjusted_rand_index(truth: list[str], predicted: list[str]) -> float:
     return 1.0 if top == expected else (both - expected) / (top - expected)
 
 
-def evaluate(docs: list[Doc], seed: int = 5) -> dict:
-    """Run the set through the pipeline's store step; return the figures."""
+def evaluate(docs: list[Doc], seed: int = 5, redis_url: str | None = None) -> dict:
+    """Run the set through the pipeline's store step; return the figures.
+
+    With redis_url the dedup index is the distributed one (RedisDedupIndex under a fresh prefix,
+    deleted afterwards); articles stay in the embedded store either way.
+    """
     from workers.pipeline import store
     from workers.runner import embedded_context
     from workers.settings import Settings
@@ -230,8 +237,10 @@ def evaluate(docs: list[Doc], seed: int = 5) -> dict:
     random.Random(seed).shuffle(order)
     with tempfile.TemporaryDirectory() as tmp:
         ctx = embedded_context(Settings(data_dir=Path(tmp), redis_url=None, elasticsearch_url=None))
-        for doc in order:
-            store(doc.article.model_copy(deep=True), ctx)
+        with _dedup_index(redis_url) as dedup:
+            ctx.dedup = dedup or ctx.dedup
+            for doc in order:
+                store(doc.article.model_copy(deep=True), ctx)
         stored = {a.id: a for a in ctx.index.iter_articles()}
     groups = [stored[d.article.id].dedup.canonical_id for d in docs]
     stories = [stored[d.article.id].dedup.story_id for d in docs]
@@ -256,6 +265,26 @@ def evaluate(docs: list[Doc], seed: int = 5) -> dict:
     }
 
 
+@contextlib.contextmanager
+def _dedup_index(redis_url: str | None):
+    """A RedisDedupIndex under a fresh prefix of redis_url (its keys deleted afterwards), or None."""
+    if not redis_url:
+        yield None
+        return
+    import redis
+
+    from workers.backends.redis_state import RedisDedupIndex
+
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    prefix = f"kliping-eval-{uuid.uuid4().hex[:8]}"
+    try:
+        yield RedisDedupIndex(client, prefix)
+    finally:
+        for key in client.scan_iter(match=f"{prefix}:*", count=1000):
+            client.unlink(key)
+        client.close()
+
+
 def _original_of(docs: list[Doc], doc: Doc) -> Doc:
     return next(d for d in docs if d.article.id == doc.group)
 
@@ -278,12 +307,13 @@ def main() -> None:
     parser.add_argument("data_dirs", nargs="*", type=Path, help="aeb or idnews directories (optional)")
     parser.add_argument("--seed", type=int, default=5, help="random seed of the reprints and the order")
     parser.add_argument("--show-errors", action="store_true", help="list missed and false copies")
+    parser.add_argument("--redis-url", help="dedup on the Redis index in this database (under its own prefix) instead of SQLite")
     args = parser.parse_args()
     from workers.settings import Settings
 
     registry = SourceRegistry.load(Settings().sources_file)
     docs = build_set(load_originals(args.data_dirs, registry), args.seed)
-    figures = evaluate(docs, args.seed)
+    figures = evaluate(docs, args.seed, args.redis_url)
     print(f"documents {figures['documents']} ({figures['originals']} originals, {figures['documents'] - figures['originals']} reprints)")
     print(f"copies    precision {figures['copy_precision']:.4f}  recall {figures['copy_recall']:.4f}  F1 {figures['copy_f1']:.4f}")
     print(f"stories   adjusted Rand index {figures['story_ari']:.4f}")

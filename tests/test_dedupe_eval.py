@@ -21,13 +21,14 @@ def evaluation():
     return module
 
 
-@pytest.fixture(scope="module")
-def figures(evaluation):
-    """Figures of the set built from the seeds and tests/fixtures only (no ../shared data)."""
+@pytest.fixture(scope="module", params=["embedded", "redis"])
+def figures(evaluation, request):
+    """Figures of the set built from the seeds and tests/fixtures only (no ../shared data), on each dedup index."""
     originals = evaluation.load_originals([], SourceRegistry.load(Settings().sources_file))
     docs = evaluation.build_set(originals)
     assert sum(d.is_original for d in docs) >= 12 and len(docs) > 5 * sum(d.is_original for d in docs)
-    return evaluation.evaluate(docs)
+    redis_url = request.getfixturevalue("redis_url") if request.param == "redis" else None
+    return evaluation.evaluate(docs, redis_url=redis_url)
 
 
 def test_copies_meet_the_precision_and_recall_targets(figures):

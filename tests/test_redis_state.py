@@ -132,6 +132,14 @@ def test_an_unreachable_redis_is_a_transient_error():
 
 def test_a_body_whose_owner_expired_can_be_claimed_again(dedup, client, redis_prefix):
     dedup.claim(_fp("gone"), BANDS)
-    client.delete(f"{redis_prefix}:dedup:fp:gone")  # what the TTL does after the window
+    client.delete(f"{redis_prefix}:dedup:f:gone")  # what the TTL does after the window
     assert dedup.claim(_fp("fresh"), BANDS) == "fresh"
     assert dedup.find_exact("h1") == "fresh"
+
+
+def test_back_filled_stories_do_not_trim_each_other(dedup):
+    # Articles older than the window (a back-fill) must still find each other's stories.
+    long_ago = datetime.now(timezone.utc) - timedelta(seconds=3 * DEDUP_TTL_SECONDS)
+    dedup.put_story(StoryRecord(story_id="first", terms=["kursk"], published_at=long_ago))
+    dedup.put_story(StoryRecord(story_id="later", terms=["kursk"], published_at=long_ago + timedelta(hours=2)))
+    assert [s.story_id for s in dedup.stories_since(long_ago - timedelta(days=1))] == ["first", "later"]

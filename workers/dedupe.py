@@ -276,13 +276,15 @@ def link_group(article: Article, verdict: Verdict, articles: ArticleIndex, index
             articles.add_copy(article.id, CopyRef(id=late.article_id, outlet=late.outlet, url=late.url))
             members.append(late)
     stored.update({m.article_id: articles.get(m.article_id) for m in members if stored.get(m.article_id) is None})
-    own = fingerprint(article)
+    own = None  # computed only when a member needs re-pointing: most canonicals have none
     by_id = {m.article_id: m for m in members}
     for member_id, member in stored.items():
         if member is None or member_id == article.id:
             continue
         if member.dedup and not member.dedup.is_canonical and member.dedup.canonical_id == article.id and member.dedup.story_id == article.dedup.story_id:
             continue
+        if own is None:
+            own = fingerprint(article)
         match = _verdict(by_id.get(member_id) or fingerprint(member), own)
         member.dedup = Dedup(
             canonical_id=article.id, is_canonical=False, story_id=article.dedup.story_id,
@@ -316,7 +318,9 @@ def assign_story(article: Article, index: DedupIndex, window: timedelta) -> str:
     # An undated article (a plain-text file) may belong to a story of any time.
     since = when - window if when else _EPOCH
     best_id, best_score = None, 0.0
-    for story in index.stories_since(since):
+    # Only stories sharing enough terms are read: reading every story of the window costs 30 ms a
+    # canonical with 1,000 stories in it and 270 ms with 10,000 (embedded store, measured).
+    for story in index.stories_sharing(terms, since, STORY_MIN_SHARED):
         if not _within(when, story.published_at, window):
             continue
         shared = len(set(terms) & set(story.terms))

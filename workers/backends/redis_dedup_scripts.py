@@ -5,66 +5,98 @@ Each runs alone on the server, which is what makes canonical choice atomic acros
 
 from __future__ import annotations
 
+from workers.backends.redis_dedup_codec import BAND_BUCKET_HEX
+
 # Syndicated copies appear within hours to days of the original; reprints after a month are
 # rare and cheap to index twice. 30 days keeps the LSH index to a month of news per worker fleet.
 DEDUP_TTL_SECONDS = 30 * 24 * 3600
 
-# Band buckets: the current and the previous window-long period are read, so an entry is found
-# for 30 to 60 days (two periods keep a lookup at 2 x 64 HGETs); 3 hex digits of the band digest pick one of 4096 hashes per band and period, which keeps
-# each hash under Redis's 128-entry listpack limit up to ~500,000 canonicals a period (beyond
-# that raise BAND_BUCKET_HEX to 4, or hash-max-listpack-entries).
+# Band entries are written in the current period and read in the current and previous one, so
+# an entry is found for 30 to 60 days (two periods keep a lookup at 2 x 64 HGETs).
 BAND_PERIOD_SECONDS = DEDUP_TTL_SECONDS
 BAND_PERIODS = 2
-BAND_BUCKET_HEX = 3
 
-# Shared Lua helpers. A band "i:digest" lives in hash <prefix>:dedup:b:<period>:<i>:<digest[:3]>
-# under field digest[3:], whose value is the space-separated canonical ids.
+# Shared Lua helpers. A band token (redis_dedup_codec.band_token) is the bucket in hex then the
+# field in raw bytes: the band lives in hash <prefix>:dedup:b:<period>:<bucket> under that field,
+# whose value is its canonical ids, each packed as one length byte and the id (a 16-hex-digit id
+# as its 8 bytes, length byte 128 + 8). Fingerprints are packed "canonical\0body_hash\0...".
 _BAND_LUA = """
-local function band_slot(prefix, period, band)
-  local colon = string.find(band, ':', 1, true)
-  local cut = colon + tonumber(ARGV_BUCKET_HEX)
-  return prefix .. ':dedup:b:' .. period .. ':' .. string.sub(band, 1, cut), string.sub(band, cut + 1)
+local function band_slot(prefix, period, token)
+  return prefix .. ':dedup:b:' .. period .. ':' .. string.sub(token, 1, BUCKET_HEX), string.sub(token, BUCKET_HEX + 1)
 end
-local function band_members(prefix, now, periods, bands, found)
+local function pack_id(id)
+  if #id == 16 and not string.find(id, '[^0-9a-f]') then
+    return string.char(136) .. string.gsub(id, '%x%x', function(h) return string.char(tonumber(h, 16)) end)
+  end
+  if #id > 127 then error('article id too long for the band index: ' .. id) end
+  return string.char(#id) .. id
+end
+local function packed_ids(value)
+  local out, i = {}, 1
+  while i <= #value do
+    local n = string.byte(value, i) % 128
+    out[#out + 1] = string.sub(value, i, i + n)
+    i = i + 1 + n
+  end
+  return out
+end
+local function unpack_id(packed)
+  local body = string.sub(packed, 2)
+  if string.byte(packed, 1) < 128 then return body end
+  return (string.gsub(body, '.', function(c) return string.format('%02x', string.byte(c)) end))
+end
+local function fp_canonical(raw)
+  return string.match(raw, '^([^%z]*)')
+end
+local function fp_body_hash(raw)
+  return string.match(raw, '^[^%z]*%z([^%z]*)')
+end
+local function band_members(prefix, now, periods, tokens)
+  local packed_set, found = {}, {}
   for period = now - periods + 1, now do
-    for _, band in ipairs(bands) do
-      local key, field = band_slot(prefix, period, band)
+    for _, token in ipairs(tokens) do
+      local key, field = band_slot(prefix, period, token)
       local value = redis.call('HGET', key, field)
-      if value then for id in string.gmatch(value, '%S+') do found[id] = true end end
+      if value then for _, packed in ipairs(packed_ids(value)) do packed_set[packed] = true end end
     end
   end
+  for packed in pairs(packed_set) do found[unpack_id(packed)] = true end  -- a match sits in many bands: unpack it once
   return found
 end
-local function band_add(prefix, now, periods, bands, id, ttl)
-  for _, band in ipairs(bands) do
-    local key, field = band_slot(prefix, now, band)
-    local value = redis.call('HGET', key, field)
-    if not value then
-      redis.call('HSET', key, field, id)
-    elseif not string.find(' ' .. value .. ' ', ' ' .. id .. ' ', 1, true) then
-      redis.call('HSET', key, field, value .. ' ' .. id)
+local function band_add(prefix, now, periods, tokens, id, period_seconds)
+  local packed = pack_id(id)
+  -- a period's buckets are read until `periods` periods after its start: they expire right then
+  local expires = (now + periods) * period_seconds
+  for _, token in ipairs(tokens) do
+    local key, field = band_slot(prefix, now, token)
+    if redis.call('HSETNX', key, field, packed) == 0 then  -- a band value another canonical has too
+      local value = redis.call('HGET', key, field)
+      local present = false
+      for _, other in ipairs(packed_ids(value)) do if other == packed then present = true end end
+      if not present then redis.call('HSET', key, field, value .. packed) end
     end
-    redis.call('EXPIRE', key, ttl * periods)
+    redis.call('EXPIREAT', key, expires)
   end
 end
-local function band_remove(prefix, now, periods, bands, id)
+local function band_remove(prefix, now, periods, tokens, id)
+  local packed = pack_id(id)
   for period = now - periods + 1, now do
-    for _, band in ipairs(bands) do
-      local key, field = band_slot(prefix, period, band)
+    for _, token in ipairs(tokens) do
+      local key, field = band_slot(prefix, period, token)
       local value = redis.call('HGET', key, field)
       if value then
         local rest = {}
-        for member in string.gmatch(value, '%S+') do if member ~= id then rest[#rest + 1] = member end end
-        if #rest == 0 then redis.call('HDEL', key, field) else redis.call('HSET', key, field, table.concat(rest, ' ')) end
+        for _, other in ipairs(packed_ids(value)) do if other ~= packed then rest[#rest + 1] = other end end
+        if #rest == 0 then redis.call('HDEL', key, field) else redis.call('HSET', key, field, table.concat(rest)) end
       end
     end
   end
 end
-""".replace("ARGV_BUCKET_HEX", str(BAND_BUCKET_HEX))
+""".replace("BUCKET_HEX", str(BAND_BUCKET_HEX))
 
 # KEYS[1] = hash key, KEYS[2] = fingerprint key, KEYS[3] = the canonical's group key,
 # KEYS[4] = the canonical's fingerprint key.
-# ARGV[1] = canonical id, ARGV[2] = fingerprint JSON, ARGV[3] = TTL seconds, ARGV[4] = article id,
+# ARGV[1] = canonical id, ARGV[2] = packed fingerprint, ARGV[3] = TTL seconds, ARGV[4] = article id,
 # ARGV[5] = "1" to re-check the bands, ARGV[6] = prefix, ARGV[7] = current period,
 # ARGV[8] = number of bands (only a canonical has any), ARGV[9 .. 8+n] = bands, then the candidate
 # ids the caller already verified. Runs alone on the server, so it is atomic across workers:
@@ -81,20 +113,20 @@ for i = 9, 8 + nb do bands[#bands + 1] = ARGV[i] end
 if id ~= canon then
   local raw = redis.call('GET', KEYS[4])
   if raw then
-    local current = cjson.decode(raw)['canonical_id']
+    local current = fp_canonical(raw)
     if current ~= canon then return {'moved', current} end
   end
 elseif ARGV[5] == '1' and nb > 0 then
   local seen = {}
   for i = 9 + nb, #ARGV do seen[ARGV[i]] = true end
   local fresh = {'candidates'}
-  for member in pairs(band_members(prefix, now, PERIODS, bands, {})) do
+  for member in pairs(band_members(prefix, now, PERIODS, bands)) do
     if member ~= id and not seen[member] then table.insert(fresh, member) end
   end
   if #fresh > 1 then return fresh end
 end
 local winner = redis.call('GET', KEYS[1])
-if winner and redis.call('EXISTS', prefix .. ':dedup:fp:' .. winner) == 0 then
+if winner and redis.call('EXISTS', prefix .. ':dedup:f:' .. winner) == 0 then
   winner = nil  -- its owner's fingerprint expired: the body is free again (else no one could take it)
 end
 if not winner then
@@ -119,14 +151,14 @@ CANDIDATES_SCRIPT = _BAND_LUA + """
 local bands = {}
 for i = 3, #ARGV do bands[#bands + 1] = ARGV[i] end
 local out = {}
-for member in pairs(band_members(ARGV[1], tonumber(ARGV[2]), PERIODS, bands, {})) do out[#out + 1] = member end
+for member in pairs(band_members(ARGV[1], tonumber(ARGV[2]), PERIODS, bands)) do out[#out + 1] = member end
 return out
 """
 
 # Re-point a group to a new canonical (a wire original, or an earlier report, arrived late).
 # KEYS[1] = old canonical's fingerprint, KEYS[2] = new fingerprint, KEYS[3] = old group,
 # KEYS[4] = new group, KEYS[5] = new body hash.
-# ARGV[1] = new id, ARGV[2] = new fingerprint JSON, ARGV[3] = TTL, ARGV[4] = old id,
+# ARGV[1] = new id, ARGV[2] = new packed fingerprint, ARGV[3] = TTL, ARGV[4] = old id,
 # ARGV[5] = key prefix, ARGV[6] = current period, ARGV[7] = number of new bands, then the new
 # bands, then the old canonical's bands.
 # Refuses with {'moved', id} when the old canonical is no longer one (another worker re-pointed
@@ -135,19 +167,17 @@ REPOINT_SCRIPT = _BAND_LUA + """
 local new, ttl, old, prefix, now, nb = ARGV[1], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
 local raw = redis.call('GET', KEYS[1])
 if not raw then return {'gone'} end
-local current = cjson.decode(raw)['canonical_id']
+local current = fp_canonical(raw)
 if current ~= old then return {'moved', current} end
 local members = redis.call('SMEMBERS', KEYS[3])
 table.insert(members, old)
 for _, member in ipairs(members) do
   if member ~= new then
-    local key = prefix .. ':dedup:fp:' .. member
+    local key = prefix .. ':dedup:f:' .. member
     local data = redis.call('GET', key)
     if data then
-      local fp = cjson.decode(data)
-      fp['canonical_id'] = new
-      redis.call('SET', key, cjson.encode(fp), 'EX', ttl)
-      local hash_key = prefix .. ':dedup:hash:' .. fp['body_hash']
+      redis.call('SET', key, new .. string.sub(data, #fp_canonical(data) + 1), 'EX', ttl)
+      local hash_key = prefix .. ':dedup:hash:' .. fp_body_hash(data)
       if redis.call('GET', hash_key) == old then redis.call('SET', hash_key, new, 'EX', ttl) end
     end
     redis.call('SADD', KEYS[4], member)

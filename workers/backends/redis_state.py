@@ -4,12 +4,14 @@ Key layout (``p`` is ``Settings.redis_prefix``); every worker and tool uses exac
 
 ==================================  =====================================================
 ``p:dedup:hash:<body_hash>``        string: canonical id registered for that body
-``p:dedup:fp:<article_id>``         string: Fingerprint JSON, signature packed (base64 uint32)
-``p:dedup:b:<period>:<i>:<hhh>``    hash: LSH band i's digests starting hhh (field: the rest of
-                                    the digest) → space-separated canonical ids (copies never)
+``p:dedup:f:<article_id>``          string: packed Fingerprint (redis_dedup_codec: canonical id,
+                                    body hash, outlet, url, flags, date, uint32 signature)
+``p:dedup:b:<period>:<bucket>``     hash: LSH band entries whose digest falls in that bucket
+                                    (field: 3 more digest bytes) → packed canonical ids (copies never)
 ``p:dedup:group:<canonical_id>``    set: ids of the canonical's copies
 ``p:story:<story_id>``              string: StoryRecord JSON
 ``p:stories``                       sorted set: story id scored by its time (epoch seconds)
+``p:stories:term:<term>``           sorted set: ids of the stories with that term, scored alike
 ``p:outcome:latest``                hash: input → latest outcome
 ``p:outcomes``                      hash: outcome → number of inputs whose latest is that
 ``p:failed``                        hash: failed id → FailedInput JSON (the quarantine)
@@ -17,27 +19,30 @@ Key layout (``p`` is ``Settings.redis_prefix``); every worker and tool uses exac
 
 Dedup and story keys expire after DEDUP_TTL_SECONDS (refreshed on every write), so the
 index covers a sliding time window instead of growing forever. Band entries live in small
-hashes (Redis keeps a hash under 128 short fields as one listpack: ~35 bytes an entry instead of
+hashes (Redis keeps a hash under 512 short fields as one listpack: ~16 bytes an entry instead of
 ~200 for a key holding a set), written in the current BAND_PERIOD_SECONDS period and read over
-the last BAND_PERIODS periods; a period's hashes expire whole once the window has passed them. Outcomes and the
-quarantine never expire: they are the record of what happened.
+the last BAND_PERIODS periods; a period's hashes expire whole once the window has passed them.
+Values are bytes (ops/benchmark_dedup.py measures ~2 KB per indexed document); fingerprints are
+read with NEVER_DECODE, so a client built with ``decode_responses=True`` works as well. (An index
+written by the older JSON layout, ``p:dedup:fp:*`` and per-band keys, is simply not seen: its
+bodies are free to claim again and its keys expire with the window.) Outcomes
+and the quarantine never expire: they are the record of what happened.
 """
 
 from __future__ import annotations
 
-import base64
 import functools
-import json
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from datetime import datetime, timedelta, timezone
 from typing import TypeVar
 
-import numpy as np
 import redis
+from redis.client import NEVER_DECODE
 
 from schemas import FailedInput, InputResult, Reason, utcnow
 from workers.backends import Claim, Fingerprint, StoryRecord
+from workers.backends.redis_dedup_codec import band_token, pack_fingerprint, unpack_fingerprint
 from workers.backends.redis_dedup_scripts import (  # noqa: F401 - the window constants are part of this module's API
     BAND_PERIOD_SECONDS,
     BAND_PERIODS,
@@ -46,7 +51,7 @@ from workers.backends.redis_dedup_scripts import (  # noqa: F401 - the window co
     DEDUP_TTL_SECONDS,
     REPOINT_SCRIPT,
 )
-from workers.errors import TransientError
+from workers.errors import BackendUnavailable
 
 # KEYS[1] = input → latest outcome hash, KEYS[2] = counts hash; ARGV[1] = input, ARGV[2] = outcome.
 # Counting the latest outcome per input (not every event) matches the embedded store: a re-run
@@ -64,14 +69,14 @@ T = TypeVar("T")
 
 
 def _translate_errors(method: Callable[..., T]) -> Callable[..., T]:
-    """Turn Redis connection trouble into TransientError so the runner retries instead of quarantining."""
+    """Turn Redis connection trouble into BackendUnavailable (a TransientError) so the runner retries instead of quarantining."""
 
     @functools.wraps(method)
     def wrapper(*args, **kwargs) -> T:
         try:
             return method(*args, **kwargs)
         except (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError) as exc:
-            raise TransientError(f"redis unavailable: {exc}", Reason.service_unavailable) from exc
+            raise BackendUnavailable(f"redis unavailable: {exc}", Reason.service_unavailable) from exc
 
     return wrapper
 
@@ -86,21 +91,6 @@ def _epoch(moment: datetime) -> float:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return moment.timestamp()
-
-
-def pack_fingerprint(fp: Fingerprint) -> str:
-    """Fingerprint JSON with the signature as base64 of little-endian uint32 (684 bytes, not ~1.4 KB of ints)."""
-    data = fp.model_dump(mode="json")
-    data["signature"] = base64.b64encode(np.asarray(fp.signature, dtype="<u4").tobytes()).decode("ascii")
-    return json.dumps(data, separators=(",", ":"))
-
-
-def unpack_fingerprint(data: str | bytes) -> Fingerprint:
-    """A Fingerprint from pack_fingerprint's JSON (a plain list signature is read as well)."""
-    raw = json.loads(data)
-    if isinstance(raw.get("signature"), str):
-        raw["signature"] = np.frombuffer(base64.b64decode(raw["signature"]), dtype="<u4").tolist()
-    return Fingerprint.model_validate(raw)
 
 
 def _period() -> int:
@@ -151,27 +141,40 @@ class RedisDedupIndex(_RedisKeys):
         """Canonical ids sharing at least one LSH band (one script call: every band of every period)."""
         if not bands:
             return set()
-        return {_text(member) for member in self._candidates(keys=[], args=[self._prefix, _period(), *bands])}
+        tokens = [band_token(band) for band in bands]
+        return {_text(member) for member in self._candidates(keys=[], args=[self._prefix, _period(), *tokens])}
 
     @_translate_errors
     def fingerprint(self, article_id: str) -> Fingerprint | None:
         """The stored fingerprint of an article."""
-        data = self._redis.get(self.key("dedup", "fp", article_id))
-        return unpack_fingerprint(data) if data else None
+        data = self._redis.execute_command("GET", self.key("dedup", "f", article_id), **{NEVER_DECODE: True})
+        return unpack_fingerprint(article_id, data) if data else None
+
+    def _claim_call(self, fp: Fingerprint, bands: list[str], seen: Collection[str] | None) -> dict:
+        """Keys and arguments of CLAIM_SCRIPT for fp (what every registration sends)."""
+        keys = [
+            self.key("dedup", "hash", fp.body_hash), self.key("dedup", "f", fp.article_id),
+            self.key("dedup", "group", fp.canonical_id), self.key("dedup", "f", fp.canonical_id),
+        ]
+        own = [band_token(band) for band in bands] if fp.canonical_id == fp.article_id else []  # copies stay out of the bands: no chaining
+        check = "1" if seen is not None else "0"
+        args = [fp.canonical_id, pack_fingerprint(fp), DEDUP_TTL_SECONDS, fp.article_id, check, self._prefix, _period(),
+                len(own), *own, *(seen or ())]
+        return {"keys": keys, "args": args}
 
     @_translate_errors
     def register(self, fp: Fingerprint, bands: list[str], seen: Collection[str] | None = None) -> Claim:
         """Register atomically (see CLAIM_SCRIPT); a canonical with `seen` first re-checks its bands."""
-        keys = [
-            self.key("dedup", "hash", fp.body_hash), self.key("dedup", "fp", fp.article_id),
-            self.key("dedup", "group", fp.canonical_id), self.key("dedup", "fp", fp.canonical_id),
-        ]
-        own = bands if fp.canonical_id == fp.article_id else []  # copies stay out of the bands: no chaining
-        check = "1" if seen is not None else "0"
-        args = [fp.canonical_id, pack_fingerprint(fp), DEDUP_TTL_SECONDS, fp.article_id, check, self._prefix, _period(),
-                len(own), *own, *(seen or ())]
-        reply = self._claim(keys=keys, args=args)
+        reply = self._claim(**self._claim_call(fp, bands, seen))
         return _claim_of([_text(item) for item in reply])
+
+    @_translate_errors
+    def register_many(self, entries: Iterable[tuple[Fingerprint, list[str]]]) -> list[str]:
+        """Claim many fingerprints in one pipelined round trip (bulk loads); the winner of each, in order."""
+        pipe = self._redis.pipeline(transaction=False)
+        for fp, bands in entries:
+            self._claim(**self._claim_call(fp, bands, None), client=pipe)
+        return [_claim_of([_text(item) for item in reply]).winner for reply in pipe.execute()]
 
     def claim(self, fp: Fingerprint, bands: list[str]) -> str:
         """Register without re-checking the bands; return the winning canonical id for this body."""
@@ -181,11 +184,12 @@ class RedisDedupIndex(_RedisKeys):
     def repoint(self, fp: Fingerprint, old_id: str, bands: list[str], old_bands: list[str]) -> Claim:
         """Make fp the canonical of old_id's group atomically (see REPOINT_SCRIPT)."""
         keys = [
-            self.key("dedup", "fp", old_id), self.key("dedup", "fp", fp.article_id),
+            self.key("dedup", "f", old_id), self.key("dedup", "f", fp.article_id),
             self.key("dedup", "group", old_id), self.key("dedup", "group", fp.article_id),
             self.key("dedup", "hash", fp.body_hash),
         ]
-        args = [fp.article_id, pack_fingerprint(fp), DEDUP_TTL_SECONDS, old_id, self._prefix, _period(), len(bands), *bands, *old_bands]
+        tokens = [band_token(band) for band in (*bands, *old_bands)]
+        args = [fp.article_id, pack_fingerprint(fp), DEDUP_TTL_SECONDS, old_id, self._prefix, _period(), len(bands), *tokens]
         return _claim_of([_text(item) for item in self._repoint(keys=keys, args=args)], fp.article_id)
 
     @_translate_errors
@@ -194,8 +198,8 @@ class RedisDedupIndex(_RedisKeys):
         ids = sorted(_text(m) for m in self._redis.smembers(self.key("dedup", "group", canonical_id)))
         if not ids:
             return []
-        payloads = self._redis.mget([self.key("dedup", "fp", member) for member in ids])
-        return [unpack_fingerprint(data) for data in payloads if data]
+        payloads = self._redis.execute_command("MGET", *[self.key("dedup", "f", member) for member in ids], **{NEVER_DECODE: True})
+        return [unpack_fingerprint(member, data) for member, data in zip(ids, payloads) if data]
 
     @_translate_errors
     def stories_since(self, since: datetime) -> list[StoryRecord]:
@@ -208,6 +212,25 @@ class RedisDedupIndex(_RedisKeys):
         return [StoryRecord.model_validate_json(data) for data in payloads if data]
 
     @_translate_errors
+    def stories_sharing(self, terms: list[str], since: datetime, min_shared: int) -> list[StoryRecord]:
+        """Stories at or after `since` with at least `min_shared` of the terms, oldest first (one pipeline, one MGET).
+
+        Stories written before the term index existed are not seen; they leave the window within days.
+        """
+        pipe = self._redis.pipeline(transaction=False)
+        for term in dict.fromkeys(terms):
+            pipe.zrangebyscore(self.key("stories", "term", term), _epoch(since), "+inf", withscores=True)
+        hits: dict[str, list] = {}  # story id → [shared terms, time]
+        for story_id, at in (pair for reply in pipe.execute() for pair in reply):
+            hit = hits.setdefault(_text(story_id), [0, at])
+            hit[0] += 1
+        ids = sorted((i for i, (shared, _) in hits.items() if shared >= min_shared), key=lambda i: (hits[i][1], i))
+        if not ids:
+            return []
+        payloads = self._redis.mget([self.key("story", story_id) for story_id in ids])
+        return [StoryRecord.model_validate_json(data) for data in payloads if data]
+
+    @_translate_errors
     def put_story(self, story: StoryRecord) -> None:
         """Create or refresh a story; forget stories older than the dedup window."""
         at = _epoch(story.published_at or utcnow())
@@ -216,8 +239,17 @@ class RedisDedupIndex(_RedisKeys):
         pipe.set(self.key("story", story.story_id), story.model_dump_json(), ex=DEDUP_TTL_SECONDS)
         pipe.zadd(self.key("stories"), {story.story_id: at})
         # Keep the sorted set bounded by time; back-filled old stories still live until their key expires.
-        pipe.zremrangebyscore(self.key("stories"), "-inf", min(horizon, at) - 1)
+        # Only a live story trims: a back-filled one (older than the window) trimming below its own
+        # time dropped the stories of the other back-filled articles before they could join them.
+        if at >= horizon:
+            pipe.zremrangebyscore(self.key("stories"), "-inf", horizon - 1)
         pipe.expire(self.key("stories"), DEDUP_TTL_SECONDS)
+        for term in dict.fromkeys(story.terms):  # the term index, bounded the same way
+            key = self.key("stories", "term", term)
+            pipe.zadd(key, {story.story_id: at})
+            if at >= horizon:
+                pipe.zremrangebyscore(key, "-inf", horizon - 1)
+            pipe.expire(key, DEDUP_TTL_SECONDS)
         pipe.execute()
 
 

@@ -1,0 +1,57 @@
+"""The story term index of both dedup backends: only stories sharing enough terms are read."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timedelta, timezone
+
+from tests.test_dedupe_canonical import WHEN, _article
+from tests.test_dedupe_canonical import index  # noqa: F401 - each dedup index, empty
+from workers.backends import StoryRecord
+from workers.backends.embedded import EmbeddedStore
+from workers.dedupe import STORY_MIN_SHARED, assign_story
+
+NOW = datetime(2025, 4, 28, 12, tzinfo=timezone.utc)
+KURSK = ["kursk", "korea utara", "rusia", "pasukan", "ukraina"]
+
+
+def test_only_stories_sharing_enough_terms_at_or_after_since(index):  # noqa: F811
+    index.put_story(StoryRecord(story_id="late", terms=[*KURSK[:3], "putin"], published_at=NOW))
+    index.put_story(StoryRecord(story_id="early", terms=KURSK, published_at=NOW - timedelta(days=1)))
+    index.put_story(StoryRecord(story_id="two", terms=[*KURSK[:2], "banjir"], published_at=NOW))
+    index.put_story(StoryRecord(story_id="old", terms=KURSK, published_at=NOW - timedelta(days=5)))
+    found = index.stories_sharing(KURSK, NOW - timedelta(days=3), STORY_MIN_SHARED)
+    assert [s.story_id for s in found] == ["early", "late"]
+    assert found[0].terms == KURSK
+    assert index.stories_sharing([], NOW - timedelta(days=3), STORY_MIN_SHARED) == []
+    assert [s.story_id for s in index.stories_sharing(KURSK[:2], NOW - timedelta(days=3), 2)] == ["early", "late", "two"]
+
+
+def test_a_refreshed_story_is_found_by_its_new_terms(index):  # noqa: F811
+    index.put_story(StoryRecord(story_id="s", terms=["banjir", "jakarta", "bekasi"], published_at=NOW))
+    index.put_story(StoryRecord(story_id="s", terms=KURSK, published_at=NOW))
+    [story] = index.stories_sharing(KURSK, NOW - timedelta(days=1), STORY_MIN_SHARED)
+    assert story.terms == KURSK
+
+
+def test_a_canonical_joins_its_story_among_many_others(index):  # noqa: F811
+    for n in range(300):
+        index.put_story(StoryRecord(story_id=f"other{n}", terms=[f"tokoh{n}", f"kota{n}", "jakarta", "indonesia"],
+                                    published_at=WHEN))
+    first = _article("first", "Korea Utara mengirim pasukan ke Kursk untuk membantu Rusia melawan Ukraina.", published_at=WHEN)
+    first = first.model_copy(update={"keywords": KURSK})
+    story = assign_story(first, index, timedelta(days=3))
+    assert story == "first"
+    second = _article("second", "Pasukan Korea Utara bertempur di Kursk bersama Rusia.", published_at=WHEN + timedelta(hours=5))
+    assert assign_story(second.model_copy(update={"keywords": KURSK[::-1]}), index, timedelta(days=3)) == "first"
+
+
+def test_an_older_embedded_store_gets_its_term_index_on_open(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    store = EmbeddedStore(path)
+    store.put_story(StoryRecord(story_id="s", terms=KURSK, published_at=NOW))
+    store.close()
+    with sqlite3.connect(path) as db:  # as a store written before the term index existed
+        db.execute("DELETE FROM story_terms")
+    reopened = EmbeddedStore(path)
+    assert [s.story_id for s in reopened.stories_sharing(KURSK, NOW - timedelta(days=1), STORY_MIN_SHARED)] == ["s"]
