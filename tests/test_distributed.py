@@ -16,6 +16,7 @@ import redis
 
 from schemas import Outcome
 from schemas.elastic import template_mappings
+from tests.support.workers import worker_env as _worker_env  # test_dedupe_concurrency imports it from here
 from workers.backends.elastic import ElasticIndex, make_client
 from workers.backends.redis_state import RedisStateStore
 from workers.distributed import follow, ping, submit
@@ -41,21 +42,6 @@ def distributed_settings(tmp_path: Path, redis_url, redis_prefix, es_url) -> Ite
     yield settings
     if os.environ.get("KLIPING_TEST_ELASTICSEARCH_URL"):  # osmem clones vanish by themselves
         make_client(settings).indices.delete(index=f"{settings.elasticsearch_index}-*")
-
-
-def _worker_env(settings: Settings) -> dict[str, str]:
-    """The worker's environment: these settings as KLIPING_* variables, nothing inherited of ours."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KLIPING_")}
-    env.update({
-        "KLIPING_REDIS_URL": settings.redis_url,
-        "KLIPING_REDIS_PREFIX": settings.redis_prefix,
-        "KLIPING_ELASTICSEARCH_URL": settings.elasticsearch_url,
-        "KLIPING_ELASTICSEARCH_INDEX": settings.elasticsearch_index,
-        "KLIPING_DATA_DIR": str(settings.data_dir),
-        "KLIPING_TASK_MAX_RETRIES": str(settings.task_max_retries),
-        "KLIPING_FETCH_ALLOW_PRIVATE": "true",
-    })
-    return env
 
 
 @pytest.fixture

@@ -8,10 +8,12 @@ requeued.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
-from celery import Celery
+from celery import Celery, signals
 
+from workers import kombu_fix
 from workers.settings import Settings, get_settings
 
 INGEST_QUEUE = "ingest"
@@ -45,8 +47,27 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
 }
 
 
+# How often each worker sweeps Redis for unacknowledged tasks past the visibility timeout (a
+# worker that died holding them): at most this many seconds, and a tenth of the timeout when it
+# is set lower, so recovery takes about the timeout and not kombu's default 100 s sweep.
+MAX_RESTORE_SWEEP_SECONDS = 10
+# A producer (or a retrying task) publishing while Redis restarts retries this often, this many
+# seconds apart at most: ~60 s of outage are absorbed instead of an input being lost.
+PUBLISH_RETRIES, PUBLISH_RETRY_MAX_INTERVAL = 30, 2.0
+PUBLISH_RETRY_POLICY = {"max_retries": PUBLISH_RETRIES, "interval_start": 0.2, "interval_step": 0.5,
+                        "interval_max": PUBLISH_RETRY_MAX_INTERVAL}
+# SIGTERM starts a cold shutdown with a soft phase (billiard reads this before Celery starts):
+# running tasks get `worker_shutdown_timeout` seconds, then the unfinished ones are requeued at
+# once, instead of a warm shutdown that waits up to the hard time limit and is then SIGKILLed by
+# the container runtime, leaving its tasks for the visibility timeout.
+SIGTERM_REMAP = ("REMAP_SIGTERM", "SIGQUIT")
+RESULT_STORE_RETRIES = 30  # with Celery's backoff capped at 10 s: about five minutes of outage
+
+
 def visibility_timeout(settings: Settings) -> int:
     """Seconds before an unacknowledged task is redelivered: above every task time limit plus retry wait."""
+    if settings.visibility_timeout:
+        return settings.visibility_timeout
     return max(MIN_VISIBILITY_TIMEOUT_SECONDS, 2 * (settings.task_time_limit + MAX_RETRY_DELAY_SECONDS))
 
 
@@ -55,9 +76,12 @@ def celery_config(settings: Settings) -> dict[str, Any]:
     broker = settings.redis_url or "redis://localhost:6379/0"
     # One prefix namespaces all of Kliping's keys, the broker's included: two deployments (or
     # two test runs) sharing a Redis never see each other's tasks.
+    timeout = visibility_timeout(settings)
     transport = {
-        "visibility_timeout": visibility_timeout(settings),
+        "visibility_timeout": timeout,
         "global_keyprefix": f"{settings.redis_prefix}:celery:",
+        "unacked_restore_interval": max(1, min(MAX_RESTORE_SWEEP_SECONDS, timeout // 10)),
+        "unacked_restore_throttle": 1,  # the interval alone sets the sweep period
     }
     config: dict[str, Any] = {
         "broker_url": broker,
@@ -65,6 +89,14 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "broker_transport_options": transport,
         "result_backend_transport_options": dict(transport),
         "broker_connection_retry_on_startup": True,
+        "broker_connection_max_retries": None,  # a worker waits for Redis to come back, however long
+        "task_publish_retry": True,
+        "task_publish_retry_policy": PUBLISH_RETRY_POLICY,
+        # A result stored while Redis restarts is retried (backoff up to 10 s) instead of lost, so
+        # `ingest --wait` still learns the outcome and the message is still acknowledged.
+        "result_backend_always_retry": True,
+        "result_backend_max_retries": RESULT_STORE_RETRIES,
+        "worker_soft_shutdown_timeout": settings.worker_shutdown_timeout,
         "task_serializer": "json",
         "result_serializer": "json",
         "accept_content": ["json"],
@@ -95,9 +127,43 @@ def celery_config(settings: Settings) -> dict[str, Any]:
 
 def make_app(settings: Settings, *, set_as_current: bool = True) -> Celery:
     """A Celery app configured from settings (the worker's, or a producer's for other settings)."""
+    kombu_fix.install()  # a Redis restart must not stop a worker for good
     celery = Celery("kliping", include=["workers.tasks"], set_as_current=set_as_current)
     celery.conf.update(celery_config(settings))
     return celery
 
 
 app = make_app(get_settings())
+
+
+@signals.setup_logging.connect
+def _configure_logging(loglevel: int | str | None = None, **_: Any) -> None:
+    """Workers and beat log JSON lines with the input, article id and stage (KLIPING_LOG_JSON=false: text)."""
+    from workers.observe import configure_logging
+
+    settings = get_settings()
+    configure_logging(loglevel or settings.log_level, json_lines=settings.log_json is not False)
+
+
+_task_traces: dict[str, contextlib.ExitStack] = {}
+
+
+@signals.task_prerun.connect
+def _open_task_trace(task_id: str | None = None, task: Any = None, args: Any = None, **_: Any) -> None:
+    """Trace an ingest task from start to end, so Celery's own lines about it carry its input too."""
+    if task is None or task.name != INGEST_TASK or not args:
+        return
+    from workers.observe import tracing
+    from workers.pipeline import failed_id
+
+    stack = contextlib.ExitStack()
+    stack.enter_context(tracing(str(args[0]), failed_id(str(args[0]))))
+    _task_traces[str(task_id)] = stack
+
+
+@signals.task_postrun.connect
+def _close_task_trace(task_id: str | None = None, **_: Any) -> None:
+    """End the trace `_open_task_trace` opened."""
+    stack = _task_traces.pop(str(task_id), None)
+    if stack is not None:
+        stack.close()

@@ -284,7 +284,11 @@ def cmd_archive(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     """Start a Celery worker with the project's configuration."""
-    from workers.celery_app import app
+    import os
+
+    from workers.celery_app import SIGTERM_REMAP, app
+
+    os.environ.setdefault(*SIGTERM_REMAP)  # read when the worker starts: SIGTERM → soft shutdown, then requeue
 
     argv = ["worker", "-Q", "ingest", "--loglevel", settings.log_level]
     if settings.worker_concurrency:
@@ -359,22 +363,16 @@ def _check(checks: dict[str, str], name: str, probe) -> bool:
 
 
 def cmd_health(args: argparse.Namespace, settings: Settings) -> int:
-    """Check the configured backends (and, distributed, that workers answer); non-zero when unhealthy."""
+    """Check the configured backends (and, distributed, that workers consume tasks); non-zero when unhealthy."""
     checks: dict[str, str] = {}
     if settings.distributed:
         from workers.backends.distributed import elastic_index, redis_client
-        from workers.distributed import ping
-
-        def workers() -> str:
-            names = ping(settings)
-            if not names:
-                raise RuntimeError("no worker answered a ping")
-            return ", ".join(names)
+        from workers.health import check_consuming
 
         results = [
             _check(checks, "redis", lambda: f"ping {redis_client(settings).ping()}"),
             _check(checks, "elasticsearch", lambda: f"{elastic_index(settings).count()} articles"),
-            _check(checks, "workers", workers),
+            _check(checks, "workers", lambda: check_consuming(settings, redis_client(settings))),
         ]
     else:
         from workers.backends.embedded import EmbeddedStore
@@ -383,6 +381,20 @@ def cmd_health(args: argparse.Namespace, settings: Settings) -> int:
     for name, state in checks.items():
         out.print(f"{name}: {state}", highlight=False)
     return 0 if all(results) else 1
+
+
+def cmd_metrics(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve Prometheus metrics of the distributed mode (read from Redis on each scrape) until stopped."""
+    if not settings.redis_url:
+        err.print("[red]KLIPING_REDIS_URL is not set[/]: metrics are kept in Redis by the workers")
+        return 2
+    from workers.metrics import serve
+
+    port = args.port or settings.metrics_port
+    serve(settings, args.host, port)
+    out.print(f"serving Kliping metrics on http://{args.host}:{port}/metrics", highlight=False)
+    while True:
+        time.sleep(3600)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -443,7 +455,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_archive)
 
     for name, func, text in (("worker", cmd_worker, "start a Celery worker"), ("beat", cmd_beat, "start the Celery beat scheduler")):
-        p = sub.add_parser(name, help=text)
+        # Every argument is Celery's (`kliping worker -c 4 -n w1@%h`, `--help` included): with no
+        # option prefix of its own, argparse hands even a leading `-c` to the remainder.
+        p = sub.add_parser(name, help=text, prefix_chars="+", add_help=False)
         p.add_argument("extra", nargs=argparse.REMAINDER, help="further Celery options")
         p.set_defaults(func=func)
 
@@ -482,6 +496,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--deliver", action="store_true", help="first deliver alerts still pending (with retries)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_alerts)
+
+    p = sub.add_parser("metrics", help="serve Prometheus metrics (outcomes, stage latency, queue depth, retries, quarantine)")
+    p.add_argument("--host", default="0.0.0.0", help="address to listen on (default all)")
+    p.add_argument("--port", type=int, default=None, help="port (default KLIPING_METRICS_PORT, 9108)")
+    p.set_defaults(func=cmd_metrics)
 
     p = sub.add_parser("health", help="check the store, broker and workers; non-zero exit when unhealthy")
     p.set_defaults(func=cmd_health)

@@ -40,3 +40,11 @@ class TransientError(KlipingError):
     def __init__(self, message: str, reason: Reason | None = None, retry_after: float | None = None):
         super().__init__(message, reason)
         self.retry_after = retry_after
+
+
+class BackendUnavailable(TransientError):
+    """One of Kliping's own services (the index, Redis) is down or overloaded: the input is not at fault.
+
+    The distributed runner retries these for as long as an outage may last (``outage_retry_seconds``),
+    not a fixed number of times like a website that is down.
+    """

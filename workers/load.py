@@ -14,8 +14,11 @@ CONTENT_TYPES = {".txt": "text/plain", ".text": "text/plain", ".html": "text/htm
 
 
 def is_url(ref: str) -> bool:
-    """True for http(s) URLs, which are fetched rather than read."""
-    return urlsplit(ref).scheme in ("http", "https")
+    """True for http(s) URLs, which are fetched rather than read (the fetcher refuses malformed ones)."""
+    try:
+        return urlsplit(ref).scheme in ("http", "https")
+    except ValueError:  # "http://[::1/x": unbalanced brackets; still meant as a URL, and invalid_input there
+        return ref.lstrip().lower().startswith(("http://", "https://"))
 
 
 def expand_inputs(refs: Iterable[str]) -> list[str]:

@@ -32,6 +32,7 @@ from workers.dedupe import dedupe, link_group
 from workers.enrich import enrich, reuse_enrichment
 from workers.errors import KlipingError, PermanentError, SkipInput, TransientError
 from workers.load import load
+from workers.observe import MetricsSink, Stage, bind_article, finish, stage, tracing
 from workers.settings import Settings
 from workers.sources import SourceRegistry
 
@@ -53,6 +54,7 @@ class Context:
     fetch: Callable[[str], RawDocument]
     monitor: Monitor | None = None  # standing rules → alerts; None: no monitoring
     archive: RawArchive | None = None  # fetched pages kept for `reextract`; None: not kept
+    metrics: MetricsSink | None = None  # outcome/latency counters (Redis when distributed); None: not counted
 
 
 def failed_id(input_ref: str) -> str:
@@ -62,11 +64,23 @@ def failed_id(input_ref: str) -> str:
 
 def process(input_ref: str, ctx: Context) -> InputResult:
     """Run one input through every stage; transient errors propagate for the runner to retry."""
+    with tracing(input_ref, failed_id(input_ref)) as trace:  # every log line names the input and stage
+        result = _process(input_ref, ctx)
+        finish(trace, result, ctx.metrics)
+    return result
+
+
+def _process(input_ref: str, ctx: Context) -> InputResult:
+    """The stages of `process`, each outcome decided and recorded."""
     started = time.perf_counter()
     try:
-        raw = load(input_ref, fetch=ctx.fetch, max_bytes=ctx.settings.max_file_bytes)
-        archive_fetched(ctx.archive, input_ref, raw)
-        result = store(clean(raw, ctx.registry), ctx)
+        with stage(Stage.load):
+            raw = load(input_ref, fetch=ctx.fetch, max_bytes=ctx.settings.max_file_bytes)
+            archive_fetched(ctx.archive, input_ref, raw)
+        with stage(Stage.clean):
+            article = clean(raw, ctx.registry)
+        bind_article(article.id)
+        result = store(article, ctx)
     except SkipInput as exc:
         result = InputResult(input=input_ref, outcome=Outcome.skipped, reason=exc.describe())
     except TransientError:
@@ -93,19 +107,33 @@ def fail(input_ref: str, reason: Reason, error: str, state: StateStore, attempts
     return InputResult(input=input_ref, outcome=Outcome.failed, reason=f"{reason.value}: {first_line}")
 
 
+def give_up(input_ref: str, exc: TransientError, ctx: Context, attempts: int) -> InputResult:
+    """Quarantine an input whose transient error outlasted its retries; record, log and count the outcome."""
+    with tracing(input_ref, failed_id(input_ref)) as trace:
+        result = fail(input_ref, exc.reason, str(exc), ctx.state, attempts=attempts)
+        ctx.state.record(result)
+        finish(trace, result, ctx.metrics)
+    return result
+
+
 def store(article: Article, ctx: Context) -> InputResult:
     """Dedupe, enrich and index a cleaned article; decide its outcome."""
-    existing = ctx.index.get(article.id)
+    with stage(Stage.index):
+        existing = ctx.index.get(article.id)
     if existing is not None and existing.content_hash == article.content_hash:
+        if ctx.monitor is not None:  # a first run may have died between its index write and the monitor
+            ctx.monitor.observe(existing, rerun=True)
         canonical = existing.dedup.canonical_id if existing.dedup else existing.id
         return InputResult(input=article.input, outcome=Outcome.unchanged, id=article.id, canonical_id=canonical)
 
-    verdict = dedupe(article, ctx.dedup)
-    canonical = ctx.index.get(verdict.canonical_id) if verdict.is_copy else None
+    with stage(Stage.dedupe):
+        verdict = dedupe(article, ctx.dedup)
+        canonical = ctx.index.get(verdict.canonical_id) if verdict.is_copy else None
     if verdict.is_copy:
         # The canonical may still be in another worker's enrich step: the copy is then enriched
         # itself, stored as a copy all the same, and linked when the canonical is stored (link_group).
-        article = reuse_enrichment(article, canonical) if canonical is not None else enrich(article, ctx.registry)
+        with stage(Stage.enrich):
+            article = reuse_enrichment(article, canonical) if canonical is not None else enrich(article, ctx.registry)
         article.dedup = Dedup(
             canonical_id=verdict.canonical_id,
             is_canonical=False,
@@ -114,7 +142,8 @@ def store(article: Article, ctx: Context) -> InputResult:
             similarity=verdict.similarity,
         )
         article.indexed_at = utcnow()
-        ctx.index.put(article)
+        with stage(Stage.index):
+            ctx.index.put(article)
         if canonical is None:  # re-read after our write: the canonical's link_group may have missed us
             canonical = ctx.index.get(verdict.canonical_id)
             if canonical is not None and canonical.dedup and article.dedup.story_id != canonical.dedup.story_id:
@@ -123,15 +152,19 @@ def store(article: Article, ctx: Context) -> InputResult:
         if canonical is not None:
             ctx.index.add_copy(canonical.id, CopyRef(id=article.id, outlet=article.source.name, url=article.url))
         if ctx.monitor is not None:  # a copy of an alerted story is attached to its alert, never re-sent
-            ctx.monitor.observe(article)
+            with stage(Stage.monitor):
+                ctx.monitor.observe(article)
         return InputResult(input=article.input, outcome=Outcome.copy, id=article.id, canonical_id=verdict.canonical_id)
 
-    article = enrich(article, ctx.registry)
+    with stage(Stage.enrich):
+        article = enrich(article, ctx.registry)
     window = timedelta(days=ctx.settings.story_window_days)
     article.dedup = existing.dedup if existing is not None else None  # a re-run keeps its copies
     article.indexed_at = utcnow()
     # Story id, copies, and stored members (a displaced canonical and its copies) follow the group.
-    article = link_group(article, verdict, ctx.index, ctx.dedup, window)
+    with stage(Stage.index):
+        article = link_group(article, verdict, ctx.index, ctx.dedup, window)
     if ctx.monitor is not None:
-        ctx.monitor.observe(article)
+        with stage(Stage.monitor):
+            ctx.monitor.observe(article)
     return InputResult(input=article.input, outcome=Outcome.indexed, id=article.id, canonical_id=article.id)

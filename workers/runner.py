@@ -15,7 +15,8 @@ from workers.errors import TransientError
 from workers.fetch import Fetcher, LocalRateLimiter, backoff_delay
 from workers.monitor import Monitor
 from workers.monitor.deliver import deliver
-from workers.pipeline import Context, fail, process
+from workers.observe import count_retry, tracing
+from workers.pipeline import Context, failed_id, give_up, process
 from workers.settings import Settings
 from workers.sources import SourceRegistry
 
@@ -45,15 +46,15 @@ def process_with_retries(
     input_ref: str, ctx: Context, retries: int = EMBEDDED_RETRIES, sleep: Callable[[float], None] = time.sleep
 ) -> InputResult:
     """Process one input, retrying transient errors with backoff, then quarantining them."""
-    for attempt in range(retries + 1):
-        try:
-            return process(input_ref, ctx)
-        except TransientError as exc:
-            if attempt == retries:
-                result = fail(input_ref, exc.reason, str(exc), ctx.state, attempts=attempt + 1)
-                ctx.state.record(result)
-                return result
-            sleep(backoff_delay(attempt, base=0.5, cap=10.0, retry_after=exc.retry_after))
+    with tracing(input_ref, failed_id(input_ref)):  # one trace over the attempts: the give-up names the stage
+        for attempt in range(retries + 1):
+            try:
+                return process(input_ref, ctx)
+            except TransientError as exc:
+                if attempt == retries:
+                    return give_up(input_ref, exc, ctx, attempts=attempt + 1)
+                count_retry(ctx.metrics, exc.reason)
+                sleep(backoff_delay(attempt, base=0.5, cap=10.0, retry_after=exc.retry_after))
     raise AssertionError("unreachable")
 
 

@@ -52,7 +52,18 @@ class Settings(BaseSettings):
     task_time_limit: int = 300
     task_max_retries: int = 5
     worker_concurrency: int | None = None
+    # Seconds before a task left unacknowledged (its worker died) is redelivered; None: derived
+    # from the time limits (at least an hour, see workers/celery_app.py).
+    visibility_timeout: int | None = None
+    # Seconds running tasks get to finish after SIGTERM before they are requeued (soft shutdown).
+    worker_shutdown_timeout: float = 10.0
+    # Seconds a task keeps retrying while Elasticsearch or Redis is down (BackendUnavailable), counted
+    # from its first failure: an outage of the cluster is not the input's fault, and a restart or
+    # failover takes minutes. Other transient errors (a website down) retry task_max_retries times.
+    outage_retry_seconds: int = 1800
     log_level: str = "INFO"
+    log_json: bool | None = None  # JSON log lines; None: in the distributed mode (workers, beat), text otherwise
+    metrics_port: int = 9108  # `kliping metrics` serves Prometheus metrics here
 
     @property
     def distributed(self) -> bool:

@@ -12,7 +12,6 @@ import os
 from collections.abc import Iterator
 
 import pytest
-import redis
 
 from tests.support import redis_server
 from tests.support.es_proxy import start_proxy
@@ -56,10 +55,4 @@ def redis_prefix(redis_url) -> Iterator[str]:
     """A key prefix unique to this test; its keys are deleted afterwards."""
     prefix = redis_server.unique_prefix()
     yield prefix
-    client = redis.Redis.from_url(redis_url)
-    try:
-        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
-        for start in range(0, len(keys), 500):
-            client.delete(*keys[start : start + 500])
-    finally:
-        client.close()
+    redis_server.delete_prefix(redis_url, prefix)

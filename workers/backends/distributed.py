@@ -7,6 +7,7 @@ import redis
 from workers.archive import raw_archive
 from workers.backends.elastic import ElasticIndex, make_client
 from workers.backends.monitor_state import RedisMonitorStore
+from workers.backends.redis_metrics import RedisMetrics
 from workers.backends.redis_state import RedisDedupIndex, RedisStateStore
 from workers.fetch import Fetcher, RedisRateLimiter
 from workers.monitor import Monitor
@@ -52,6 +53,7 @@ def distributed_context(settings: Settings) -> Context:
         fetch=Fetcher(settings, RedisRateLimiter(client, settings.redis_prefix)),
         monitor=Monitor(RedisMonitorStore(client, settings.redis_prefix), on_alert=_enqueue_delivery),
         archive=raw_archive(settings),  # data_dir is one volume shared by the workers (compose: /data)
+        metrics=RedisMetrics(client, settings.redis_prefix),
     )
 
 

@@ -27,7 +27,7 @@ from pydantic import BaseModel
 from schemas import Article, CopyRef, EntityType, Reason
 from schemas.elastic import DERIVED_FIELDS, index_template
 from workers.backends import SearchQuery
-from workers.errors import TransientError
+from workers.errors import BackendUnavailable, TransientError
 from workers.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,12 @@ PAGE_SIZE = 500  # iter_articles page
 # The alias's index list changes only on rollover; a stale list for this long can only make a
 # just-written document look new (and be rewritten in place), never duplicate it.
 INDICES_CACHE_SECONDS = 60.0
+# The pipeline reads an article (get) and writes it moments later (put): the write reuses where
+# the read found it, or that it was nowhere, instead of a second real-time mget (one round trip
+# less per article; ops/benchmark_pipeline.py). Remembered this briefly, so only a second worker
+# writing the same id AND a rollover inside these seconds could leave the id in two indices.
+LOCATION_MEMORY_SECONDS = 10.0
+LOCATION_MEMORY_SIZE = 256
 # Rollover conditions: Elastic's sizing guide keeps shards between 10 and 50 GB, so 30 GB per
 # (single) primary shard; 30 days gives about one index per month at low volume, so old months
 # can be archived or dropped as whole indices. No delete phase: the archive is the product.
@@ -54,6 +60,11 @@ ROLLOVER_CONDITIONS = {"max_primary_shard_size": "30gb", "max_age": "30d"}
 ILM_POLICY = {"phases": {"hot": {"actions": {"rollover": ROLLOVER_CONDITIONS}}}}
 SEARCH_FIELDS = ["title^2", "text", "title.en", "text.en"]
 _TRANSIENT_STATUS = {429, 502, 503, 504}
+# The client's own immediate retries on a cluster of several nodes (one node: a single retry, for a
+# stale keep-alive connection): few, since a task that still fails is retried later, with backoff.
+CLIENT_RETRIES = 3
+SINGLE_NODE_RETRIES = 1
+CLIENT_RETRY_STATUS = (502, 503, 504)
 
 T = TypeVar("T")
 
@@ -73,13 +84,17 @@ def make_client(settings: Settings) -> Elasticsearch:
     options: dict[str, Any] = {
         "request_timeout": settings.elasticsearch_timeout,
         "retry_on_timeout": True,
-        "max_retries": 3,
+        # Not 429: the client would re-send at once into a cluster that said it is overloaded. A
+        # refused write raises BackendUnavailable instead and the task retries it with backoff.
+        "retry_on_status": CLIENT_RETRY_STATUS,
     }
     if settings.elasticsearch_api_key:
         options["api_key"] = settings.elasticsearch_api_key
     elif settings.elasticsearch_username:
         options["basic_auth"] = (settings.elasticsearch_username, settings.elasticsearch_password or "")
     hosts = [url.strip() for url in settings.elasticsearch_url.split(",") if url.strip()]
+    # Retrying at once only helps with another node to try (or a stale keep-alive connection: one retry).
+    options["max_retries"] = CLIENT_RETRIES if len(hosts) > 1 else SINGLE_NODE_RETRIES
     return Elasticsearch(hosts, **options)
 
 
@@ -98,17 +113,17 @@ def from_document(source: dict) -> Article:
 
 
 def _translate_errors(method: Callable[..., T]) -> Callable[..., T]:
-    """Turn an unreachable or overloaded cluster into TransientError so the runner retries."""
+    """Turn an unreachable or overloaded cluster into BackendUnavailable (a TransientError) so the runner retries."""
 
     @functools.wraps(method)
     def wrapper(*args, **kwargs) -> T:
         try:
             return method(*args, **kwargs)
         except (EsConnectionError, EsConnectionTimeout) as exc:
-            raise TransientError(f"elasticsearch unavailable: {exc}", Reason.service_unavailable) from exc
+            raise BackendUnavailable(f"elasticsearch unavailable: {exc}", Reason.service_unavailable) from exc
         except ApiError as exc:
             if exc.meta.status in _TRANSIENT_STATUS:
-                raise TransientError(f"elasticsearch busy: {exc}", Reason.service_unavailable) from exc
+                raise BackendUnavailable(f"elasticsearch busy: {exc}", Reason.service_unavailable) from exc
             raise
 
     return wrapper
@@ -151,6 +166,7 @@ class ElasticIndex:
         self._client = client
         self._alias = alias
         self._indices_cache: tuple[float, list[str]] | None = None
+        self._where: dict[str, tuple[float, str | None]] = {}  # id → (when, index holding it or None)
 
     @property
     def alias(self) -> str:
@@ -228,7 +244,21 @@ class ElasticIndex:
     def get(self, article_id: str) -> Article | None:
         """The stored article, or None (real time: sees writes not yet refreshed)."""
         hit = self._locate([article_id]).get(article_id)
+        self._remember(article_id, hit["_index"] if hit else None)
         return from_document(hit["_source"]) if hit else None
+
+    def _remember(self, article_id: str, index: str | None) -> None:
+        """Note where an id is stored (None: nowhere) for a write that follows soon."""
+        self._where[article_id] = (time.monotonic(), index)
+        if len(self._where) > LOCATION_MEMORY_SIZE:
+            del self._where[next(iter(self._where))]
+
+    def _write_target(self, article_id: str) -> str:
+        """Where to write an id: as a recent read found it, else looked up now."""
+        seen = self._where.get(article_id)
+        if seen is not None and time.monotonic() - seen[0] < LOCATION_MEMORY_SECONDS:
+            return self._target({"_index": seen[1]} if seen[1] else None)
+        return self._target(self._locate([article_id], with_source=False).get(article_id))
 
     @_translate_errors
     def search(self, query: SearchQuery) -> list[Article]:
@@ -272,8 +302,8 @@ class ElasticIndex:
     @_translate_errors
     def put(self, article: Article) -> None:
         """Create or replace the article under its deterministic id."""
-        located = self._locate([article.id], with_source=False).get(article.id)
-        self._client.index(index=self._target(located), id=article.id, document=to_document(article))
+        response = self._client.index(index=self._write_target(article.id), id=article.id, document=to_document(article))
+        self._remember(article.id, response["_index"])
 
     @_translate_errors
     def put_many(self, articles: Iterable[Article]) -> list[BulkFailure]:
@@ -368,6 +398,7 @@ class ElasticIndex:
             {"add": {"index": new, "alias": self._alias, "is_write_index": True}},
         ])
         self._indices_cache = None
+        self._where.clear()  # the old indices are no longer behind the alias
         self._retire(old)
         return new, old, failures
 

@@ -39,6 +39,10 @@ CREATE TABLE IF NOT EXISTS dedup_band (band TEXT NOT NULL, canonical_id TEXT NOT
 CREATE TABLE IF NOT EXISTS dedup_member (canonical_id TEXT NOT NULL, article_id TEXT NOT NULL, PRIMARY KEY (canonical_id, article_id));
 CREATE TABLE IF NOT EXISTS stories (story_id TEXT PRIMARY KEY, at TEXT NOT NULL, data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS stories_at ON stories (at);
+CREATE TABLE IF NOT EXISTS story_terms (term TEXT NOT NULL, story_id TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (term, story_id));
+CREATE INDEX IF NOT EXISTS story_terms_term_at ON story_terms (term, at);
+INSERT OR IGNORE INTO story_terms SELECT j.value, s.story_id, s.at FROM stories s, json_each(s.data, '$.terms') j
+    WHERE NOT EXISTS (SELECT 1 FROM story_terms);
 CREATE TABLE IF NOT EXISTS outcomes (input TEXT PRIMARY KEY, outcome TEXT NOT NULL, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS failed (id TEXT PRIMARY KEY, data TEXT NOT NULL);
 """
@@ -298,10 +302,26 @@ class EmbeddedStore:
         rows = self._rows("SELECT data FROM stories WHERE at >= ? ORDER BY at", (since.isoformat(),))
         return [StoryRecord.model_validate_json(row[0]) for row in rows]
 
+    def stories_sharing(self, terms: list[str], since: datetime, min_shared: int) -> list[StoryRecord]:
+        """Stories at or after `since` with at least `min_shared` of the terms, oldest first (term index: no scan of the window)."""
+        terms = list(dict.fromkeys(terms))
+        if not terms:
+            return []
+        marks = ",".join("?" * len(terms))
+        rows = self._rows(
+            "SELECT s.data FROM stories s JOIN (SELECT story_id FROM story_terms WHERE term IN (" + marks + ") AND at >= ?"
+            " GROUP BY story_id HAVING count(*) >= ?) t ON t.story_id = s.story_id ORDER BY s.at",
+            (*terms, since.isoformat(), min_shared))
+        return [StoryRecord.model_validate_json(row[0]) for row in rows]
+
     def put_story(self, story: StoryRecord) -> None:
-        """Create or refresh a story."""
+        """Create or refresh a story and its term index."""
         at = (story.published_at or utcnow()).isoformat()
-        self._tx([("INSERT OR REPLACE INTO stories VALUES (?, ?, ?)", (story.story_id, at, story.model_dump_json()))])
+        self._tx([
+            ("INSERT OR REPLACE INTO stories VALUES (?, ?, ?)", (story.story_id, at, story.model_dump_json())),
+            ("DELETE FROM story_terms WHERE story_id = ?", (story.story_id,)),
+            *(("INSERT OR IGNORE INTO story_terms VALUES (?, ?, ?)", (term, story.story_id, at)) for term in story.terms),
+        ])
 
     # --- StateStore ---------------------------------------------------------------------------
 

@@ -40,14 +40,20 @@ def _alert(rule: Rule, story: str, kind: AlertKind, article: Article, terms: lis
     )
 
 
-def monitor(article: Article, matcher: Matcher, store: MonitorStore, now: float | None = None) -> list[Alert]:
-    """Match one stored article; return the alerts it created (attachments create none)."""
+def monitor(article: Article, matcher: Matcher, store: MonitorStore, now: float | None = None,
+            rerun: bool = False) -> list[Alert]:
+    """Match one stored article; return the alerts it created (attachments create none).
+
+    `rerun`: the article was stored before (an idempotent re-run, or a task redelivered after its
+    worker died between the index write and this stage): alerts it should have created are
+    created now or handed on again while never attempted; spike counts are not counted twice.
+    """
     created = []
     story = story_of(article)
     hour = epoch_hour(time.time() if now is None else now)
     for match in matcher.match(article):
         created.extend(_fire(match, story, article, store))
-        if match.rule.spike:
+        if match.rule.spike and not rerun:
             count = store.hit(match.rule.name, hour)
             history = store.hourly_counts(match.rule.name, list(range(hour - BASELINE_HOURS, hour)))
             if is_spike(count, history):
@@ -62,8 +68,14 @@ def _fire(match: Match, story: str, article: Article, store: MonitorStore) -> li
     if store.claim_alert(alert):
         return [alert]
     existing = store.get_alert(alert.id)
-    if existing is not None and existing.article_id != article.id:  # a changed re-ingest is not its own copy
+    if existing is None:
+        return []
+    if existing.article_id != article.id:  # a changed re-ingest is not its own copy
         store.attach(alert.id, article.id)
+    elif existing.delivery.state == DeliveryState.pending and existing.delivery.attempts == 0:
+        # Its own alert, never attempted: the first run may have died before queueing the delivery.
+        # Handed on again; a duplicate delivery task sends nothing twice (compare-and-set claim).
+        return [existing]
     return []
 
 
@@ -84,12 +96,12 @@ class Monitor:
             self._matcher, self._version = Matcher(self.store.rules()), version
         return self._matcher
 
-    def observe(self, article: Article, now: float | None = None) -> list[Alert]:
-        """Run the monitor stage on a stored article and hand new alerts with a webhook on."""
+    def observe(self, article: Article, now: float | None = None, rerun: bool = False) -> list[Alert]:
+        """Run the monitor stage on a stored article and hand new alerts with a webhook on (`rerun`: see `monitor`)."""
         matcher = self.matcher()
         if not matcher.rules:
             return []
-        alerts = monitor(article, matcher, self.store, now)
+        alerts = monitor(article, matcher, self.store, now, rerun)
         for alert in alerts:
             if alert.delivery.state != DeliveryState.pending:
                 continue

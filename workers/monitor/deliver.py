@@ -53,7 +53,7 @@ def attempt(alert_id: str, store: MonitorStore, client: HttpClient) -> Delivery:
     rule = store.rule(alert.rule)
     if rule is None or not rule.webhook:
         return _record(store, alert_id, delivery.model_copy(update={"state": DeliveryState.none}))
-    if delivery.state == DeliveryState.sending and (utcnow() - delivery.updated_at).total_seconds() < SEND_LEASE_SECONDS:
+    if delivery.state == DeliveryState.sending and lease_left(delivery) > 0:
         return delivery  # another sender holds it right now
     sending = delivery.model_copy(
         update={"state": DeliveryState.sending, "attempts": delivery.attempts + 1, "updated_at": utcnow()}
@@ -93,6 +93,11 @@ def deliver(
     if delivery.state == DeliveryState.pending:
         delivery = give_up(alert_id, store)
     return delivery
+
+
+def lease_left(delivery: Delivery) -> float:
+    """Seconds until a `sending` mark expires and another sender may take the delivery over."""
+    return max(0.0, SEND_LEASE_SECONDS - (utcnow() - delivery.updated_at).total_seconds())
 
 
 def is_retryable(delivery: Delivery) -> bool:
