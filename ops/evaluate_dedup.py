@@ -319,7 +319,7 @@ def main() -> None:
     print(f"stories   adjusted Rand index {figures['story_ari']:.4f}")
     print(f"canonical is the original in {figures['canonical_is_original']:.1%} of groups")
     print(f"seeds     {figures['seeds_copies']} marked copies, {figures['seed_groups']} copy groups, {figures['seed_stories']} stories")
-    print(f"dedupe()  p50 {figures['dedupe_ms_p50']:.2f} ms  p99 {figures['dedupe_ms_p99']:.2f} ms per document (embedded index)")
+    print(f"dedupe()  p50 {figures['dedupe_ms_p50']:.2f} ms  p99 {figures['dedupe_ms_p99']:.2f} ms per document ({'Redis' if args.redis_url else 'embedded'} index)")
     if args.show_errors:
         for doc_id, group in figures["misses"]:
             print("missed", doc_id, "→", group)

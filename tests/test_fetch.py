@@ -35,7 +35,7 @@ def test_request_headers_name_kliping_and_accept_compression(server, fetch):
     headers = server.requests[-1].headers
     settings = make_settings()
     assert "Kliping" in headers["user-agent"] and settings.contact_url in headers["user-agent"]
-    assert "gzip" in headers["accept-encoding"] and "deflate" in headers["accept-encoding"]
+    assert all(coding in headers["accept-encoding"] for coding in ("gzip", "deflate", "br"))
     assert "text/html" in headers["accept"]
 
 
@@ -49,6 +49,11 @@ def test_user_agent_gets_name_and_contact_when_settings_lack_them(server, make_f
 def test_gzip_body_is_decompressed(server, fetch):
     server.route("/gz", PAGE, gzip=True)
     assert fetch(server.url("/gz")).text == PAGE
+
+
+def test_brotli_body_is_decompressed(server, fetch):
+    server.route("/br", PAGE, brotli=True)
+    assert fetch(server.url("/br")).text == PAGE
 
 
 def test_input_kept_as_given_and_fragment_dropped(server, fetch):

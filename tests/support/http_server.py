@@ -17,6 +17,8 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import brotli
+
 
 @dataclass
 class Route:
@@ -31,6 +33,7 @@ class Route:
     chunk_size: int = 8192
     trickle: float = 0.0  # seconds between chunks (slow-body tests); implies chunked
     gzip: bool = False  # Content-Encoding: gzip
+    brotli: bool = False  # Content-Encoding: br
     statuses: list[int] = field(default_factory=list)  # answered first, one per request (500 then `status`)
 
 
@@ -68,12 +71,16 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(self, route: Route, status: int) -> None:
         if route.delay:
             time.sleep(route.delay)
-        body = gzip.compress(route.body) if route.gzip else route.body
+        body, encoding = route.body, None
+        if route.gzip:
+            body, encoding = gzip.compress(route.body), "gzip"
+        elif route.brotli:
+            body, encoding = brotli.compress(route.body), "br"
         self.send_response(status)
         if route.content_type is not None:
             self.send_header("Content-Type", route.content_type)
-        if route.gzip:
-            self.send_header("Content-Encoding", "gzip")
+        if encoding:
+            self.send_header("Content-Encoding", encoding)
         for name, value in route.headers.items():
             self.send_header(name, value)
         if route.chunked or route.trickle:
