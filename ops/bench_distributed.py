@@ -39,6 +39,7 @@ class DistributedRun:
     seconds: float
     outcomes: Counter
     stages: list[dict[str, float]] = field(default_factory=list)  # one per measured article
+    cpu_stages: list[dict[str, float]] = field(default_factory=list)  # the worker's CPU per stage, per article
     peak_rss_mb: dict[int, float] = field(default_factory=dict)  # pool process pid → peak RSS
     cpu_seconds: dict[str, float] = field(default_factory=dict)  # who → CPU seconds during the run
     busy: float = 0.0  # share of the machine's CPU time in use during the run (every process, ours or not)
@@ -107,8 +108,9 @@ def _stage_lines(stages_dir: Path) -> list[dict]:
     return [json.loads(line) for path in stages_dir.glob("*.jsonl") for line in path.read_text().splitlines()]
 
 
-def run(server, paths: list[Path], warmup: list[Path], workers: int, work_dir: Path, timeout: float) -> DistributedRun:
-    """Ingest `paths` with one worker of `workers` pool processes (after `warmup` paths); what it measured."""
+def run(server, paths: list[Path], warmup: list[Path], workers: int, work_dir: Path, timeout: float,
+        batch_size: int) -> DistributedRun:
+    """Ingest `paths` in tasks of `batch_size` with one worker of `workers` pool processes (after `warmup`); what it measured."""
     server_pid = next((p.pid for p in psutil.Process().children(recursive=True) if "osmem" in p.name().lower()), None)
     url = redis_server.redis_url()
     prefix = redis_server.unique_prefix()
@@ -117,11 +119,13 @@ def run(server, paths: list[Path], warmup: list[Path], workers: int, work_dir: P
     stages_dir.mkdir(parents=True, exist_ok=True)
     with clone(server) as cluster, start_proxy(cluster.url) as proxy:
         settings = Settings(redis_url=url, redis_prefix=prefix, elasticsearch_url=proxy.url,
-                            elasticsearch_index=f"kliping-bench-{uuid.uuid4().hex[:8]}", data_dir=run_dir / "data")
+                            elasticsearch_index=f"kliping-bench-{uuid.uuid4().hex[:8]}", data_dir=run_dir / "data",
+                            ingest_batch_size=batch_size)
         worker = _start_worker(settings, workers, stages_dir, run_dir / "worker.log")
         try:
             wait_for_workers(settings, 1, worker)
-            _drain(submit([str(p) for p in warmup], settings), settings, START_TIMEOUT)
+            one_each = settings.model_copy(update={"ingest_batch_size": 1})  # every pool process warms up
+            _drain(submit([str(p) for p in warmup], one_each), settings, START_TIMEOUT)
             time.sleep(MEMORY_SAMPLE_SECONDS)  # a stage line is written just after its result is stored
             for path in stages_dir.glob("*.jsonl"):
                 path.unlink()  # the warm-up's lines
@@ -137,7 +141,8 @@ def run(server, paths: list[Path], warmup: list[Path], workers: int, work_dir: P
             worker.stop()
             redis_server.delete_prefix(url, prefix)
     return DistributedRun(workers=workers, articles=len(paths), seconds=seconds, outcomes=outcomes,
-                          stages=[line["stages"] for line in _stage_lines(stages_dir)], peak_rss_mb=peaks,
+                          stages=[line["stages"] for line in _stage_lines(stages_dir)],
+                          cpu_stages=[line["cpu"] for line in _stage_lines(stages_dir)], peak_rss_mb=peaks,
                           cpu_seconds={"workers": worker_cpu, **cpu}, busy=busy)
 
 

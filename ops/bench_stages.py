@@ -26,32 +26,36 @@ PIPELINE_STAGES = {
     "reuse_enrichment": "enrich",
     "link_group": "story",
 }
-INDEX_METHODS = ("get", "put", "add_copy")
+INDEX_METHODS = ("get", "put", "add_copy", "put_many")
 STATE_METHODS = ("record", "quarantine")
 STAGE_ORDER = ["load", "clean", "dedupe", "enrich", "story", "index", "monitor", "state", "other"]
 
 
 class StageClock:
-    """Exclusive time per stage of the article being processed."""
+    """Exclusive time per stage of the article being processed: wall clock, and this thread's CPU."""
 
     def __init__(self) -> None:
         self.current: dict[str, float] = defaultdict(float)
-        self._children: list[float] = []  # time spent in timed calls nested in each open call
+        self.cpu: dict[str, float] = defaultdict(float)  # CPU seconds of this process's thread per stage
+        self._children: list[tuple[float, float]] = []  # (wall, cpu) spent in timed calls nested in each open call
 
     def wrap(self, stage: str, function: Callable) -> Callable:
         """`function`, with its exclusive time added to `stage`."""
 
         @functools.wraps(function)
         def timed(*args: Any, **kwargs: Any) -> Any:
-            self._children.append(0.0)
-            started = time.perf_counter()
+            self._children.append((0.0, 0.0))
+            started, cpu_started = time.perf_counter(), time.thread_time()
             try:
                 return function(*args, **kwargs)
             finally:
-                elapsed = time.perf_counter() - started
-                self.current[stage] += elapsed - self._children.pop()
+                elapsed, cpu = time.perf_counter() - started, time.thread_time() - cpu_started
+                nested, nested_cpu = self._children.pop()
+                self.current[stage] += elapsed - nested
+                self.cpu[stage] += cpu - nested_cpu
                 if self._children:
-                    self._children[-1] += elapsed
+                    outer, outer_cpu = self._children[-1]
+                    self._children[-1] = (outer + elapsed, outer_cpu + cpu)
 
         return timed
 
@@ -63,6 +67,12 @@ class StageClock:
             times["other"] = max(0.0, total - sum(times.values()))
         return times
 
+    def take_cpu(self) -> dict[str, float]:
+        """The CPU seconds per stage since the last call."""
+        cpu = dict(self.cpu)
+        self.cpu.clear()
+        return cpu
+
 
 class _Timed:
     """A backend whose named methods are timed; everything else passes through."""
@@ -70,7 +80,8 @@ class _Timed:
     def __init__(self, target: Any, clock: StageClock, stage: str, methods: tuple[str, ...]):
         self._target = target
         for name in methods:
-            setattr(self, name, clock.wrap(stage, getattr(target, name)))
+            if hasattr(target, name):  # put_many: Elasticsearch only
+                setattr(self, name, clock.wrap(stage, getattr(target, name)))
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._target, name)

@@ -4,8 +4,9 @@
     .venv/bin/python ops/bench_worker.py STAGES_DIR [celery worker options]
 
 Exactly ``kliping worker`` (same app, same tasks, same settings from KLIPING_* variables), plus:
-each pool process appends one JSON line per ingest task to STAGES_DIR/<pid>.jsonl with the
-exclusive time of every stage of that article (bench_stages).
+each pool process appends one JSON line per article to STAGES_DIR/<pid>.jsonl with the
+exclusive time of every stage of that article (bench_stages); a batch task's own work (its bulk
+flush) is shared out over its articles.
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ from celery.signals import task_postrun, task_prerun  # noqa: E402
 
 import bench_stages  # noqa: E402
 from workers import tasks  # noqa: E402
-from workers.celery_app import INGEST_TASK, app  # noqa: E402
+from workers.celery_app import INGEST_BATCH_TASK, INGEST_TASK, app  # noqa: E402
 
 CLOCK = bench_stages.StageClock()
 _started: dict[str, float] = {}
+_articles: list[tuple[dict[str, float], dict[str, float]]] = []  # (wall, CPU) per stage of each article of the task
 
 
 def _timed_context(build):
@@ -38,27 +40,50 @@ def _timed_context(build):
     return build_timed
 
 
+def _timed_process(process):
+    """pipeline.process, taking the clock after each article (a batch task runs several)."""
+
+    def timed(input_ref, ctx):
+        started = time.perf_counter()
+        try:
+            return process(input_ref, ctx)
+        finally:
+            _articles.append((CLOCK.take(time.perf_counter() - started), CLOCK.take_cpu()))
+
+    return timed
+
+
 @task_prerun.connect
 def _before(task_id=None, task=None, **_):
-    CLOCK.take()  # context set-up of the first task is not an article's time
+    CLOCK.take(), CLOCK.take_cpu()  # context set-up of the first task is not an article's time
+    _articles.clear()
     _started[task_id] = time.perf_counter()
 
 
 @task_postrun.connect
 def _after(task_id=None, task=None, retval=None, **_):
-    if task is None or task.name != INGEST_TASK or task_id not in _started:
+    if task is None or task.name not in (INGEST_TASK, INGEST_BATCH_TASK) or task_id not in _started:
         return
     total = time.perf_counter() - _started.pop(task_id)
-    line = {"outcome": (retval or {}).get("outcome") if isinstance(retval, dict) else None,
-            "stages": CLOCK.take(total)}
+    articles = list(_articles) or [({}, {})]
+    # What the task did besides its articles (a batch's bulk flush) is shared by its articles.
+    rest = CLOCK.take(total - sum(sum(wall.values()) for wall, _ in articles))
+    rest_cpu = CLOCK.take_cpu()
     with open(Path(sys.argv[1]) / f"{os.getpid()}.jsonl", "a", encoding="utf-8") as out:
-        out.write(json.dumps(line) + "\n")
+        for wall, cpu in articles:
+            out.write(json.dumps({"stages": _share(wall, rest, len(articles)), "cpu": _share(cpu, rest_cpu, len(articles))}) + "\n")
+
+
+def _share(own: dict[str, float], rest: dict[str, float], articles: int) -> dict[str, float]:
+    """An article's stage times plus its share of the task's own."""
+    return {stage: own.get(stage, 0.0) + rest.get(stage, 0.0) / articles for stage in {*own, *rest}}
 
 
 def main() -> None:
     """Install the clock, then run ``celery worker`` with the remaining arguments."""
     bench_stages.install(CLOCK)
     tasks.distributed_context = _timed_context(tasks.distributed_context)
+    tasks.pipeline.process = _timed_process(tasks.pipeline.process)
     app.worker_main(["worker", *sys.argv[2:]])
 
 

@@ -80,7 +80,7 @@ def _follow_all(task_ids: list[str], settings: Settings, worker: subprocess.Pope
 
 def test_seeds_through_celery_worker(distributed_settings: Settings, worker):
     task_ids = submit([str(SEEDS)], distributed_settings)  # a directory: expanded by the producer
-    assert len(task_ids) == 5
+    assert len(task_ids) == 1  # one batch task: the five index writes go in one bulk request
     results = _follow_all(task_ids, distributed_settings, worker)
     assert sorted(r.input for r in results) == sorted(str(p) for p in SEEDS.glob("*.txt"))
     assert Counter(r.outcome for r in results) == {Outcome.indexed: 5}, results
@@ -94,7 +94,11 @@ def test_seeds_through_celery_worker(distributed_settings: Settings, worker):
     assert all(a.dedup.is_canonical and a.dedup.canonical_id == a.id for a in articles)
     assert len({a.dedup.story_id for a in articles}) == 1
 
-    again = _follow_all(submit([str(p) for p in sorted(SEEDS.glob("*.txt"))], distributed_settings), distributed_settings, worker)
+    # Again in batches of two (three tasks): every input still has its outcome.
+    in_pairs = distributed_settings.model_copy(update={"ingest_batch_size": 2})
+    task_ids = submit([str(p) for p in sorted(SEEDS.glob("*.txt"))], in_pairs)
+    assert len(task_ids) == 3
+    again = _follow_all(task_ids, distributed_settings, worker)
     assert Counter(r.outcome for r in again) == {Outcome.unchanged: 5}, again
     state = RedisStateStore(redis.Redis.from_url(distributed_settings.redis_url), distributed_settings.redis_prefix)
     assert state.outcome_counts() == {"unchanged": 5}

@@ -24,6 +24,7 @@ from tests.support.faults import (
     assert_exactly_once,
     expected_alerts,
     finished,
+    finished_inputs,
     hook,  # noqa: F401 - fixture
     in_flight,
     report,
@@ -60,7 +61,7 @@ def _batch_with_fault(settings: Settings, tmp_path: Path, server, fault: Callabl
     try:
         wait_for_workers(settings, 1, workers[0])
         task_ids = submit([str(p) for p in inputs], settings)
-        wait_until(lambda: finished(settings, task_ids) >= BATCH // 3, FINISH_TIMEOUT, "a third of the batch")
+        wait_until(lambda: finished_inputs(settings, task_ids) >= BATCH // 3, FINISH_TIMEOUT, "a third of the batch")
         lost = list(in_flight(settings))
         assert lost, "nothing in flight to lose"
         faulted_at = time.monotonic()
@@ -106,8 +107,9 @@ def test_sigterm_finishes_or_requeues_in_flight_tasks(fault_settings: Settings, 
     second = None
     try:
         wait_for_workers(fault_settings, 1, first)
-        task_ids = submit(inputs, fault_settings)  # one process takes the slow page, the other the files
-        wait_until(lambda: finished(fault_settings, task_ids) >= 10 and hook.hits("/slow") == 1, FINISH_TIMEOUT,
+        # One process takes the slow page (a task of its own), the other the files (batches of 10).
+        task_ids = submit(inputs[:1], fault_settings) + submit(inputs[1:], fault_settings)
+        wait_until(lambda: finished_inputs(fault_settings, task_ids) >= 10 and hook.hits("/slow") == 1, FINISH_TIMEOUT,
                    "ten files done while the slow page is being fetched")
         in_flight_at_stop = in_flight(fault_settings)
         stopped_at = time.monotonic()

@@ -72,8 +72,9 @@ def test_queue_depth_counts_tasks_waiting_in_the_broker(settings: Settings, metr
     for n in range(7):
         paths.append(tmp_path / f"a{n}.txt")
         paths[-1].write_text("x", encoding="utf-8")
-    submit([str(p) for p in paths], settings)  # no worker runs: all seven stay queued
-    assert metrics.queue_depth("ingest") == (7, 0)
+    # No worker runs: all seven stay queued, in tasks of three (the depth counts tasks).
+    submit([str(p) for p in paths], settings.model_copy(update={"ingest_batch_size": 3}))
+    assert metrics.queue_depth("ingest") == (3, 0)
 
 
 @pytest.fixture
@@ -110,7 +111,7 @@ def test_exporter_serves_every_metric(settings: Settings, metrics: RedisMetrics,
     _record_sample(metrics)
     path = tmp_path / "queued.txt"
     path.write_text("x", encoding="utf-8")
-    submit([str(path), str(path)], settings)
+    submit([str(path), str(path)], settings.model_copy(update={"ingest_batch_size": 1}))  # two tasks
     samples = _samples(exporter)
 
     assert samples[("kliping_up", ())] == 1

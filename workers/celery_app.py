@@ -18,6 +18,7 @@ from workers.settings import Settings, get_settings
 
 INGEST_QUEUE = "ingest"
 INGEST_TASK = "workers.tasks.ingest"
+INGEST_BATCH_TASK = "workers.tasks.ingest_batch"  # several inputs, one bulk index write
 DELIVER_TASK = "workers.tasks.deliver_alert"  # webhook delivery of one alert (same queue: one worker kind)
 
 # The soft limit fires this long before the hard one, so a slow input is quarantined with
@@ -107,7 +108,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_time_limit": settings.task_time_limit,
         "task_soft_time_limit": max(1, settings.task_time_limit - SOFT_LIMIT_MARGIN_SECONDS),
         "task_default_queue": INGEST_QUEUE,
-        "task_routes": {INGEST_TASK: {"queue": INGEST_QUEUE}, DELIVER_TASK: {"queue": INGEST_QUEUE},
+        "task_routes": {INGEST_TASK: {"queue": INGEST_QUEUE}, INGEST_BATCH_TASK: {"queue": INGEST_QUEUE}, DELIVER_TASK: {"queue": INGEST_QUEUE},
                         POLL_FEEDS_TASK: {"queue": INGEST_QUEUE}},
         "task_track_started": True,
         "result_expires": RESULT_EXPIRES_SECONDS,

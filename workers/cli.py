@@ -80,7 +80,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
         task_ids = submit(inputs, settings)
         if not args.wait:
-            err.print(f"queued {len(task_ids)} inputs; follow them with `kliping ingest --wait` or `kliping stats`")
+            err.print(f"queued {len(inputs)} inputs in {len(task_ids)} tasks; follow them with `kliping ingest --wait` or `kliping stats`")
             return 0
         results: Iterator[InputResult] = follow(task_ids, settings, timeout=args.timeout)
         ctx = None

@@ -11,7 +11,7 @@ from celery.exceptions import TimeoutError as CeleryTimeoutError
 from celery.result import AsyncResult
 
 from schemas import InputResult, Outcome, Reason
-from workers.celery_app import INGEST_QUEUE, INGEST_TASK, make_app
+from workers.celery_app import INGEST_BATCH_TASK, INGEST_QUEUE, make_app
 from workers.load import expand_inputs, is_url
 from workers.settings import Settings
 
@@ -35,33 +35,39 @@ def _portable(ref: str) -> str:
 
 
 def submit(inputs: list[str], settings: Settings) -> list[str]:
-    """Queue one ingest task per input (directories expanded here); return the task ids in order."""
+    """Queue the inputs (directories expanded here) in batch tasks of `ingest_batch_size`; the task ids in order."""
+    refs = [_portable(ref) for ref in expand_inputs(inputs)]
+    size = settings.ingest_batch_size
     celery = producer_app(settings)
     with celery.producer_or_acquire() as producer:  # one broker connection for the whole batch
         return [
-            celery.send_task(INGEST_TASK, args=[_portable(ref)], queue=INGEST_QUEUE, producer=producer).id
-            for ref in expand_inputs(inputs)
+            celery.send_task(INGEST_BATCH_TASK, args=[refs[start:start + size]], queue=INGEST_QUEUE, producer=producer).id
+            for start in range(0, len(refs), size)
         ]
 
 
-def _result(task_id: str, meta: dict) -> InputResult:
-    """The InputResult of a finished task; a task that crashed becomes a `failed` outcome."""
+def _results(task_id: str, meta: dict) -> list[InputResult]:
+    """The InputResults of a finished task (one input or a batch); a task that crashed: `failed` outcomes."""
     if meta.get("status") == "SUCCESS":
-        return InputResult.model_validate(meta["result"])
+        result = meta["result"]
+        return [InputResult.model_validate(item) for item in (result if isinstance(result, list) else [result])]
     args = meta.get("args") or [task_id]
+    refs = args[0] if isinstance(args[0], list) else [args[0]]
     error = meta.get("result") or {}
     detail = f"{error.get('exc_type', 'error')}: {error.get('exc_message', '')}" if isinstance(error, dict) else str(error)
-    return InputResult(input=str(args[0]), outcome=Outcome.failed, reason=f"{Reason.internal_error.value}: {detail}")
+    done = [InputResult.model_validate(item) for item in (meta.get("kwargs") or {}).get("done") or []]
+    return done + [InputResult(input=str(ref), outcome=Outcome.failed, reason=f"{Reason.internal_error.value}: {detail}")
+                   for ref in refs]
 
 
 def follow(task_ids: list[str], settings: Settings, timeout: float | None = None) -> Iterator[InputResult]:
-    """Yield each task's InputResult as it completes; TimeoutError if some are still running at `timeout` s."""
+    """Yield the InputResults of each task as it completes; TimeoutError if some are still running at `timeout` s."""
     if not task_ids:
         return
     backend = producer_app(settings).backend
     try:
         for task_id, meta in backend.get_many(set(task_ids), timeout=timeout, interval=FOLLOW_POLL_SECONDS):
-            yield _result(task_id, meta)
+            yield from _results(task_id, meta)
     except CeleryTimeoutError as exc:
         raise TimeoutError(f"some of {len(task_ids)} tasks did not finish within {timeout} s") from exc
 

@@ -144,13 +144,7 @@ def store(article: Article, ctx: Context) -> InputResult:
         article.indexed_at = utcnow()
         with stage(Stage.index):
             ctx.index.put(article)
-        if canonical is None:  # re-read after our write: the canonical's link_group may have missed us
-            canonical = ctx.index.get(verdict.canonical_id)
-            if canonical is not None and canonical.dedup and article.dedup.story_id != canonical.dedup.story_id:
-                article.dedup.story_id = canonical.dedup.story_id
-                ctx.index.put(article)
-        if canonical is not None:
-            ctx.index.add_copy(canonical.id, CopyRef(id=article.id, outlet=article.source.name, url=article.url))
+            settle_copy(article, ctx.index, canonical)
         if ctx.monitor is not None:  # a copy of an alerted story is attached to its alert, never re-sent
             with stage(Stage.monitor):
                 ctx.monitor.observe(article)
@@ -168,3 +162,21 @@ def store(article: Article, ctx: Context) -> InputResult:
         with stage(Stage.monitor):
             ctx.monitor.observe(article)
     return InputResult(input=article.input, outcome=Outcome.indexed, id=article.id, canonical_id=article.id)
+
+
+def settle_copy(article: Article, index: ArticleIndex, canonical: Article | None = None) -> bool:
+    """Link a stored copy and its canonical: the canonical lists the copy, the copy takes its story.
+
+    `canonical` as read before the copy's write; None: read it now (after the write), since the
+    canonical's link_group may have run meanwhile and missed the copy. False: canonical not stored yet.
+    """
+    assert article.dedup is not None
+    if canonical is None:
+        canonical = index.get(article.dedup.canonical_id)
+        if canonical is not None and canonical.dedup and article.dedup.story_id != canonical.dedup.story_id:
+            article.dedup.story_id = canonical.dedup.story_id
+            index.put(article)
+    if canonical is None:
+        return False
+    index.add_copy(canonical.id, CopyRef(id=article.id, outlet=article.source.name, url=article.url))
+    return True

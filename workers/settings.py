@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     story_window_days: int = 3
     task_time_limit: int = 300
     task_max_retries: int = 5
+    # Inputs per ingest task in the distributed mode: their index writes go in one bulk request
+    # (osmem: 1.6 ms per bulk item against 10 ms per single write); 1: a task per input.
+    ingest_batch_size: int = Field(default=10, ge=1)
     worker_concurrency: int | None = None
     # Seconds before a task left unacknowledged (its worker died) is redelivered; None: derived
     # from the time limits (at least an hour, see workers/celery_app.py).

@@ -6,6 +6,7 @@ quarantined like any other failure. Every outcome is returned as InputResult JSO
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -14,11 +15,13 @@ import httpx
 import redis
 from celery import Task, signals
 
-from schemas import InputResult, Reason
+from schemas import InputResult, Outcome, Reason
 from schemas.monitor import DeliveryState
 from workers import pipeline
 from workers.backends.distributed import distributed_context
-from workers.celery_app import DELIVER_TASK, INGEST_TASK, MAX_RETRY_DELAY_SECONDS, app
+from workers.backends.buffered import BufferedIndex
+from workers.backends.elastic import TRANSIENT_STATUS
+from workers.celery_app import DELIVER_TASK, INGEST_BATCH_TASK, INGEST_TASK, MAX_RETRY_DELAY_SECONDS, app
 from workers.errors import BackendUnavailable, TransientError
 from workers.fetch import backoff_delay
 from workers.monitor.deliver import attempt as delivery_attempt
@@ -78,6 +81,121 @@ def ingest(self: Task, input_ref: str, first_failure: float | None = None) -> di
             # Out of retries: quarantine (if the state store itself is down, the task fails loudly instead).
             result = pipeline.give_up(input_ref, exc, worker_context(), attempts=attempt + 1)
         return result.model_dump(mode="json")
+
+
+# A batch stops taking inputs after this share of the task time limit, stores what it has and
+# goes on in a new run of the same task (same id: the producer still follows it), so a batch of
+# slow URLs never reaches the time limit. 300 s × 0.25: 75 s, a slow page's worth of inputs.
+BATCH_TIME_BUDGET_SHARE = 0.25
+
+
+@app.task(name=INGEST_BATCH_TASK, bind=True, max_retries=None)
+def ingest_batch(self: Task, input_refs: list, done: list[dict] | None = None, attempt: int = 0,
+                 first_failure: float | None = None) -> list[dict]:
+    """Run a batch of inputs through the pipeline with one bulk index write; return their InputResults as JSON.
+
+    `done` carries the results of earlier runs of this task (a continuation, or a retry of the
+    inputs that met a transient error); ids are deterministic, so a re-run batch changes nothing twice.
+    """
+    done = list(done or [])
+    refs = [ref if isinstance(ref, str) else repr(ref) for ref in input_refs]
+    try:
+        ctx = worker_context()
+    except TransientError as exc:
+        return _retry_or_give_up(self, refs, exc, done, attempt, first_failure)
+    batch = _Batch(ctx)
+    rest = batch.run(refs, input_refs)
+    try:
+        stored = batch.store()
+    except TransientError as exc:  # nothing of this run is stored: all of it runs again
+        return _retry_or_give_up(self, refs, exc, done, attempt, first_failure)
+    done += [result.model_dump(mode="json") for result in stored]
+    if batch.retry:
+        assert batch.error is not None
+        return _retry_or_give_up(self, batch.retry + rest, batch.error, done, attempt, first_failure, give_up=batch.retry)
+    if rest:
+        log.info("batch continues with %d inputs after %d", len(rest), len(stored))
+        raise self.retry(args=[rest], kwargs={"done": done, "attempt": attempt, "first_failure": first_failure}, countdown=0)
+    return done
+
+
+class _Batch:
+    """One run of a batch task: its inputs through the pipeline over a BufferedIndex, then one flush."""
+
+    def __init__(self, ctx: pipeline.Context):
+        self.ctx = ctx
+        self.buffered = BufferedIndex(ctx.index)
+        self.results: list[InputResult] = []
+        self.retry: list[str] = []  # inputs that met a transient error: run again after a backoff
+        self.error: TransientError | None = None
+
+    def run(self, refs: list[str], given: list) -> list[str]:
+        """Process the inputs until the time budget is spent; the ones left for a continuation."""
+        batch_ctx = dataclasses.replace(self.ctx, index=self.buffered)
+        stop_at = time.monotonic() + BATCH_TIME_BUDGET_SHARE * get_settings().task_time_limit
+        for n, (ref, original) in enumerate(zip(refs, given)):
+            if self.results and time.monotonic() > stop_at:
+                return refs[n:]
+            try:
+                result = _invalid(original, self.ctx) if not _is_ref(original) else pipeline.process(ref, batch_ctx)
+                self.results.append(result)
+            except BackendUnavailable as exc:  # our own service is down: the others would only hammer it
+                self.retry += refs[n:]
+                self.error = exc
+                break
+            except TransientError as exc:  # this input's site: the others may be fine
+                self.retry.append(ref)
+                self.error = exc
+        return []
+
+    def store(self) -> list[InputResult]:
+        """Flush the batch's writes; the final results (an item the index refused for good is quarantined)."""
+        flushed = self.buffered.flush()
+        refused = {failure.id: failure for failure in flushed.failures}
+        stored = []
+        for result in self.results:
+            failure = refused.get(result.id or "")
+            if failure is None or result.outcome not in (Outcome.indexed, Outcome.copy):
+                stored.append(result)
+            elif failure.status in TRANSIENT_STATUS:  # still refused after the bulk helper's own retries
+                self.retry.append(result.input)
+                self.error = BackendUnavailable(f"elasticsearch refused {failure.id}: {failure.status}",
+                                                Reason.service_unavailable)
+            else:  # the index will never take this document: quarantine it like a failed single write
+                stored.append(pipeline.fail(result.input, Reason.internal_error,
+                                            f"index refused {failure.id}: {failure.status} {failure.error}", self.ctx.state))
+                self.ctx.state.record(stored[-1])
+        for copy in flushed.unlinked:  # its canonical was in another worker's batch: it may be stored now
+            try:
+                pipeline.settle_copy(copy, self.ctx.index)
+            except TransientError as exc:  # the copy is stored; only its link waits for a later copy or re-run
+                log.warning("copy %s not linked to its canonical yet: %s", copy.id, exc)
+        return stored
+
+
+def _is_ref(input_ref: object) -> bool:
+    """True for a usable input reference: a non-empty string."""
+    return isinstance(input_ref, str) and bool(input_ref.strip())
+
+
+def _retry_or_give_up(self: Task, refs: list[str], exc: TransientError, done: list[dict], attempt: int,
+                      first_failure: float | None, give_up: list[str] | None = None) -> list[dict]:
+    """Run `refs` again after a backoff while `exc` may pass; else quarantine `give_up` (default: all) and go on."""
+    first_failure = first_failure or time.time()
+    if may_retry(exc, attempt, first_failure):
+        delay = backoff_delay(attempt, cap=MAX_RETRY_DELAY_SECONDS, retry_after=exc.retry_after)
+        log.info("retrying %d inputs in %.1f s (attempt %d): %s", len(refs), delay, attempt + 1, exc)
+        count_retry(_context.metrics if _context else None, exc.reason)
+        raise self.retry(exc=exc, countdown=delay, args=[refs],
+                         kwargs={"done": done, "attempt": attempt + 1, "first_failure": first_failure})
+    # Out of retries: quarantine (if the state store itself is down, the task fails loudly instead).
+    ctx = worker_context()
+    gone = give_up if give_up is not None else refs
+    done = done + [pipeline.give_up(ref, exc, ctx, attempts=attempt + 1).model_dump(mode="json") for ref in gone]
+    rest = [ref for ref in refs if ref not in gone]
+    if rest:
+        raise self.retry(args=[rest], kwargs={"done": done, "attempt": attempt, "first_failure": None}, countdown=0)
+    return done
 
 
 _stamps: redis.Redis | None = None

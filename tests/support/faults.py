@@ -166,11 +166,22 @@ def hook_posts(server: FixtureServer) -> list[bytes]:
     return [hit.body for hit in server.requests if hit.method == "POST" and hit.path == HOOK_PATH]
 
 
-def finished(settings: Settings, task_ids: list[str]) -> int:
-    """How many of the tasks have a final result (not just STARTED: results track the start too)."""
+def _final_results(settings: Settings, task_ids: list[str]) -> list[dict]:
+    """The stored results of the tasks that have a final one (not just STARTED: results track the start too)."""
     backend = producer_app(settings).backend
     values = backend.mget([backend.get_key_for_task(task_id) for task_id in task_ids])
-    return sum(value is not None and backend.decode_result(value)["status"] in states.READY_STATES for value in values)
+    metas = [backend.decode_result(value) for value in values if value is not None]
+    return [meta for meta in metas if meta["status"] in states.READY_STATES]
+
+
+def finished(settings: Settings, task_ids: list[str]) -> int:
+    """How many of the tasks have a final result."""
+    return len(_final_results(settings, task_ids))
+
+
+def finished_inputs(settings: Settings, task_ids: list[str]) -> int:
+    """How many inputs of the tasks have a final result (a batch task counts its inputs)."""
+    return sum(len(meta["result"]) if isinstance(meta["result"], list) else 1 for meta in _final_results(settings, task_ids))
 
 
 def article_html(path: Path) -> str:

@@ -57,6 +57,15 @@ class StoryRecord(BaseModel):
     published_at: datetime | None = None
 
 
+def add_copy_ref(article: Article, ref: CopyRef) -> bool:
+    """Record a copy on a canonical held in memory; False when it was already recorded."""
+    if article.dedup is None or any(copy.id == ref.id for copy in article.dedup.copies):
+        return False
+    article.dedup.copies.append(ref)
+    article.dedup.copy_count = len(article.dedup.copies)
+    return True
+
+
 class ArticleIndex(Protocol):
     """Where articles are stored and searched (SQLite FTS or Elasticsearch)."""
 

@@ -59,7 +59,7 @@ LOCATION_MEMORY_SIZE = 256
 ROLLOVER_CONDITIONS = {"max_primary_shard_size": "30gb", "max_age": "30d"}
 ILM_POLICY = {"phases": {"hot": {"actions": {"rollover": ROLLOVER_CONDITIONS}}}}
 SEARCH_FIELDS = ["title^2", "text", "title.en", "text.en"]
-_TRANSIENT_STATUS = {429, 502, 503, 504}
+TRANSIENT_STATUS = {429, 502, 503, 504}
 # The client's own immediate retries on a cluster of several nodes (one node: a single retry, for a
 # stale keep-alive connection): few, since a task that still fails is retried later, with backoff.
 CLIENT_RETRIES = 3
@@ -122,7 +122,7 @@ def _translate_errors(method: Callable[..., T]) -> Callable[..., T]:
         except (EsConnectionError, EsConnectionTimeout) as exc:
             raise BackendUnavailable(f"elasticsearch unavailable: {exc}", Reason.service_unavailable) from exc
         except ApiError as exc:
-            if exc.meta.status in _TRANSIENT_STATUS:
+            if exc.meta.status in TRANSIENT_STATUS:
                 raise BackendUnavailable(f"elasticsearch busy: {exc}", Reason.service_unavailable) from exc
             raise
 
@@ -437,3 +437,31 @@ class ElasticIndex:
                 # Another worker added its copy first: re-read and try again, after a short jittered pause.
                 time.sleep(random.uniform(0, 0.05 * (attempt + 1)))
         raise TransientError(f"add_copy: {COPY_CONFLICT_RETRIES} update conflicts on {canonical_id}", Reason.service_unavailable)
+
+    @_translate_errors
+    def add_copies(self, links: list[tuple[str, CopyRef]]) -> None:
+        """Record many copies on their canonicals: one lookup, one bulk update; a conflicting item goes through add_copy."""
+        wanted: dict[str, dict[str, CopyRef]] = {}
+        for canonical_id, ref in links:
+            wanted.setdefault(canonical_id, {})[ref.id] = ref
+        hits = self._locate(list(wanted))
+        actions = []
+        for canonical_id, refs in wanted.items():
+            hit = hits.get(canonical_id)
+            dedup = hit["_source"].get("dedup") if hit else None
+            if not dedup:
+                log.warning("add_copies: canonical %s not found (copies %s)", canonical_id, ", ".join(refs))
+                continue
+            copies = dedup.get("copies") or []
+            known = {copy["id"] for copy in copies}
+            copies = [*copies, *(ref.model_dump(mode="json") for ref_id, ref in refs.items() if ref_id not in known)]
+            if len(copies) > len(known):
+                actions.append({"_op_type": "update", "_index": hit["_index"], "_id": canonical_id,
+                                "if_seq_no": hit["_seq_no"], "if_primary_term": hit["_primary_term"],
+                                "doc": {"dedup": {"copies": copies, "copy_count": len(copies)}}})
+        for ok, item in streaming_bulk(self._client, actions, chunk_size=BULK_CHUNK_SIZE, max_retries=BULK_RETRIES,
+                                       initial_backoff=BULK_INITIAL_BACKOFF, max_backoff=BULK_MAX_BACKOFF,
+                                       raise_on_error=False, yield_ok=False):
+            canonical_id = str(next(iter(item.values())).get("_id"))
+            for ref in wanted[canonical_id].values():  # another worker wrote it meanwhile: re-read and retry
+                self.add_copy(canonical_id, ref)

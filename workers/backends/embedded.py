@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 from schemas import Article, CopyRef, FailedInput, InputResult, utcnow
-from workers.backends import Claim, Fingerprint, SearchQuery, StoryRecord
+from workers.backends import Claim, Fingerprint, SearchQuery, StoryRecord, add_copy_ref
 
 _SCHEMA = """
 PRAGMA journal_mode = WAL;
@@ -135,11 +135,7 @@ class EmbeddedStore:
         """Record a copy on its canonical article (idempotent)."""
         with self._lock:
             canonical = self.get(canonical_id)
-            if canonical is None or canonical.dedup is None:
-                return
-            if all(copy.id != ref.id for copy in canonical.dedup.copies):
-                canonical.dedup.copies.append(ref)
-                canonical.dedup.copy_count = len(canonical.dedup.copies)
+            if canonical is not None and add_copy_ref(canonical, ref):
                 self._tx([("UPDATE articles SET data = ? WHERE id = ?", (canonical.model_dump_json(), canonical_id))])
 
     def search(self, query: SearchQuery) -> list[Article]:

@@ -122,8 +122,12 @@ def _poll_distributed(settings: Settings, force: bool) -> int:
     from workers.feeds.service import poll_locked
 
     queued: list[str] = []
-    reports = poll_locked(redis_client(settings), settings, lambda urls: queued.extend(submit(urls, settings)),
-                          force=force)
+
+    def enqueue(urls: list[str]) -> None:
+        submit(urls, settings)
+        queued.extend(urls)
+
+    reports = poll_locked(redis_client(settings), settings, enqueue, force=force)
     if reports is None:
         err.print("another feed poll is running (beat or another `kliping feeds poll`); nothing done")
         return 0

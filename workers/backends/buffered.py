@@ -1,0 +1,101 @@
+"""An article index that holds a batch's writes and sends them in one bulk request.
+
+A worker running a batch of inputs (``workers.tasks.ingest_batch``) wraps its Elasticsearch
+index in this: the pipeline's reads see the batch's own writes at once, and ``flush`` sends
+them with the client's streaming bulk helper before the task is acknowledged — so nothing is
+lost when a worker dies mid-batch (the batch is redelivered and re-run; ids are deterministic).
+A single write costs osmem about 10 ms and a bulk item 1.6 ms (measured with plain HTTP), and
+a real cluster much the same way, which is why the writes wait for the end of the batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from schemas import Article, CopyRef
+from workers.backends import ArticleIndex, SearchQuery, add_copy_ref
+from workers.backends.elastic import BulkFailure
+
+
+class BulkIndex(ArticleIndex, Protocol):
+    """An article index with a bulk write that reports the items it could not store."""
+
+    def put_many(self, articles: list[Article]) -> list[BulkFailure]: """Bulk create-or-replace; failed items."""
+    def add_copies(self, links: list[tuple[str, CopyRef]]) -> None: """Record many copies on their canonicals."""
+
+
+@dataclass
+class Flushed:
+    """What a flush left to do: items the index refused, copies whose canonical was not stored yet."""
+
+    failures: list[BulkFailure] = field(default_factory=list)
+    unlinked: list[Article] = field(default_factory=list)  # settle them now: the canonical may be stored
+
+
+class BufferedIndex:
+    """Writes held until ``flush``; reads see them first, then the index behind."""
+
+    def __init__(self, inner: BulkIndex):
+        self._inner = inner
+        self._pending: dict[str, Article] = {}
+        self._copies: list[tuple[str, CopyRef]] = []  # copies of canonicals stored before this batch
+        self._linked: set[str] = set()  # copies recorded on their canonical
+
+    @property
+    def pending(self) -> list[Article]:
+        """The articles written since the last flush, in write order."""
+        return list(self._pending.values())
+
+    def get(self, article_id: str) -> Article | None:
+        """The article as this batch left it, else as stored."""
+        held = self._pending.get(article_id)
+        return held.model_copy(deep=True) if held is not None else self._inner.get(article_id)
+
+    def put(self, article: Article) -> None:
+        """Hold the article until the flush (a later put of the same id replaces it)."""
+        self._pending[article.id] = article.model_copy(deep=True)
+
+    def add_copy(self, canonical_id: str, ref: CopyRef) -> None:
+        """Record a copy: on the held canonical now, on a stored one at the flush."""
+        self._linked.add(ref.id)
+        held = self._pending.get(canonical_id)
+        if held is not None:
+            add_copy_ref(held, ref)
+        else:
+            self._copies.append((canonical_id, ref))
+
+    def flush(self) -> Flushed:
+        """Send the held articles in bulk, then the held copy records; what the index refused.
+
+        Transient errors (the cluster down) propagate and the held writes are gone: the caller
+        runs the batch again. On return the buffer is empty.
+        """
+        articles, copies, linked = self.pending, self._copies, self._linked
+        self.discard()
+        failures = self._inner.put_many(articles) if articles else []
+        refused = {failure.id for failure in failures}
+        self._inner.add_copies([(canonical_id, ref) for canonical_id, ref in copies if ref.id not in refused])
+        skip = linked | refused
+        unlinked = [
+            article for article in articles
+            if article.dedup and not article.dedup.is_canonical and article.id not in skip
+        ]
+        return Flushed(failures=failures, unlinked=unlinked)
+
+    def discard(self) -> None:
+        """Forget the held writes (the batch will be run again)."""
+        self._pending, self._copies, self._linked = {}, [], set()
+
+    def search(self, query: SearchQuery) -> list[Article]:
+        """Search the index behind (held writes are not searchable until flushed)."""
+        return self._inner.search(query)
+
+    def iter_articles(self) -> Iterator[Article]:
+        """Every article stored behind."""
+        return self._inner.iter_articles()
+
+    def count(self) -> int:
+        """Number of articles stored behind."""
+        return self._inner.count()
