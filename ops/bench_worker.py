@@ -24,7 +24,7 @@ from celery.signals import task_postrun, task_prerun  # noqa: E402
 
 import bench_stages  # noqa: E402
 from workers import tasks  # noqa: E402
-from workers.celery_app import INGEST_BATCH_TASK, INGEST_TASK, app  # noqa: E402
+from workers.celery_app import INGEST_BATCH_TASK, app  # noqa: E402
 
 CLOCK = bench_stages.StageClock()
 _started: dict[str, float] = {}
@@ -62,7 +62,7 @@ def _before(task_id=None, task=None, **_):
 
 @task_postrun.connect
 def _after(task_id=None, task=None, retval=None, **_):
-    if task is None or task.name not in (INGEST_TASK, INGEST_BATCH_TASK) or task_id not in _started:
+    if task is None or task.name != INGEST_BATCH_TASK or task_id not in _started:
         return
     total = time.perf_counter() - _started.pop(task_id)
     articles = list(_articles) or [({}, {})]

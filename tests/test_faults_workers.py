@@ -33,7 +33,7 @@ from tests.support.faults import (
 )
 from tests.support.workers import CeleryProcess, celery_worker, start_worker, wait_for_workers
 from tests.test_distributed import distributed_settings  # noqa: F401 - fixture
-from workers.celery_app import INGEST_QUEUE, INGEST_TASK
+from workers.celery_app import INGEST_BATCH_TASK, INGEST_QUEUE
 from workers.distributed import producer_app, submit
 from workers.settings import Settings
 
@@ -149,7 +149,7 @@ def test_same_task_delivered_twice_gives_one_document_and_one_alert(fault_settin
         for path in inputs[1:]:
             task_id = str(uuid.uuid4())
             for _ in range(2):
-                celery.send_task(INGEST_TASK, args=[path], task_id=task_id, queue=INGEST_QUEUE)
+                celery.send_task(INGEST_BATCH_TASK, args=[[path]], task_id=task_id, queue=INGEST_QUEUE)
             task_ids.append(task_id)
         counts = assert_exactly_once(fault_settings, task_ids, inputs, hook, expected_alerts(len(files)) + 1)
         wait_until(lambda: hook.hits("/slow") >= 2, FINISH_TIMEOUT, "the slow page's redelivery")

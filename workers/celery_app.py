@@ -8,7 +8,6 @@ requeued.
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 from celery import Celery, signals
@@ -17,8 +16,7 @@ from workers import kombu_fix
 from workers.settings import Settings, get_settings
 
 INGEST_QUEUE = "ingest"
-INGEST_TASK = "workers.tasks.ingest"
-INGEST_BATCH_TASK = "workers.tasks.ingest_batch"  # several inputs, one bulk index write
+INGEST_BATCH_TASK = "workers.tasks.ingest_batch"  # inputs in batches: one bulk index write per task
 DELIVER_TASK = "workers.tasks.deliver_alert"  # webhook delivery of one alert (same queue: one worker kind)
 
 # The soft limit fires this long before the hard one, so a slow input is quarantined with
@@ -110,7 +108,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_time_limit": settings.task_time_limit,
         "task_soft_time_limit": max(1, settings.task_time_limit - SOFT_LIMIT_MARGIN_SECONDS),
         "task_default_queue": INGEST_QUEUE,
-        "task_routes": {INGEST_TASK: {"queue": INGEST_QUEUE}, INGEST_BATCH_TASK: {"queue": INGEST_QUEUE}, DELIVER_TASK: {"queue": INGEST_QUEUE},
+        "task_routes": {INGEST_BATCH_TASK: {"queue": INGEST_QUEUE}, DELIVER_TASK: {"queue": INGEST_QUEUE},
                         POLL_FEEDS_TASK: {"queue": INGEST_QUEUE}},
         "task_track_started": True,
         "result_expires": RESULT_EXPIRES_SECONDS,
@@ -146,27 +144,3 @@ def _configure_logging(loglevel: int | str | None = None, **_: Any) -> None:
 
     settings = get_settings()
     configure_logging(loglevel or settings.log_level, json_lines=settings.log_json is not False)
-
-
-_task_traces: dict[str, contextlib.ExitStack] = {}
-
-
-@signals.task_prerun.connect
-def _open_task_trace(task_id: str | None = None, task: Any = None, args: Any = None, **_: Any) -> None:
-    """Trace an ingest task from start to end, so Celery's own lines about it carry its input too."""
-    if task is None or task.name != INGEST_TASK or not args:
-        return
-    from workers.observe import tracing
-    from workers.pipeline import failed_id
-
-    stack = contextlib.ExitStack()
-    stack.enter_context(tracing(str(args[0]), failed_id(str(args[0]))))
-    _task_traces[str(task_id)] = stack
-
-
-@signals.task_postrun.connect
-def _close_task_trace(task_id: str | None = None, **_: Any) -> None:
-    """End the trace `_open_task_trace` opened."""
-    stack = _task_traces.pop(str(task_id), None)
-    if stack is not None:
-        stack.close()

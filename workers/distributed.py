@@ -47,12 +47,10 @@ def submit(inputs: list[str], settings: Settings) -> list[str]:
 
 
 def _results(task_id: str, meta: dict) -> list[InputResult]:
-    """The InputResults of a finished task (one input or a batch); a task that crashed: `failed` outcomes."""
+    """The InputResults of a finished batch task; for a task that crashed, `failed` outcomes for its open inputs."""
     if meta.get("status") == "SUCCESS":
-        result = meta["result"]
-        return [InputResult.model_validate(item) for item in (result if isinstance(result, list) else [result])]
-    args = meta.get("args") or [task_id]
-    refs = args[0] if isinstance(args[0], list) else [args[0]]
+        return [InputResult.model_validate(item) for item in meta["result"]]
+    refs = (meta.get("args") or [[task_id]])[0]
     error = meta.get("result") or {}
     detail = f"{error.get('exc_type', 'error')}: {error.get('exc_message', '')}" if isinstance(error, dict) else str(error)
     done = [InputResult.model_validate(item) for item in (meta.get("kwargs") or {}).get("done") or []]

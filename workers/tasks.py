@@ -1,7 +1,9 @@
 """Celery tasks: thin wrappers that validate, run the pipeline and hand the outcome on.
 
-Transient errors retry with backoff and jitter up to ``task_max_retries``, then the input is
-quarantined like any other failure. Every outcome is returned as InputResult JSON.
+Ingest runs in batch tasks (``ingest_batch``): their inputs' index writes go in one bulk request.
+Transient errors retry with backoff and jitter (an outage of our own services for
+``outage_retry_seconds``, a site's error ``task_max_retries`` times), then the input is quarantined
+like any other failure. Every outcome is returned as InputResult JSON.
 """
 
 from __future__ import annotations
@@ -21,12 +23,12 @@ from workers import pipeline
 from workers.backends.distributed import distributed_context
 from workers.backends.buffered import BufferedIndex
 from workers.backends.elastic import TRANSIENT_STATUS
-from workers.celery_app import DELIVER_TASK, INGEST_BATCH_TASK, INGEST_TASK, MAX_RETRY_DELAY_SECONDS, app
+from workers.celery_app import DELIVER_TASK, INGEST_BATCH_TASK, MAX_RETRY_DELAY_SECONDS, app
 from workers.errors import BackendUnavailable, TransientError
 from workers.fetch import backoff_delay
 from workers.monitor.deliver import attempt as delivery_attempt
 from workers.monitor.deliver import give_up, is_retryable, lease_left
-from workers.observe import count_retry, tracing
+from workers.observe import count_retry
 from workers.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -58,29 +60,6 @@ def may_retry(exc: TransientError, attempt: int, first_failure: float, now: floa
     if isinstance(exc, BackendUnavailable):
         return (time.time() if now is None else now) - first_failure < settings.outage_retry_seconds
     return attempt < settings.task_max_retries
-
-
-@app.task(name=INGEST_TASK, bind=True, max_retries=None)
-def ingest(self: Task, input_ref: str, first_failure: float | None = None) -> dict:
-    """Run one input (a file path or URL) through the pipeline; return its InputResult as JSON."""
-    ref = str(input_ref)
-    with tracing(ref, pipeline.failed_id(ref)):  # the task's own log lines carry the input and stage too
-        try:
-            ctx = worker_context()  # inside the try: a cluster still starting up is a transient error too
-            if not isinstance(input_ref, str) or not input_ref.strip():
-                return _invalid(input_ref, ctx).model_dump(mode="json")
-            result = pipeline.process(input_ref, ctx)
-        except TransientError as exc:
-            attempt = self.request.retries
-            first_failure = first_failure or time.time()
-            if may_retry(exc, attempt, first_failure):
-                delay = backoff_delay(attempt, cap=MAX_RETRY_DELAY_SECONDS, retry_after=exc.retry_after)
-                log.info("retrying in %.1f s (attempt %d): %s", delay, attempt + 1, exc)
-                count_retry(_context.metrics if _context else None, exc.reason)
-                raise self.retry(exc=exc, countdown=delay, kwargs={"first_failure": first_failure})
-            # Out of retries: quarantine (if the state store itself is down, the task fails loudly instead).
-            result = pipeline.give_up(input_ref, exc, worker_context(), attempts=attempt + 1)
-        return result.model_dump(mode="json")
 
 
 # A batch stops taking inputs after this share of the task time limit, stores what it has and

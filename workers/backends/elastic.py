@@ -319,7 +319,16 @@ class ElasticIndex:
         """Index `articles` with the streaming helper (bounded chunks, 429 backoff); the failed items."""
         actions = ({"_op_type": "index", "_index": target(a), "_id": a.id, "_source": to_document(a)} for a in articles)
         failures = []
-        for ok, item in streaming_bulk(
+        for result in self._stream(actions):
+            error = result.get("error", "")
+            if isinstance(error, dict):
+                error = f"{error.get('type')}: {error.get('reason')}"
+            failures.append(BulkFailure(id=str(result.get("_id")), status=int(result.get("status", 0)), error=str(error)))
+        return failures
+
+    def _stream(self, actions: Iterable[dict]) -> Iterator[dict]:
+        """Send actions with the streaming bulk helper (bounded chunks, 429 items re-sent with backoff); the failed items."""
+        for _ok, item in streaming_bulk(
             self._client,
             actions,
             chunk_size=BULK_CHUNK_SIZE,
@@ -330,13 +339,7 @@ class ElasticIndex:
             raise_on_error=False,
             yield_ok=False,
         ):
-            if not ok:
-                result = next(iter(item.values()))
-                error = result.get("error", "")
-                if isinstance(error, dict):
-                    error = f"{error.get('type')}: {error.get('reason')}"
-                failures.append(BulkFailure(id=str(result.get("_id")), status=int(result.get("status", 0)), error=str(error)))
-        return failures
+            yield next(iter(item.values()))
 
     # --- maintenance --------------------------------------------------------------------------
 
@@ -416,22 +419,12 @@ class ElasticIndex:
         """Record a copy on its canonical (idempotent; optimistic concurrency, no scripts)."""
         for attempt in range(COPY_CONFLICT_RETRIES):
             hit = self._locate([canonical_id]).get(canonical_id)
-            dedup = hit["_source"].get("dedup") if hit else None
-            if not dedup:
-                log.warning("add_copy: canonical %s not found (copy %s)", canonical_id, ref.id)
+            update = _copies_update(hit, canonical_id, [ref])
+            if update is None:
                 return
-            copies = dedup.get("copies") or []
-            if any(copy["id"] == ref.id for copy in copies):
-                return
-            copies = [*copies, ref.model_dump(mode="json")]
             try:
-                self._client.update(
-                    index=hit["_index"],
-                    id=canonical_id,
-                    doc={"dedup": {"copies": copies, "copy_count": len(copies)}},
-                    if_seq_no=hit["_seq_no"],
-                    if_primary_term=hit["_primary_term"],
-                )
+                self._client.update(index=hit["_index"], id=canonical_id, doc=update,
+                                    if_seq_no=hit["_seq_no"], if_primary_term=hit["_primary_term"])
                 return
             except ConflictError:
                 # Another worker added its copy first: re-read and try again, after a short jittered pause.
@@ -447,21 +440,27 @@ class ElasticIndex:
         hits = self._locate(list(wanted))
         actions = []
         for canonical_id, refs in wanted.items():
-            hit = hits.get(canonical_id)
-            dedup = hit["_source"].get("dedup") if hit else None
-            if not dedup:
-                log.warning("add_copies: canonical %s not found (copies %s)", canonical_id, ", ".join(refs))
-                continue
-            copies = dedup.get("copies") or []
-            known = {copy["id"] for copy in copies}
-            copies = [*copies, *(ref.model_dump(mode="json") for ref_id, ref in refs.items() if ref_id not in known)]
-            if len(copies) > len(known):
-                actions.append({"_op_type": "update", "_index": hit["_index"], "_id": canonical_id,
-                                "if_seq_no": hit["_seq_no"], "if_primary_term": hit["_primary_term"],
-                                "doc": {"dedup": {"copies": copies, "copy_count": len(copies)}}})
-        for ok, item in streaming_bulk(self._client, actions, chunk_size=BULK_CHUNK_SIZE, max_retries=BULK_RETRIES,
-                                       initial_backoff=BULK_INITIAL_BACKOFF, max_backoff=BULK_MAX_BACKOFF,
-                                       raise_on_error=False, yield_ok=False):
-            canonical_id = str(next(iter(item.values())).get("_id"))
+            update = _copies_update(hits.get(canonical_id), canonical_id, list(refs.values()))
+            if update is not None:
+                actions.append({"_op_type": "update", "_index": hits[canonical_id]["_index"], "_id": canonical_id,
+                                "if_seq_no": hits[canonical_id]["_seq_no"],
+                                "if_primary_term": hits[canonical_id]["_primary_term"], "doc": update})
+        for failed in self._stream(actions):
+            canonical_id = str(failed.get("_id"))
             for ref in wanted[canonical_id].values():  # another worker wrote it meanwhile: re-read and retry
                 self.add_copy(canonical_id, ref)
+
+
+def _copies_update(hit: dict | None, canonical_id: str, refs: list[CopyRef]) -> dict | None:
+    """The partial document recording `refs` on a canonical as an mget hit holds it; None: nothing to write."""
+    dedup = hit["_source"].get("dedup") if hit else None
+    if not dedup:
+        log.warning("canonical %s not found (copies %s)", canonical_id, ", ".join(ref.id for ref in refs))
+        return None
+    copies = dedup.get("copies") or []
+    known = {copy["id"] for copy in copies}
+    new = [ref.model_dump(mode="json") for ref in refs if ref.id not in known]
+    if not new:
+        return None
+    copies = [*copies, *new]
+    return {"dedup": {"copies": copies, "copy_count": len(copies)}}
