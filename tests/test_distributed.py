@@ -19,7 +19,7 @@ from schemas.elastic import template_mappings
 from tests.support.workers import worker_env as _worker_env  # test_dedupe_concurrency imports it from here
 from workers.backends.elastic import ElasticIndex, make_client
 from workers.backends.redis_state import RedisStateStore
-from workers.distributed import follow, ping, submit
+from workers.distributed import batches, follow, ping, submit
 from workers.settings import PROJECT_ROOT, Settings
 
 SEEDS = PROJECT_ROOT / "seeds"
@@ -80,7 +80,7 @@ def _follow_all(task_ids: list[str], settings: Settings, worker: subprocess.Pope
 
 def test_seeds_through_celery_worker(distributed_settings: Settings, worker):
     task_ids = submit([str(SEEDS)], distributed_settings)  # a directory: expanded by the producer
-    assert len(task_ids) == 1  # one batch task: the five index writes go in one bulk request
+    assert len(task_ids) == 5  # a small job is spread: a task per seed (ingest_min_tasks); pairs below
     results = _follow_all(task_ids, distributed_settings, worker)
     assert sorted(r.input for r in results) == sorted(str(p) for p in SEEDS.glob("*.txt"))
     assert Counter(r.outcome for r in results) == {Outcome.indexed: 5}, results
@@ -95,7 +95,7 @@ def test_seeds_through_celery_worker(distributed_settings: Settings, worker):
     assert len({a.dedup.story_id for a in articles}) == 1
 
     # Again in batches of two (three tasks): every input still has its outcome.
-    in_pairs = distributed_settings.model_copy(update={"ingest_batch_size": 2})
+    in_pairs = distributed_settings.model_copy(update={"ingest_batch_size": 2, "ingest_min_tasks": 1})
     task_ids = submit([str(p) for p in sorted(SEEDS.glob("*.txt"))], in_pairs)
     assert len(task_ids) == 3
     again = _follow_all(task_ids, distributed_settings, worker)
@@ -103,6 +103,21 @@ def test_seeds_through_celery_worker(distributed_settings: Settings, worker):
     state = RedisStateStore(redis.Redis.from_url(distributed_settings.redis_url), distributed_settings.redis_prefix)
     assert state.outcome_counts() == {"unchanged": 5}
     assert any(name.startswith(distributed_settings.redis_prefix) for name in ping(distributed_settings))
+
+
+@pytest.mark.parametrize(("count", "most", "min_tasks", "sizes"), [
+    (400, 50, 8, [50] * 8),  # a big job: full batches
+    (1000, 50, 8, [50] * 20),
+    (30, 50, 8, [4] * 6 + [3] * 2),  # a feed poll: spread over eight tasks, sizes within one
+    (5, 50, 8, [1] * 5),  # fewer inputs than tasks: one each
+    (7, 3, 1, [3, 2, 2]),
+    (0, 50, 8, []),
+])
+def test_submissions_are_split_into_even_batches(count, most, min_tasks, sizes):
+    refs = [f"in{n}" for n in range(count)]
+    split = batches(refs, most, min_tasks)
+    assert [len(b) for b in split] == sizes
+    assert [ref for batch in split for ref in batch] == refs  # every input once, in order
 
 
 def test_transient_errors_retry_then_quarantine(distributed_settings: Settings, worker):
@@ -125,3 +140,20 @@ def test_celery_config_is_reliable_and_json_only():
     assert config["task_soft_time_limit"] < config["task_time_limit"] == 600
     assert config["broker_transport_options"]["visibility_timeout"] == visibility_timeout(settings) > 600 + 300
     assert config["broker_transport_options"]["global_keyprefix"] == "k:celery:"
+
+
+def test_worker_main_process_loads_models_and_freezes_them_before_forking():
+    import gc
+
+    from workers.enrich.gazetteer import gazetteer
+    from workers.enrich.sentiment import _lexicon
+    from workers.tasks import _warm_up_before_fork
+
+    gazetteer.cache_clear()
+    _lexicon.cache_clear()
+    try:
+        _warm_up_before_fork()
+        assert gazetteer.cache_info().currsize == 1 and _lexicon.cache_info().currsize == 1
+        assert gc.get_freeze_count() > 10_000  # the gazetteer alone is more objects than that
+    finally:
+        gc.unfreeze()

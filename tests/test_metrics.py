@@ -73,7 +73,7 @@ def test_queue_depth_counts_tasks_waiting_in_the_broker(settings: Settings, metr
         paths.append(tmp_path / f"a{n}.txt")
         paths[-1].write_text("x", encoding="utf-8")
     # No worker runs: all seven stay queued, in tasks of three (the depth counts tasks).
-    submit([str(p) for p in paths], settings.model_copy(update={"ingest_batch_size": 3}))
+    submit([str(p) for p in paths], settings.model_copy(update={"ingest_batch_size": 3, "ingest_min_tasks": 1}))
     assert metrics.queue_depth("ingest") == (3, 0)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterator
 from functools import lru_cache
@@ -34,15 +35,26 @@ def _portable(ref: str) -> str:
     return ref if is_url(ref) or not os.path.exists(ref) else os.path.abspath(ref)
 
 
+def batches(refs: list[str], most: int, min_tasks: int) -> list[list[str]]:
+    """`refs` in batches of at most `most`, at least `min_tasks` of them when there are as many refs, sizes within one."""
+    if not refs:
+        return []
+    tasks = max(math.ceil(len(refs) / most), min(len(refs), min_tasks))
+    size, extra = divmod(len(refs), tasks)
+    bounds = [0]
+    for n in range(tasks):
+        bounds.append(bounds[-1] + size + (1 if n < extra else 0))
+    return [refs[start:end] for start, end in zip(bounds, bounds[1:])]
+
+
 def submit(inputs: list[str], settings: Settings) -> list[str]:
-    """Queue the inputs (directories expanded here) in batch tasks of `ingest_batch_size`; the task ids in order."""
+    """Queue the inputs (directories expanded here) in batch tasks (`batches`); the task ids in order."""
     refs = [_portable(ref) for ref in expand_inputs(inputs)]
-    size = settings.ingest_batch_size
     celery = producer_app(settings)
     with celery.producer_or_acquire() as producer:  # one broker connection for the whole batch
         return [
-            celery.send_task(INGEST_BATCH_TASK, args=[refs[start:start + size]], queue=INGEST_QUEUE, producer=producer).id
-            for start in range(0, len(refs), size)
+            celery.send_task(INGEST_BATCH_TASK, args=[batch], queue=INGEST_QUEUE, producer=producer).id
+            for batch in batches(refs, settings.ingest_batch_size, settings.ingest_min_tasks)
         ]
 
 

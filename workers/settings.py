@@ -51,9 +51,14 @@ class Settings(BaseSettings):
     story_window_days: int = 3
     task_time_limit: int = 300
     task_max_retries: int = 5
-    # Inputs per ingest task in the distributed mode: their index writes go in one bulk request
-    # (osmem: 1.6 ms per bulk item against 10 ms per single write); 1: a task per input.
-    ingest_batch_size: int = Field(default=10, ge=1)
+    # Most inputs per ingest task in the distributed mode: their index writes go in one bulk
+    # request before the task is acknowledged. Bigger bulks cost the index less per article
+    # (osmem, ops/benchmark_pipeline.py: 23 ms of server CPU per article in bulks of 10, 12 ms in
+    # bulks of 50; Elastic advises bulks of several MB, 50 articles are ~0.5 MB); 1: a task per input.
+    ingest_batch_size: int = Field(default=50, ge=1)
+    # A submission is split into at least this many tasks (while it has inputs for them), so a
+    # small job (a feed poll of 30 items) still spreads over the worker processes.
+    ingest_min_tasks: int = Field(default=8, ge=1)
     worker_concurrency: int | None = None
     # Seconds before a task left unacknowledged (its worker died) is redelivered; None: derived
     # from the time limits (at least an hour, see workers/celery_app.py).
