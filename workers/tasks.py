@@ -9,6 +9,7 @@ like any other failure. Every outcome is returned as InputResult JSON.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import logging
 import threading
 import time
@@ -175,6 +176,23 @@ def _retry_or_give_up(self: Task, refs: list[str], exc: TransientError, done: li
     if rest:
         raise self.retry(args=[rest], kwargs={"done": done, "attempt": attempt, "first_failure": None}, countdown=0)
     return done
+
+
+@signals.worker_init.connect
+def _warm_up_before_fork(**_: object) -> None:
+    """Load the models and word lists in the main process, then freeze them out of the garbage collector.
+
+    Pool processes forked after this share those pages instead of each loading them on its first
+    task (1-2 s), and the collector no longer walks the gazetteer's objects on every full collection,
+    which would also copy their pages into every process.
+    """
+    from workers.clean import warm_up as warm_up_clean
+    from workers.enrich import warm_up as warm_up_enrich
+
+    warm_up_clean()
+    warm_up_enrich()
+    gc.collect()
+    gc.freeze()
 
 
 _stamps: redis.Redis | None = None
