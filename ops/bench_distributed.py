@@ -43,6 +43,7 @@ class DistributedRun:
     peak_rss_mb: dict[int, float] = field(default_factory=dict)  # pool process pid → peak RSS
     cpu_seconds: dict[str, float] = field(default_factory=dict)  # who → CPU seconds during the run
     busy: float = 0.0  # share of the machine's CPU time in use during the run (every process, ours or not)
+    requests: Counter = field(default_factory=Counter)  # Elasticsearch requests during the run, by kind
 
     @property
     def rate(self) -> float:
@@ -132,18 +133,26 @@ def run(server, paths: list[Path], warmup: list[Path], workers: int, work_dir: P
             sampler = _MemorySampler(worker.pid)
             sampler.start()
             others = _Others(server_pid)
+            started_at = time.monotonic()
             started = time.perf_counter()
             outcomes = _drain(submit([str(p) for p in paths], settings), settings, timeout)
             seconds = time.perf_counter() - started
             peaks, worker_cpu = sampler.stop()
             cpu, busy = others.stop()
+            requests = Counter(_kind(r.method, r.path) for r in proxy.faults.requests(since=started_at))
         finally:
             worker.stop()
             redis_server.delete_prefix(url, prefix)
     return DistributedRun(workers=workers, articles=len(paths), seconds=seconds, outcomes=outcomes,
                           stages=[line["stages"] for line in _stage_lines(stages_dir)],
                           cpu_stages=[line["cpu"] for line in _stage_lines(stages_dir)], peak_rss_mb=peaks,
-                          cpu_seconds={"workers": worker_cpu, **cpu}, busy=busy)
+                          cpu_seconds={"workers": worker_cpu, **cpu}, busy=busy, requests=requests)
+
+
+def _kind(method: str, path: str) -> str:
+    """``POST _bulk``, ``GET _doc``, ``POST _search``: a request's method and its endpoint (the last `_` part)."""
+    endpoint = next((part for part in reversed(path.split("?")[0].split("/")) if part.startswith("_")), path.split("?")[0])
+    return f"{method} {endpoint}"
 
 
 class _Others:
