@@ -30,9 +30,10 @@ MAX_RETRY_DELAY_SECONDS = 300
 # It must exceed the longest a task can legitimately stay unacknowledged (time limit plus
 # retry countdown), with room to spare: a redelivery of a live task is wasted work.
 MIN_VISIBILITY_TIMEOUT_SECONDS = 3600
-# Recycle worker processes now and then: trafilatura/lxml keep memory they have touched (a
-# pipeline process grows ~3 MB per 1,000 articles after its first 1,000: ops/benchmark_pipeline.py).
-# 200 tasks: 2,000 articles in batches of 10, a few hundred ms of start-up spent per 2,000.
+# Recycle worker processes now and then, a safety net against memory a library keeps (the
+# per-word caches of the enrich stage, once the climb: workers/enrich/tokens.py, are full within
+# 1,000 articles; ops/benchmark_pipeline.py measures the slope). 200 tasks: up to 10,000 articles
+# in batches of 50; a new process costs well under a second (models are loaded before the fork).
 MAX_TASKS_PER_CHILD = 200
 RESULT_EXPIRES_SECONDS = 24 * 3600
 

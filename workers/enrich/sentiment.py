@@ -12,6 +12,7 @@ from schemas import Sentiment, SentimentLabel
 
 from .resources import load_json
 from .stem import candidates
+from .tokens import WORD_CACHE_SIZE
 
 # Label thresholds on the score, chosen on the five seeds and tests/fixtures/enrich (checked by
 # tests/test_enrich_sentiment.py): the war reports score -0.38 to -0.98, the flood report -0.89, the positive
@@ -53,7 +54,7 @@ def _lexicon() -> _Lexicon:
     )
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=WORD_CACHE_SIZE)
 def _weight(word: str) -> float | None:
     """Lexicon weight of a word or of its first known root."""
     words = _lexicon().words

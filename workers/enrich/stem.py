@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from .tokens import WORD_CACHE_SIZE
+
 _PARTICLES = ("lah", "kah", "tah", "pun")
 _POSSESSIVES = ("nya", "ku", "mu")
 _SUFFIXES = ("kan", "an", "i")
@@ -42,7 +44,7 @@ _ENGLISH = (
 MIN_ROOT = 3
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=WORD_CACHE_SIZE)
 def candidates(word: str) -> tuple[str, ...]:
     """The word, then ever more stripped candidate roots (lexicon lookups take the first that is known)."""
     word = word.lower()
