@@ -44,6 +44,7 @@ class DistributedRun:
     cpu_seconds: dict[str, float] = field(default_factory=dict)  # who → CPU seconds during the run
     busy: float = 0.0  # share of the machine's CPU time in use during the run (every process, ours or not)
     requests: Counter = field(default_factory=Counter)  # Elasticsearch requests during the run, by kind
+    rss_course: list[float] = field(default_factory=list)  # largest pool process RSS at 0, 25, 50, 75, 100 % of the run
 
     @property
     def rate(self) -> float:
@@ -64,6 +65,7 @@ class _MemorySampler(threading.Thread):
         self._root = psutil.Process(root)
         self._done = threading.Event()
         self.peaks: dict[int, float] = {}
+        self.largest: list[float] = []  # the largest pool process's RSS at every sample, in order
         self._cpu_start = {p.pid: _cpu(p) for p in [self._root, *self._root.children(recursive=True)]}
         self._cpu_last = dict(self._cpu_start)
 
@@ -73,6 +75,7 @@ class _MemorySampler(threading.Thread):
             self._sample()
 
     def _sample(self) -> None:
+        largest = 0.0
         for process in [self._root, *self._root.children(recursive=True)]:
             try:
                 rss, cpu = process.memory_info().rss / 2**20, _cpu(process)
@@ -81,6 +84,8 @@ class _MemorySampler(threading.Thread):
             self._cpu_last[process.pid] = cpu
             if process.pid != self._root.pid:
                 self.peaks[process.pid] = max(self.peaks.get(process.pid, 0.0), rss)
+                largest = max(largest, rss)
+        self.largest.append(largest)
 
     def stop(self) -> tuple[dict[int, float], float]:
         """Stop sampling; the peaks seen and the worker's CPU seconds (main and pool processes)."""
@@ -138,6 +143,7 @@ def run(server, paths: list[Path], warmup: list[Path], workers: int, work_dir: P
             outcomes = _drain(submit([str(p) for p in paths], settings), settings, timeout)
             seconds = time.perf_counter() - started
             peaks, worker_cpu = sampler.stop()
+            course = [sampler.largest[min(len(sampler.largest) - 1, q * len(sampler.largest) // 4)] for q in range(5)]
             cpu, busy = others.stop()
             requests = Counter(_kind(r.method, r.path) for r in proxy.faults.requests(since=started_at))
         finally:
@@ -146,7 +152,8 @@ def run(server, paths: list[Path], warmup: list[Path], workers: int, work_dir: P
     return DistributedRun(workers=workers, articles=len(paths), seconds=seconds, outcomes=outcomes,
                           stages=[line["stages"] for line in _stage_lines(stages_dir)],
                           cpu_stages=[line["cpu"] for line in _stage_lines(stages_dir)], peak_rss_mb=peaks,
-                          cpu_seconds={"workers": worker_cpu, **cpu}, busy=busy, requests=requests)
+                          cpu_seconds={"workers": worker_cpu, **cpu}, busy=busy, requests=requests,
+                          rss_course=course)
 
 
 def _kind(method: str, path: str) -> str:

@@ -52,6 +52,7 @@ from workers.enrich import warm_up as warm_up_enrich  # noqa: E402
 from workers.clean.html import TRAFILATURA_OPTIONS  # noqa: E402
 from workers.errors import KlipingError  # noqa: E402
 from workers.runner import embedded_context, process_with_retries  # noqa: E402
+from workers.runner import run as run_inputs  # noqa: E402
 from workers.settings import Settings  # noqa: E402
 from workers.sources import SourceRegistry  # noqa: E402
 
@@ -187,8 +188,7 @@ def memory_child(paths: list[str], data_dir: str, queue) -> None:
     ctx = embedded_context(Settings(data_dir=Path(data_dir), redis_url=None, elasticsearch_url=None))
     me = psutil.Process()
     samples = [(0, me.memory_info().rss / 2**20)]
-    for n, path in enumerate(paths, start=1):
-        process_with_retries(path, ctx)
+    for n, _ in enumerate(run_inputs(paths, ctx), start=1):  # the runner's loop: it releases freed memory as a worker does
         if n % MEMORY_SAMPLE_EVERY == 0 or n == len(paths):
             samples.append((n, me.memory_info().rss / 2**20))
     queue.put(samples)
@@ -240,7 +240,7 @@ def main() -> None:
                         help="inputs per ingest task in the distributed runs (KLIPING_INGEST_BATCH_SIZE)")
     parser.add_argument("--skip-newspaper", action="store_true", help="do not run newspaper4k")
     parser.add_argument("--rounds", type=int, default=ROUNDS,
-                        help="the single-core comparisons run interleaved, each method on 1/ROUNDS of the articles in turn")
+                        help="the single-core comparisons run interleaved, each method on 1/ROUNDS of the articles in turn (0: skip them)")
     parser.add_argument("--profile", type=Path, help="write a pyinstrument profile of the embedded run here")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")  # newspaper4k warns about optional NLP packages on import
@@ -254,10 +254,12 @@ def main() -> None:
         paths = bench_corpus.write_articles(pages, work / "articles", args.articles, args.copy_rate)
         kinds = Counter(kind for kind, _ in bench_corpus.articles(pages, args.articles, args.copy_rate))
         print(f"articles: {len(paths)} ({kinds['original']} originals, {kinds['copy']} syndicated copies)")
-        result = compare(paths, work / "embedded", args.rounds, not args.skip_newspaper, args.profile)
-        samples = result["samples"]
-        _print_comparison(result, len(paths))
-        print("\n".join(bench_stages.stage_table(samples)))
+        samples: list[dict] = []
+        if args.rounds:
+            result = compare(paths, work / "embedded", args.rounds, not args.skip_newspaper, args.profile)
+            samples = result["samples"]
+            _print_comparison(result, len(paths))
+            print("\n".join(bench_stages.stage_table(samples)))
 
         counts = [int(w) for w in args.workers.split(",") if w.strip()]
         if counts:
@@ -301,6 +303,8 @@ def _distributed(pages: list[bench_corpus.Page], paths: list[Path], counts: list
             peak = max(run.peak_rss_mb.values(), default=0.0)
             print(f"\ndistributed, {count} worker process(es), {batch_size} inputs per task: {run.rate:.1f} articles/s ({dict(run.outcomes)}); "
                   f"peak RSS per worker process {peak:.0f} MB ({len(run.peak_rss_mb)} processes seen)")
+            print("  largest pool process RSS at 0/25/50/75/100 % of the run: "
+                  + " / ".join(f"{mb:.0f}" for mb in run.rss_course) + " MB")
             print("\n".join(bench_stages.stage_table(run.stages)))
             print("  CPU per article: " + ", ".join(f"{who} {1000 * cpu / run.articles:.1f} ms" for who, cpu in run.cpu_seconds.items())
                   + f"; machine busy {run.busy:.0%} of {os.cpu_count()} cores (all processes, other users' too)")
@@ -322,7 +326,7 @@ def _overheads(run, embedded_samples: list[dict]) -> None:
     broker_ms = 1000 * (1 / run.rate - inside)  # wall time per article not spent inside the task
     index_ms = 1000 * statistics.fmean(s.get("index", 0.0) for s in run.stages) if run.stages else 0.0
     index_cpu_ms = 1000 * statistics.fmean(s.get("index", 0.0) for s in run.cpu_stages) if run.cpu_stages else 0.0
-    embedded_index_ms = 1000 * statistics.fmean(s.get("index", 0.0) for s in embedded_samples)
+    embedded_index_ms = 1000 * statistics.fmean(s.get("index", 0.0) for s in embedded_samples) if embedded_samples else math.nan
     total = broker_ms + index_ms
     print(f"  per article, 1 worker: broker/queue {broker_ms:.2f} ms + Elasticsearch index calls {index_ms:.2f} ms"
           f" = {total:.2f} ms wall  (embedded store: {embedded_index_ms:.2f} ms)"

@@ -13,6 +13,7 @@ from workers.backends.embedded import EmbeddedStore
 from workers.backends.monitor_state import MonitorStore, SqliteMonitorStore
 from workers.errors import TransientError
 from workers.fetch import Fetcher, LocalRateLimiter, backoff_delay
+from workers.memory import RELEASE_EVERY_INPUTS, release_freed_memory
 from workers.monitor import Monitor
 from workers.monitor.deliver import deliver
 from workers.observe import count_retry, tracing
@@ -60,8 +61,10 @@ def process_with_retries(
 
 def run(inputs: Iterable[str], ctx: Context) -> Iterator[InputResult]:
     """Process inputs one by one, yielding each outcome as it is decided."""
-    for input_ref in inputs:
+    for n, input_ref in enumerate(inputs, start=1):
         yield process_with_retries(input_ref, ctx)
+        if n % RELEASE_EVERY_INPUTS == 0:
+            release_freed_memory()
     if ctx.monitor is not None:
         deliver_queued(ctx.monitor)
 

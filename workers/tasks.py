@@ -27,6 +27,7 @@ from workers.backends.elastic import TRANSIENT_STATUS
 from workers.celery_app import DELIVER_TASK, INGEST_BATCH_TASK, MAX_RETRY_DELAY_SECONDS, app
 from workers.errors import BackendUnavailable, TransientError
 from workers.fetch import backoff_delay
+from workers.memory import release_freed_memory
 from workers.monitor.deliver import attempt as delivery_attempt
 from workers.monitor.deliver import give_up, is_retryable, lease_left
 from workers.observe import count_retry
@@ -193,6 +194,12 @@ def _warm_up_before_fork(**_: object) -> None:
     warm_up_enrich()
     gc.collect()
     gc.freeze()
+
+
+@signals.task_postrun.connect
+def _release_memory_after_task(**_: object) -> None:
+    """The batch's pages are freed: give their memory back (RSS stays near the process's working set)."""
+    release_freed_memory()
 
 
 _stamps: redis.Redis | None = None
