@@ -68,3 +68,39 @@ def test_one_bulk_request_and_a_refused_item_reported(es_url):
         assert index.count() == 3
         if LIVE:
             index.client.indices.delete(index=f"{alias}-*")
+
+
+def test_a_copy_in_a_concurrent_batch_is_linked_after_the_canonicals_flush(index, tmp_path):  # noqa: F811
+    """Batch B holds the canonical, batch A a copy registered after B read the group: neither write is visible
+    to the other before its flush, so A finds no canonical; B's pass after its flush links the copy."""
+    import dataclasses
+
+    from schemas import Outcome
+    from workers import pipeline
+    from workers.dedupe import link_late_members
+    from workers.runner import embedded_context
+    from workers.settings import PROJECT_ROOT
+
+    text = sorted((PROJECT_ROOT / "seeds").glob("*.txt"))[0].read_text(encoding="utf-8")
+    (tmp_path / "original.txt").write_text(text, encoding="utf-8")
+    (tmp_path / "reprint.txt").write_text(text, encoding="utf-8")
+    local = embedded_context(Settings(data_dir=tmp_path / "data", redis_url=None, elasticsearch_url=None))
+    batch_a, batch_b = BufferedIndex(index), BufferedIndex(index)
+    ctx_a, ctx_b = (dataclasses.replace(local, index=held, monitor=None) for held in (batch_a, batch_b))
+
+    original = pipeline.process(str(tmp_path / "original.txt"), ctx_b)  # link_group ran; its write is held
+    copy = pipeline.process(str(tmp_path / "reprint.txt"), ctx_a)
+    assert (original.outcome, copy.outcome, copy.canonical_id) == (Outcome.indexed, Outcome.copy, original.id)
+
+    flushed_a = batch_a.flush()
+    assert [a.id for a in flushed_a.unlinked] == [copy.id]
+    assert pipeline.settle_copy(flushed_a.unlinked[0], index) is False  # the canonical is not stored yet
+    flushed_b = batch_b.flush()
+    assert [a.id for a in flushed_b.canonicals] == [original.id]
+    assert link_late_members(flushed_b.canonicals[0], index, local.dedup) == 1
+
+    index.refresh()
+    canonical, reprint = index.get(original.id), index.get(copy.id)
+    assert [ref.id for ref in canonical.dedup.copies] == [copy.id] and canonical.dedup.copy_count == 1
+    assert reprint.dedup.story_id == canonical.dedup.story_id is not None
+    assert link_late_members(canonical, index, local.dedup) == 0  # nothing left: a re-run adds nothing twice

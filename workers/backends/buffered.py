@@ -32,6 +32,7 @@ class Flushed:
 
     failures: list[BulkFailure] = field(default_factory=list)
     unlinked: list[Article] = field(default_factory=list)  # settle them now: the canonical may be stored
+    canonicals: list[Article] = field(default_factory=list)  # stored canonicals: copies may have registered meanwhile
 
 
 class BufferedIndex:
@@ -82,7 +83,9 @@ class BufferedIndex:
             article for article in articles
             if article.dedup and not article.dedup.is_canonical and article.id not in skip
         ]
-        return Flushed(failures=failures, unlinked=unlinked)
+        canonicals = [article for article in articles
+                      if article.dedup and article.dedup.is_canonical and article.id not in refused]
+        return Flushed(failures=failures, unlinked=unlinked, canonicals=canonicals)
 
     def discard(self) -> None:
         """Forget the held writes (the batch will be run again)."""
