@@ -158,7 +158,8 @@ def run(server, paths: list[Path], warmup: list[Path], workers: int, work_dir: P
 
 def _kind(method: str, path: str) -> str:
     """``POST _bulk``, ``GET _doc``, ``POST _search``: a request's method and its endpoint (the last `_` part)."""
-    endpoint = next((part for part in reversed(path.split("?")[0].split("/")) if part.startswith("_")), path.split("?")[0])
+    bare = path.split("?")[0]
+    endpoint = next((part for part in reversed(bare.split("/")) if part.startswith("_")), bare)
     return f"{method} {endpoint}"
 
 

@@ -77,7 +77,6 @@ def test_a_copy_in_a_concurrent_batch_is_linked_after_the_canonicals_flush(index
 
     from schemas import Outcome
     from workers import pipeline
-    from workers.dedupe import link_late_members
     from workers.runner import embedded_context
     from workers.settings import PROJECT_ROOT
 
@@ -97,10 +96,10 @@ def test_a_copy_in_a_concurrent_batch_is_linked_after_the_canonicals_flush(index
     assert pipeline.settle_copy(flushed_a.unlinked[0], index) is False  # the canonical is not stored yet
     flushed_b = batch_b.flush()
     assert [a.id for a in flushed_b.canonicals] == [original.id]
-    assert link_late_members(flushed_b.canonicals[0], index, local.dedup) == 1
+    assert pipeline.settle_late_copies(flushed_b.canonicals[0], index, local.dedup) == 1
 
     index.refresh()
     canonical, reprint = index.get(original.id), index.get(copy.id)
     assert [ref.id for ref in canonical.dedup.copies] == [copy.id] and canonical.dedup.copy_count == 1
     assert reprint.dedup.story_id == canonical.dedup.story_id is not None
-    assert link_late_members(canonical, index, local.dedup) == 0  # nothing left: a re-run adds nothing twice
+    assert pipeline.settle_late_copies(canonical, index, local.dedup) == 0  # nothing left: a re-run adds nothing twice

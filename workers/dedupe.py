@@ -294,26 +294,6 @@ def link_group(article: Article, verdict: Verdict, articles: ArticleIndex, index
     return article
 
 
-def link_late_members(canonical: Article, articles: ArticleIndex, index: DedupIndex) -> int:
-    """Record on a stored canonical the copies registered after link_group last read its group; how many.
-
-    link_group reads the group again after its write, so a copy registered later finds the
-    canonical stored. A batch's writes become visible only at its flush, after that read: a copy
-    in another worker's batch can register in between and find no canonical. Called after the
-    flush, this read closes the gap (a copy registered later again finds the canonical stored).
-    """
-    assert canonical.dedup is not None
-    known = {ref.id for ref in canonical.dedup.copies}
-    late = [m for m in index.members(canonical.id) if m.article_id not in known]
-    for member in late:
-        articles.add_copy(canonical.id, CopyRef(id=member.article_id, outlet=member.outlet, url=member.url))
-        stored = articles.get(member.article_id)
-        if stored is not None and stored.dedup and stored.dedup.story_id != canonical.dedup.story_id:
-            stored.dedup.story_id = canonical.dedup.story_id  # it found no canonical: it has no story yet
-            articles.put(stored)
-    return len(late)
-
-
 def story_terms(article: Article) -> list[str]:
     """Key terms of an article for story clustering: top entities, then keywords, lower-cased."""
     terms: list[str] = []

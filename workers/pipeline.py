@@ -180,3 +180,24 @@ def settle_copy(article: Article, index: ArticleIndex, canonical: Article | None
         return False
     index.add_copy(canonical.id, CopyRef(id=article.id, outlet=article.source.name, url=article.url))
     return True
+
+
+def settle_late_copies(canonical: Article, index: ArticleIndex, dedup: DedupIndex) -> int:
+    """Settle the stored copies of a just-flushed canonical that registered after link_group read its group; how many.
+
+    link_group reads the group again after its write, so a copy registered later finds the canonical
+    stored. A batch's writes become visible only at its flush, after that read: a copy in another
+    worker's batch can register in between, find no canonical, and be flushed unlinked. Called after
+    the canonical's flush, this closes the gap; a copy whose own batch has not flushed yet finds the
+    canonical stored when it settles after that flush.
+    """
+    assert canonical.dedup is not None
+    known = {ref.id for ref in canonical.dedup.copies}
+    settled = 0
+    for member in dedup.members(canonical.id):
+        if member.article_id in known:
+            continue
+        copy = index.get(member.article_id)
+        if copy is not None and copy.dedup is not None and not copy.dedup.is_canonical:
+            settled += settle_copy(copy, index)
+    return settled

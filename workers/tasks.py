@@ -25,7 +25,6 @@ from workers.backends.distributed import distributed_context
 from workers.backends.buffered import BufferedIndex
 from workers.backends.elastic import TRANSIENT_STATUS
 from workers.celery_app import DELIVER_TASK, INGEST_BATCH_TASK, MAX_RETRY_DELAY_SECONDS, app
-from workers.dedupe import link_late_members
 from workers.errors import BackendUnavailable, TransientError
 from workers.fetch import backoff_delay
 from workers.memory import release_freed_memory
@@ -151,7 +150,7 @@ class _Batch:
             for copy in flushed.unlinked:  # its canonical was in another worker's batch: it may be stored now
                 pipeline.settle_copy(copy, self.ctx.index)
             for canonical in flushed.canonicals:  # a copy in another batch may have missed it until now
-                link_late_members(canonical, self.ctx.index, self.ctx.dedup)
+                pipeline.settle_late_copies(canonical, self.ctx.index, self.ctx.dedup)
         except TransientError as exc:  # everything is stored; only a link waits for a later copy or re-run
             log.warning("copies not linked to their canonical yet: %s", exc)
         return stored
