@@ -4,7 +4,9 @@ A folder of pages (``*.html``, ``*.htm``, ``*.html.gz``) is repeated until N art
 each page as it is; in round r > 0 every word of four letters or more in the page's text is
 replaced by a word of the project's common-word list (the same word for the same word within one
 round), so the page keeps its markup, length and layout (what extraction costs) but is a new
-story to the dedup index, and its canonical URL gets ``?round=r`` so it is a new article id.
+story to the dedup index. Month and weekday names stay: a page's dates must still read as dates
+(garbled, "Kemudian 20, 2019" sends htmldate into dateparser's search of every locale, 35 ms a
+try, which no real page costs), and its canonical URL gets ``?round=r`` so it is a new article id.
 A "syndicated copy" is an earlier article's page under another outlet's URL with its last
 paragraph dropped: the dedup stage must find it (exact or near copy).
 """
@@ -20,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from workers.clean.dates import DATE_WORDS
 from workers.encoding import decode_text
 
 REPO = Path(__file__).resolve().parent.parent
@@ -78,6 +81,8 @@ def reword(html: str, round_no: int, words: list[str]) -> str:
     def replace(match: re.Match) -> str:
         word = match.group(0)
         key = word.lower()
+        if key in DATE_WORDS:
+            return word
         if key not in memo:
             memo[key] = words[zlib.crc32(f"{round_no}:{key}".encode()) % len(words)]
         new = memo[key]

@@ -53,10 +53,16 @@ _PATTERNS = (_ISO, _DMY, _MDY, _NUMERIC)
 _YEAR = re.compile(r"(?:19|20)\d\d")
 # A date stamp line is short: "Diperbarui: Senin, 28 April 2025 | 21:14 WIB" has 44 characters.
 DATE_LINE_MAX_CHARS = 100
+WEEKDAYS = (
+    "senin", "selasa", "rabu", "kamis", "jumat", "jum'at", "sabtu", "minggu", "ahad",
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+)  # fmt: skip
+# Month and weekday names, lower case: the words a date is written with.
+DATE_WORDS = frozenset(_MONTHS) | frozenset(WEEKDAYS)
 # What else a date line may say: weekday, label, separators ("Diterbitkan: Senin, …").
 _DATE_LINE_FILLER = re.compile(
-    r"\b(?:senin|selasa|rabu|kamis|jumat|jum'at|sabtu|minggu|ahad|monday|tuesday|wednesday|thursday|friday|saturday|"
-    r"sunday|diterbitkan|dipublikasikan|terbit|dipublikasi|diperbarui|update[ds]?|published|posted|tanggal|pada|on)\b|[\W_]",
+    rf"\b(?:{'|'.join(WEEKDAYS)}|"
+    r"diterbitkan|dipublikasikan|terbit|dipublikasi|diperbarui|update[ds]?|published|posted|tanggal|pada|on)\b|[\W_]",
     re.I,
 )
 
