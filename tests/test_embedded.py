@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from schemas import Article, CopyRef, Dedup, Entity, EntityType, FailedInput, InputResult, Outcome, Reason, Sentiment, SentimentLabel, Source
 from workers.backends import Fingerprint, SearchQuery
-from workers.backends.embedded import EmbeddedStore, fts_query
+import sqlite3
+
+from workers.backends.embedded import SCHEMA_VERSION, EmbeddedStore, fts_query
 
 
 def _article(article_id: str, title: str, text: str, **extra) -> Article:
@@ -28,6 +30,39 @@ def test_put_get_replace_and_search(tmp_path):
     assert {a.id for a in store.search(SearchQuery(source="KOMPAS"))} == {"a", "b"}
     assert store.search(SearchQuery(text="banjir AND NOT bandung")) == []
     assert [a.id for a in store.search(SearchQuery(text='"rupiah menguat" OR gempa'))] == ["b"]
+
+
+def test_a_replaced_article_keeps_one_search_row_under_its_rowid(tmp_path):
+    store = EmbeddedStore(tmp_path / "s.sqlite3")
+    for n in range(3):
+        store.put(_article(f"x{n}", "Judul", f"Kata{n} pertama."))
+    store.put(_article("x1", "Judul baru", "Kata lain sama sekali."))
+    rows = store._rows("SELECT a.id, f.id, f.title FROM articles a JOIN articles_fts f ON f.rowid = a.rowid ORDER BY a.id")
+    assert rows == [("x0", "x0", "Judul"), ("x1", "x1", "Judul baru"), ("x2", "x2", "Judul")]
+    assert store._rows("SELECT count(*) FROM articles_fts") == [(3,)]
+    assert store.search(SearchQuery(text="kata1")) == []
+
+
+def test_a_store_of_the_earlier_layout_gets_its_search_index_rebuilt(tmp_path):
+    path = tmp_path / "s.sqlite3"
+    store = EmbeddedStore(path)
+    store.put(_article("old", "Gempa di Cianjur", "Gempa mengguncang Cianjur pagi ini."))
+    store.put(_article("new", "Rupiah menguat", "Rupiah menguat terhadap dolar AS."))
+    store.close()
+    db = sqlite3.connect(path)  # the layout before version 1: search rows under rowids of their own
+    db.executescript(
+        "DELETE FROM articles_fts; INSERT INTO articles_fts (rowid, id, title, text) VALUES"
+        " (70, 'old', 'Gempa di Cianjur', 'Gempa mengguncang Cianjur pagi ini.'),"
+        " (71, 'new', 'Rupiah menguat', 'Rupiah menguat terhadap dolar AS.'); PRAGMA user_version = 0;"
+    )
+    db.close()
+    store = EmbeddedStore(path)
+    assert store._rows("PRAGMA user_version") == [(SCHEMA_VERSION,)]
+    assert [a.id for a in store.search(SearchQuery(text="cianjur"))] == ["old"]
+    store.put(_article("old", "Gempa susulan", "Gempa susulan terasa di Sukabumi."))
+    assert store.search(SearchQuery(text="cianjur")) == []
+    assert [a.id for a in store.search(SearchQuery(text="sukabumi"))] == ["old"]
+    assert store._rows("SELECT count(*) FROM articles_fts") == [(2,)]
 
 
 def test_fts_query_is_safe_for_punctuation():
