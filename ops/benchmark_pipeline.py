@@ -17,7 +17,8 @@ with syndicated copies mixed in at --copy-rate), in one run:
    as Elasticsearch): articles/s, the scaling factor, the per-article cost of the broker and of
    indexing, the per-stage times inside the workers and the peak memory per worker process;
 5. memory: one process running the pipeline over --memory-articles fresh articles, RSS sampled
-   every 1,000 (the growth per 1,000 articles is the slope after the first 1,000).
+   every 1,000 (the growth per 1,000 articles is the slope after the first 1,000), and its
+   articles/s in each 1,000: a store that grows must not slow the writes down.
 
 --profile FILE also writes a pyinstrument profile of the embedded run (text).
 """
@@ -25,6 +26,7 @@ with syndicated copies mixed in at --copy-rate), in one run:
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 import multiprocessing
 import os
@@ -184,18 +186,22 @@ def _profiler(profile: Path | None):
 
 
 def memory_child(paths: list[str], data_dir: str, queue) -> None:
-    """(In a fresh process, like a worker's) run the article files through the pipeline; put RSS samples in MB."""
+    """(In a fresh process, like a worker's) run the article files through the pipeline.
+
+    Puts samples (articles done, RSS in MB, seconds since the first article) on the queue.
+    """
     ctx = embedded_context(Settings(data_dir=Path(data_dir), redis_url=None, elasticsearch_url=None))
     me = psutil.Process()
-    samples = [(0, me.memory_info().rss / 2**20)]
+    started = time.perf_counter()
+    samples = [(0, me.memory_info().rss / 2**20, 0.0)]
     for n, _ in enumerate(run_inputs(paths, ctx), start=1):  # the runner's loop: it releases freed memory as a worker does
         if n % MEMORY_SAMPLE_EVERY == 0 or n == len(paths):
-            samples.append((n, me.memory_info().rss / 2**20))
+            samples.append((n, me.memory_info().rss / 2**20, time.perf_counter() - started))
     queue.put(samples)
 
 
-def run_memory(pages: list[bench_corpus.Page], count: int, work: Path, copy_rate: float) -> list[tuple[int, float]]:
-    """RSS samples of a fresh process running `count` new articles (spawned: nothing inherited)."""
+def run_memory(pages: list[bench_corpus.Page], count: int, work: Path, copy_rate: float) -> list[tuple[int, float, float]]:
+    """(articles, MB, seconds) samples of a fresh process running `count` new articles (spawned: nothing inherited)."""
     # Articles of their own (later rounds), written first: the process holds nothing but the pipeline.
     paths = bench_corpus.write_articles(pages, work / "memory-articles", count, copy_rate, first_round=MEMORY_ROUND)
     spawn = multiprocessing.get_context("spawn")
@@ -207,9 +213,9 @@ def run_memory(pages: list[bench_corpus.Page], count: int, work: Path, copy_rate
     return samples
 
 
-def _slope(samples: list[tuple[int, float]]) -> float:
+def _slope(samples: list[tuple[int, float, float]]) -> float:
     """MB per 1,000 articles: least-squares slope of RSS after the first sample past warm-up."""
-    points = [(n, mb) for n, mb in samples if n >= MEMORY_SAMPLE_EVERY]
+    points = [(n, mb) for n, mb, _ in samples if n >= MEMORY_SAMPLE_EVERY]
     if len(points) < 2:
         return 0.0
     return 1000 * statistics.linear_regression([n for n, _ in points], [mb for _, mb in points]).slope
@@ -343,9 +349,11 @@ def _memory(pages: list[bench_corpus.Page], args, work: Path) -> None:
     final = samples[-1][1]
     growth = _slope(samples)
     print(f"\nmemory, one pipeline process over {samples[-1][0]} articles: "
-          + ", ".join(f"{n}: {mb:.0f} MB" for n, mb in samples))
+          + ", ".join(f"{n}: {mb:.0f} MB" for n, mb, _ in samples))
     print(f"  final {final:.0f} MB (target < {TARGET_WORKER_MB:.0f}: {_verdict(final < TARGET_WORKER_MB)}); "
           f"growth after the first {MEMORY_SAMPLE_EVERY}: {growth:+.1f} MB per 1,000 articles")
+    speeds = [(n - m) / (t - s) for (m, _, s), (n, _, t) in itertools.pairwise(samples) if t > s]
+    print("  articles/s in each stretch, as the store grows: " + ", ".join(f"{speed:.1f}" for speed in speeds))
 
 
 if __name__ == "__main__":
