@@ -141,6 +141,7 @@ def test_a_copy_of_a_repointed_canonical_is_sent_to_the_new_one(index):
     index.register(old, bands(old.signature))
     new = fingerprint(_article("new", BODY, kind=SourceKind.wire))
     assert index.repoint(new, "old", bands(new.signature), bands(old.signature)).winner == "new"
+    assert "old" not in index.candidates(bands(old.signature))  # its bands now lead to the new canonical only
     assert index.repoint(new, "old", bands(new.signature), bands(old.signature)).moved_to == "new"  # idempotent
     late = fingerprint(_article("late", _reprint("Viva"))).model_copy(update={"canonical_id": "old"})
     assert index.register(late, []).moved_to == "new"

@@ -299,7 +299,9 @@ class EmbeddedStore:
                         db.execute("UPDATE dedup_hash SET canonical_id = ? WHERE body_hash = ? AND canonical_id = ?", (fp.article_id, moved.body_hash, old_id))
                     db.execute("INSERT OR IGNORE INTO dedup_member VALUES (?, ?)", (fp.article_id, member))
                 db.execute("DELETE FROM dedup_member WHERE canonical_id = ?", (old_id,))
-                db.execute("DELETE FROM dedup_band WHERE canonical_id = ?", (old_id,))
+                # by its bands: the primary key (band, canonical_id) finds them; by canonical_id alone
+                # it would read all 64 rows of every canonical in the store
+                db.executemany("DELETE FROM dedup_band WHERE band = ? AND canonical_id = ?", [(b, old_id) for b in old_bands])
                 db.execute("INSERT OR REPLACE INTO dedup_fp VALUES (?, ?)", (fp.article_id, fp.model_dump_json()))
                 db.execute("INSERT OR REPLACE INTO dedup_hash VALUES (?, ?)", (fp.body_hash, fp.article_id))
                 db.executemany("INSERT OR IGNORE INTO dedup_band VALUES (?, ?)", [(b, fp.article_id) for b in bands])
