@@ -38,6 +38,7 @@ import trafilatura
 from schemas import RawDocument
 from workers.clean import clean, warm_up
 from workers.clean.body import same_text
+from workers.clean.date_text import htmldate_default
 from workers.errors import KlipingError
 from workers.sources import SourceRegistry
 
@@ -153,8 +154,9 @@ def load_pages(path: Path) -> Iterator[Page]:
 
 
 def run_trafilatura(page: Page, registry: SourceRegistry) -> tuple[str, str | None, datetime | None]:
-    """Plain trafilatura with its default settings: text only."""
-    return trafilatura.extract(page.html, url=page.url) or "", None, None
+    """Plain trafilatura with its default settings (htmldate's too): text only."""
+    with htmldate_default():
+        return trafilatura.extract(page.html, url=page.url) or "", None, None
 
 
 def run_clean(page: Page, registry: SourceRegistry) -> tuple[str, str | None, datetime | None]:

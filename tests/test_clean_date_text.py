@@ -6,7 +6,7 @@ from htmldate import extractors, find_date
 from lxml.html import fromstring
 
 import workers.clean  # noqa: F401  (importing the clean stage installs the parser)
-from workers.clean.date_text import DATE_LANGUAGES, external_parser, install
+from workers.clean.date_text import DATE_LANGUAGES, external_parser, htmldate_default, install
 
 
 def test_the_clean_stage_installs_the_limited_parser():
@@ -28,3 +28,10 @@ def test_htmldate_still_reads_indonesian_dates_only_dateparser_knows():
 
 def test_garbled_date_text_is_not_a_date():
     assert external_parser().get_date_data("Selasa, 20 Kemudian 2019")["date_obj"] is None
+
+
+def test_comparisons_can_run_htmldate_as_it_ships():
+    with htmldate_default():
+        assert extractors.get_external_parser() is not external_parser()
+        assert extractors.get_external_parser().languages is None  # every locale
+    assert extractors.get_external_parser() is external_parser()

@@ -13,14 +13,17 @@ numeric dates still are (htmldate's own patterns), and the page's metadata alway
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 
 from dateparser import DateDataParser
 from htmldate import extractors
 
-__all__ = ["DATE_LANGUAGES", "install"]
+__all__ = ["DATE_LANGUAGES", "htmldate_default", "install"]
 
 DATE_LANGUAGES = ("en", "id", "ms")
+_HTMLDATE_PARSER = getattr(extractors, "get_external_parser", None)  # htmldate's own, for htmldate_default
 # htmldate's own settings for its external parser (htmldate 1.11, extractors.get_external_parser):
 # absolute dates only, strict (a day, a month and a year), past dates preferred.
 _SETTINGS = {
@@ -49,3 +52,14 @@ def install() -> None:
     if not hasattr(extractors, "get_external_parser"):
         raise RuntimeError("htmldate has no extractors.get_external_parser: check workers/clean/date_text.py")
     extractors.get_external_parser = external_parser
+
+
+@contextmanager
+def htmldate_default() -> Iterator[None]:
+    """Within the block htmldate uses its own parser (every locale): plain trafilatura, for comparisons."""
+    installed = extractors.get_external_parser
+    extractors.get_external_parser = _HTMLDATE_PARSER
+    try:
+        yield
+    finally:
+        extractors.get_external_parser = installed
