@@ -11,9 +11,10 @@ from schemas import Article, Entity
 from workers.sources import SourceRegistry
 
 from .entities import extract_entities
-from .keywords import extract_keywords
+from .keywords import extract_keywords, keywords_from_words
 from .profile import refine_source
-from .sentiment import score_sentiment
+from .sentiment import score_sentiment, score_words
+from .tokens import words
 
 __all__ = ["enrich", "extract_entities", "extract_keywords", "refine_source", "reuse_enrichment", "score_sentiment",
            "warm_up"]
@@ -28,12 +29,15 @@ def enrich(article: Article, registry: SourceRegistry) -> Article:
     # the outlet itself and the article's journalists are metadata, not entities the article talks about
     exclude = [source.name, article.source.name, *article.authors, *article.editors]
     entities = extract_entities(article.text, exclude=exclude)
+    # sentiment and keywords read the same words: split the title and the text once. Sentiment scores
+    # "title\ntext", whose words are the title's then the text's (no word spans a line break).
+    title_words, text_words = words(article.title), words(article.text)
     return article.model_copy(
         update={
             "source": source,
             "entities": entities,
-            "sentiment": score_sentiment(f"{article.title}\n{article.text}", [a for e in entities for a in e.aliases]),
-            "keywords": extract_keywords(article.title, article.text, entities),
+            "sentiment": score_words(title_words + text_words, [a for e in entities for a in e.aliases]),
+            "keywords": keywords_from_words(title_words, text_words, entities),
         }
     )
 

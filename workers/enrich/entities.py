@@ -66,10 +66,10 @@ def _resolve_short_mentions(doc: Doc, claims: Claims) -> None:
             targets = full_names.get(fold(m.name), set())
             if len(targets) == 1:
                 m.name = next(iter(targets))
-    for i in range(doc.n):
-        if claims.at(i) is not None or doc.masked[i]:
+    for i, key in enumerate(doc.keys):
+        targets = full_names.get(key)
+        if targets is None or claims.at(i) is not None or doc.masked[i]:
             continue
-        targets = full_names.get(doc.keys[i], set())
         if len(targets) == 1 and is_name_token(doc, i, cued=False):
             name = next(iter(targets))
             claims.add(Mention(i, i + 1, name, EntityType.PERSON, weak=weak[name], rule="short form"))

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from functools import lru_cache
 
 from schemas import Entity
 
 from .resources import cue_words, load_words
-from .tokens import fold
+from .tokens import fold, words
 
 MAX_KEYWORDS = 10
 TITLE_WEIGHT = 3  # a title word counts as three body occurrences: titles name the story
@@ -17,24 +16,27 @@ ENTITY_WEIGHT = 1.5  # an entity mention outweighs a plain word: canonical names
 MIN_PHRASE_COUNT = 2  # a two-word phrase must recur to be a keyword ("pasukan khusus", "bantuan militer")
 MIN_WORD_LENGTH = 3
 
-_WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*|[.!?;:,()\"“”]")
-
 
 def extract_keywords(title: str, text: str, entities: list[Entity]) -> list[str]:
     """Up to MAX_KEYWORDS lower-case keywords: entity names, content words and recurring two-word phrases."""
+    return keywords_from_words(words(title), words(text), entities)
+
+
+def keywords_from_words(title_words: list[str], text_words: list[str], entities: list[Entity]) -> list[str]:
+    """:func:`extract_keywords` of a title and text already split by :func:`tokens.words`."""
     stop = _stopwords()
-    entity_words = {fold(w) for e in entities for alias in e.aliases for w in _WORD.findall(alias)}
+    entity_words = {fold(w) for e in entities for alias in e.aliases for w in words(alias)}
     scores: Counter[str] = Counter()
     first_seen: dict[str, int] = {}
-    for weight, chunk in ((TITLE_WEIGHT, title), (1, text)):
-        words = [fold(w) for w in _WORD.findall(chunk)]
-        content = [_content(w, stop, entity_words) for w in words] + [False]
-        for i, word in enumerate(words):
+    for weight, chunk in ((TITLE_WEIGHT, title_words), (1, text_words)):
+        folded = [fold(w) for w in chunk]
+        content = _content(folded, stop, entity_words) + [False]
+        for i, word in enumerate(folded):
             if content[i]:
                 scores[word] += weight
                 first_seen.setdefault(word, len(first_seen))
                 if content[i + 1]:
-                    phrase = f"{word} {words[i + 1]}"
+                    phrase = f"{word} {folded[i + 1]}"
                     scores[phrase] += weight
                     first_seen.setdefault(phrase, len(first_seen))
     for phrase in [p for p in scores if " " in p and scores[p] < MIN_PHRASE_COUNT]:
@@ -56,5 +58,6 @@ def _stopwords() -> frozenset[str]:
     return load_words("stopwords_id.txt", "stopwords_en.txt") | cue_words("months") | cue_words("days")
 
 
-def _content(word: str, stop: frozenset[str], entity_words: set[str]) -> bool:
-    return word[0].isalpha() and len(word) >= MIN_WORD_LENGTH and word not in stop and word not in entity_words
+def _content(folded: list[str], stop: frozenset[str], entity_words: set[str]) -> list[bool]:
+    """For each folded word, whether it is a content word: long enough, not a stopword, not part of an entity name."""
+    return [w[0].isalpha() and len(w) >= MIN_WORD_LENGTH and w not in stop and w not in entity_words for w in folded]

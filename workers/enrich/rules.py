@@ -348,7 +348,8 @@ def find_uncued_names(doc: Doc, claims: Claims) -> None:
     """Runs of two or more capitalised name-like words outside headings: weak PERSON guesses."""
     i = 0
     while i < doc.n:
-        if claims.at(i) is not None or doc.heading[i] or not is_name_token(doc, i, cued=False):
+        # caps first: a cheap test that most tokens fail (is_name_token rejects them too)
+        if not doc.caps[i] or claims.at(i) is not None or doc.heading[i] or not is_name_token(doc, i, cued=False):
             i += 1
             continue
         end = name_run(doc, claims, i, cued=False)

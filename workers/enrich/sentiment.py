@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -12,7 +11,7 @@ from schemas import Sentiment, SentimentLabel
 
 from .resources import load_json
 from .stem import candidates
-from .tokens import WORD_CACHE_SIZE
+from .tokens import WORD_CACHE_SIZE, words
 
 # Label thresholds on the score, chosen on the five seeds and tests/fixtures/enrich (checked by
 # tests/test_enrich_sentiment.py): the war reports score -0.38 to -0.98, the flood report -0.89, the positive
@@ -34,23 +33,24 @@ INTENSIFIER_WINDOW = 2
 # and with its agreement (share of the weight on the winning side).
 EVIDENCE_SCALE = 6.0
 
-_TOKEN = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*|[.!?;:,\"“”()]")
-
 
 @dataclass(frozen=True)
 class _Lexicon:
     words: dict[str, float]
     negators: frozenset[str]
     intensifiers: dict[str, float]
+    pair_firsts: frozenset[str]  # first words of the two-word entries: only these need a pair lookup
 
 
 @lru_cache(maxsize=1)
 def _lexicon() -> _Lexicon:
     data = load_json("sentiment_lexicon.json")
+    weights = {k.lower(): float(v) for k, v in data["words"].items()}
     return _Lexicon(
-        words={k.lower(): float(v) for k, v in data["words"].items()},
+        words=weights,
         negators=frozenset(data["negators"]),
         intensifiers={k: float(v) for k, v in data["intensifiers"].items()},
+        pair_firsts=frozenset(k.split(" ", 1)[0] for k in weights if " " in k),
     )
 
 
@@ -64,16 +64,17 @@ def _weight(word: str) -> float | None:
     return None
 
 
-def _evidence(text: str, names: frozenset[str]) -> tuple[float, float, int]:
-    """Positive weight, negative weight (absolute) and the number of words in ``text``."""
+def _evidence(text_words: list[str], names: frozenset[str]) -> tuple[float, float, int]:
+    """Positive weight, negative weight (absolute) and the number of words in ``text_words``."""
     lex = _lexicon()
     # words of the article's entity names carry no sentiment: Banggai is not "bangga", Badan not "bad"
-    tokens = ["_" if t in names else t.lower() for t in _TOKEN.findall(text)]
+    tokens = ["_" if t in names else t.lower() for t in text_words]
     positive = negative = 0.0
     negated = boosted = 0
     boost = 1.0
     n_words = i = 0
-    while i < len(tokens):
+    n = len(tokens)
+    while i < n:
         token = tokens[i]
         if token == "_":
             n_words, i = n_words + 1, i + 1
@@ -89,29 +90,39 @@ def _evidence(text: str, names: frozenset[str]) -> tuple[float, float, int]:
         elif token in lex.intensifiers:
             boost, boosted = lex.intensifiers[token], INTENSIFIER_WINDOW + 1
         else:
-            pair = f"{token} {tokens[i + 1]}" if i + 1 < len(tokens) else ""
-            weight = lex.words.get(pair)
+            weight = None
+            if token in lex.pair_firsts and i + 1 < n:
+                weight = lex.words.get(f"{token} {tokens[i + 1]}")
             if weight is not None:
                 step = 2
             else:
                 weight = _weight(token)
             if weight:
-                weight *= boost if boosted else 1.0
-                weight *= NEGATION_FACTOR if negated else 1.0
+                if boosted:
+                    weight *= boost
+                if negated:
+                    weight *= NEGATION_FACTOR
                 if weight > 0:
                     positive += weight
                 else:
                     negative -= weight
-        negated = max(0, negated - 1)
-        boosted = max(0, boosted - 1)
+        if negated:
+            negated -= 1
+        if boosted:
+            boosted -= 1
         i += step
     return positive, negative, n_words
 
 
 def score_sentiment(text: str, names: Iterable[str] = ()) -> Sentiment:
     """Label, score in [-1, 1] and confidence in [0, 1] for a news text; words of ``names`` are not scored."""
-    skip = frozenset(w for name in names for w in _TOKEN.findall(name) if w[0].isupper())
-    positive, negative, n_words = _evidence(text, skip)
+    return score_words(words(text), names)
+
+
+def score_words(text_words: list[str], names: Iterable[str] = ()) -> Sentiment:
+    """:func:`score_sentiment` of a text already split by :func:`tokens.words`."""
+    skip = frozenset(w for name in names for w in words(name) if w[0].isupper())
+    positive, negative, n_words = _evidence(text_words, skip)
     score = math.tanh((positive - negative) / (SCORE_SCALE * math.sqrt(n_words + LENGTH_PRIOR)))
     total = positive + negative
     evidence = 1.0 - math.exp(-total / EVIDENCE_SCALE)

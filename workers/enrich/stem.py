@@ -30,6 +30,10 @@ _PREFIXES = (
     ("ke", ("",)),
     ("se", ("",)),
 )
+# The prefixes by their first letter, in the order above: a word is only tested against those it can start with.
+_PREFIXES_BY_INITIAL: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+for _prefix, _restores in _PREFIXES:
+    _PREFIXES_BY_INITIAL.setdefault(_prefix[0], []).append((_prefix, _restores))
 _ENGLISH = (
     ("ies", "y"),
     ("ied", "y"),
@@ -72,7 +76,7 @@ def _unprefix(word: str, depth: int) -> list[str]:
     Every matching prefix is tried (memusnahkan is me+musnah, not mem+pusnah); lookups keep the first known root.
     """
     found = []
-    for prefix, restores in _PREFIXES:
+    for prefix, restores in _PREFIXES_BY_INITIAL.get(word[:1], ()):
         if word.startswith(prefix) and len(word) - len(prefix) >= MIN_ROOT:
             for restore in restores:
                 root = restore + word[len(prefix) :]

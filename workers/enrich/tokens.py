@@ -5,11 +5,17 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from itertools import accumulate
 
 # Words keep inner apostrophes (Ma'ruf, Jum'at) but not the English possessive ('s), so "Whitfield's"
 # is Whitfield; hyphens and other punctuation are their own tokens, so "Rusia-Ukraina" gives two places
 # and "Kim Jong-un" can be matched with or without the hyphen.
 _TOKEN = re.compile(r"\w+(?:['’](?!s\b)\w+)*|[^\w\s]")
+# The same tokens as one group: split() then gives the gaps and the tokens in turn (gap, token, ..., gap).
+_TOKEN_SPLIT = re.compile(f"({_TOKEN.pattern})")
+# Sentiment and keywords read plainer words: letters only, hyphenated and apostrophised words whole
+# (negara-negara, Ma'ruf), plus the punctuation that ends a clause. No word spans a line break.
+_WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*|[.!?;:,()\"“”]")
 HYPHENS = frozenset("-‐‑–—")
 _SENTENCE_END = frozenset(".!?;:…")
 _QUOTES = frozenset("\"'“”‘’«»()[]")
@@ -26,6 +32,8 @@ WORD_CACHE_SIZE = 8192
 @lru_cache(maxsize=WORD_CACHE_SIZE)
 def fold(word: str) -> str:
     """Lookup key of a word: case-folded, accents stripped, typographic apostrophes unified."""
+    if word.isascii():  # most words: no accents or typographic apostrophes, and casefold() is lower()
+        return word.casefold()
     decomposed = unicodedata.normalize("NFKD", word.replace("’", "'"))
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
@@ -33,6 +41,11 @@ def fold(word: str) -> str:
 def tokenize(text: str) -> list[str]:
     """Word and punctuation tokens of a short text (aliases, cue phrases)."""
     return _TOKEN.findall(text)
+
+
+def words(text: str) -> list[str]:
+    """Letter words and clause punctuation of a text, for sentiment and keywords."""
+    return _WORD.findall(text)
 
 
 def is_capitalized(token: str) -> bool:
@@ -45,16 +58,19 @@ class Doc:
 
     def __init__(self, text: str):
         self.text = text
-        matches = list(_TOKEN.finditer(text))  # parallel lists rather than token objects: this runs per article
-        self.texts = [m.group() for m in matches]
-        self.starts = [m.start() for m in matches]
-        self.ends = [m.end() for m in matches]
-        self.keys = [fold(t) for t in self.texts]
-        self.words = [t[0].isalnum() or t[0] == "_" for t in self.texts]
-        self.caps = [t[0].isupper() for t in self.texts]
-        self.n = n = len(matches)
+        # parallel lists rather than token objects: this runs per article. Splitting is cheaper than a match
+        # object per token, and the gaps are needed anyway (line breaks).
+        parts = _TOKEN_SPLIT.split(text)
+        self.texts = texts = parts[1::2]
+        bounds = list(accumulate(map(len, parts)))  # where each part ends
+        self.starts = bounds[0:-1:2]
+        self.ends = bounds[1::2]
+        self.keys = [fold(t) for t in texts]
+        self.words = [t[0].isalnum() or t[0] == "_" for t in texts]
+        self.caps = [t[0].isupper() for t in texts]
+        self.n = n = len(texts)
         # a line break in the gap before each token
-        self.gap_newline = [True] + ["\n" in text[self.ends[i - 1] : self.starts[i]] for i in range(1, n)]
+        self.gap_newline = [True] + ["\n" in gap for gap in parts[2:-1:2]]
         self.line_start = [False] * n  # first token of a line
         self.sentence_start = [False] * n
         self.heading = [False] * n
@@ -70,24 +86,24 @@ class Doc:
         return self.gap_newline[i]
 
     def _flag_positions(self) -> None:
+        texts, gaps = self.texts, self.gap_newline
         prev = None  # index of the previous token that is not a quote or bracket
-        line: list[int] = []
-        for i, text in enumerate(self.texts):
-            if self.gap_newline[i]:
-                self._flag_heading(line)
-                line = []
+        line = 0  # first token of the current line
+        for i, text in enumerate(texts):
+            if gaps[i]:
+                self._flag_heading(line, i)
+                line = i
                 self.line_start[i] = True
-            line.append(i)
             if text in _QUOTES:
                 continue
             self.sentence_start[i] = (
                 prev is None
-                or self.line_start[i]
-                or (self.texts[prev] in _SENTENCE_END and self._ends_sentence(prev))
-                or (i - prev > 1 and any(self.gap_newline[prev + 1 : i + 1]))  # a line break before a quote
+                or gaps[i]  # a line start
+                or (texts[prev] in _SENTENCE_END and self._ends_sentence(prev))
+                or (i - prev > 1 and any(gaps[prev + 1 : i + 1]))  # a line break before a quote
             )
             prev = i
-        self._flag_heading(line)
+        self._flag_heading(line, len(texts))
 
     def _ends_sentence(self, i: int) -> bool:
         text = self.texts[i]
@@ -96,11 +112,9 @@ class Doc:
         # "U.S." or "Jr." are abbreviations, not sentence ends
         return not (text == "." and i > 0 and len(self.texts[i - 1]) <= 2 and self.caps[i - 1])
 
-    def _flag_heading(self, line: list[int]) -> None:
-        words = [i for i in line if self.words[i] and not self.texts[i].isdigit()]
-        if len(words) < 2:
-            return
-        capitalised = sum(1 for i in words if self.caps[i])
-        if capitalised / len(words) >= HEADING_CAP_RATIO:
-            for i in line:
-                self.heading[i] = True
+    def _flag_heading(self, start: int, end: int) -> None:
+        """Flag the line of tokens ``start`` to ``end`` (exclusive) as a heading when most words are capitalised."""
+        line = zip(self.texts[start:end], self.words[start:end], self.caps[start:end])
+        caps = [cap for text, word, cap in line if word and not text.isdigit()]
+        if len(caps) >= 2 and sum(caps) / len(caps) >= HEADING_CAP_RATIO:
+            self.heading[start:end] = [True] * (end - start)
