@@ -27,6 +27,18 @@ def test_only_stories_sharing_enough_terms_at_or_after_since(index):  # noqa: F8
     assert [s.story_id for s in index.stories_sharing(KURSK[:2], NOW - timedelta(days=3), 2)] == ["early", "late", "two"]
 
 
+def test_stories_after_until_are_not_read(index):  # noqa: F811
+    # a back-filled article of 2020 must not read every later story sharing its terms
+    index.put_story(StoryRecord(story_id="then", terms=KURSK, published_at=NOW - timedelta(days=1)))
+    index.put_story(StoryRecord(story_id="zone", terms=KURSK, published_at=(NOW + timedelta(hours=2)).astimezone(timezone(timedelta(hours=9)))))
+    index.put_story(StoryRecord(story_id="later", terms=KURSK, published_at=NOW + timedelta(days=4)))
+    found = index.stories_sharing(KURSK, NOW - timedelta(days=3), STORY_MIN_SHARED, until=NOW + timedelta(days=3))
+    assert [s.story_id for s in found] == ["then", "zone"]
+    # the bounds are exact whatever the zone a story was written in (+09:00 reads later as text)
+    assert [s.story_id for s in index.stories_sharing(KURSK, NOW - timedelta(days=3), STORY_MIN_SHARED, until=NOW)] == ["then"]
+    assert [s.story_id for s in index.stories_sharing(KURSK, NOW + timedelta(hours=1), STORY_MIN_SHARED)] == ["zone", "later"]
+
+
 def test_a_refreshed_story_is_found_by_its_new_terms(index):  # noqa: F811
     index.put_story(StoryRecord(story_id="s", terms=["banjir", "jakarta", "bekasi"], published_at=NOW))
     index.put_story(StoryRecord(story_id="s", terms=KURSK, published_at=NOW))

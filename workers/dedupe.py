@@ -317,10 +317,11 @@ def assign_story(article: Article, index: DedupIndex, window: timedelta) -> str:
     when = article.published_at
     # An undated article (a plain-text file) may belong to a story of any time.
     since = when - window if when else _EPOCH
+    until = when + window if when else None  # a back-filled article: not every later story either
     best_id, best_score = None, 0.0
     # Only stories sharing enough terms are read: reading every story of the window costs 30 ms a
     # canonical with 1,000 stories in it and 270 ms with 10,000 (embedded store, measured).
-    for story in index.stories_sharing(terms, since, STORY_MIN_SHARED):
+    for story in index.stories_sharing(terms, since, STORY_MIN_SHARED, until):
         if not _within(when, story.published_at, window):
             continue
         shared = len(set(terms) & set(story.terms))

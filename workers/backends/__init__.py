@@ -88,7 +88,7 @@ class DedupIndex(Protocol):
     def repoint(self, fp: Fingerprint, old_id: str, bands: list[str], old_bands: list[str]) -> Claim: """Make fp the canonical of old_id's group."""
     def members(self, canonical_id: str) -> list[Fingerprint]: """Fingerprints of a canonical's copies."""
     def stories_since(self, since: datetime) -> list[StoryRecord]: """Stories active since a time."""
-    def stories_sharing(self, terms: list[str], since: datetime, min_shared: int) -> list[StoryRecord]: """Stories active since a time with at least `min_shared` of the terms."""
+    def stories_sharing(self, terms: list[str], since: datetime, min_shared: int, until: datetime | None = None) -> list[StoryRecord]: """Stories of `since` to `until` (None: no end) with at least `min_shared` of the terms."""
     def put_story(self, story: StoryRecord) -> None: """Create or refresh a story."""
 
 

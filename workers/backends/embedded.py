@@ -6,7 +6,7 @@ import re
 import sqlite3
 import threading
 from collections.abc import Collection, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from schemas import Article, CopyRef, FailedInput, InputResult, utcnow
@@ -57,6 +57,8 @@ INSERT INTO articles_fts (rowid, id, title, text)
     SELECT rowid, id, json_extract(data, '$.title'), json_extract(data, '$.text') FROM articles;
 """
 
+# Zone offsets run from -12:00 to +14:00: local ISO times sort within 26 hours of time order.
+_ZONE_SLACK = timedelta(hours=27)
 _FTS_OPERATORS = {"AND", "OR", "NOT"}
 _QUERY_TOKEN = re.compile(r'"[^"]*"|\(|\)|[^\s()"]+')
 
@@ -323,17 +325,25 @@ class EmbeddedStore:
         rows = self._rows("SELECT data FROM stories WHERE at >= ? ORDER BY at", (since.isoformat(),))
         return [StoryRecord.model_validate_json(row[0]) for row in rows]
 
-    def stories_sharing(self, terms: list[str], since: datetime, min_shared: int) -> list[StoryRecord]:
-        """Stories at or after `since` with at least `min_shared` of the terms, oldest first (term index: no scan of the window)."""
+    def stories_sharing(self, terms: list[str], since: datetime, min_shared: int, until: datetime | None = None) -> list[StoryRecord]:
+        """Stories of `since` to `until` (None: no end) with at least `min_shared` of the terms, oldest first.
+
+        The term index is read, not the window. Its times are ISO text in each story's own zone,
+        whose order is within a day of time order: the query takes a day more on each side, and
+        the exact bounds are applied to the rows it returns.
+        """
         terms = list(dict.fromkeys(terms))
         if not terms:
             return []
         marks = ",".join("?" * len(terms))
+        last = (until + _ZONE_SLACK).isoformat() if until else "~"  # "~" sorts after every ISO time
         rows = self._rows(
-            "SELECT s.data FROM stories s JOIN (SELECT story_id FROM story_terms WHERE term IN (" + marks + ") AND at >= ?"
-            " GROUP BY story_id HAVING count(*) >= ?) t ON t.story_id = s.story_id ORDER BY s.at",
-            (*terms, since.isoformat(), min_shared))
-        return [StoryRecord.model_validate_json(row[0]) for row in rows]
+            "SELECT s.at, s.data FROM stories s JOIN (SELECT story_id FROM story_terms WHERE term IN (" + marks + ")"
+            " AND at >= ? AND at <= ? GROUP BY story_id HAVING count(*) >= ?) t ON t.story_id = s.story_id ORDER BY s.at",
+            (*terms, (since - _ZONE_SLACK).isoformat(), last, min_shared))
+        found = [(datetime.fromisoformat(at), data) for at, data in rows]
+        return [StoryRecord.model_validate_json(data) for at, data in sorted(found, key=lambda row: row[0])
+                if since <= at and (until is None or at <= until)]
 
     def put_story(self, story: StoryRecord) -> None:
         """Create or refresh a story and its term index."""

@@ -212,14 +212,14 @@ class RedisDedupIndex(_RedisKeys):
         return [StoryRecord.model_validate_json(data) for data in payloads if data]
 
     @_translate_errors
-    def stories_sharing(self, terms: list[str], since: datetime, min_shared: int) -> list[StoryRecord]:
-        """Stories at or after `since` with at least `min_shared` of the terms, oldest first (one pipeline, one MGET).
+    def stories_sharing(self, terms: list[str], since: datetime, min_shared: int, until: datetime | None = None) -> list[StoryRecord]:
+        """Stories of `since` to `until` (None: no end) with at least `min_shared` of the terms, oldest first (one pipeline, one MGET).
 
         Stories written before the term index existed are not seen; they leave the window within days.
         """
         pipe = self._redis.pipeline(transaction=False)
         for term in dict.fromkeys(terms):
-            pipe.zrangebyscore(self.key("stories", "term", term), _epoch(since), "+inf", withscores=True)
+            pipe.zrangebyscore(self.key("stories", "term", term), _epoch(since), _epoch(until) if until else "+inf", withscores=True)
         hits: dict[str, list] = {}  # story id → [shared terms, time]
         for story_id, at in (pair for reply in pipe.execute() for pair in reply):
             hit = hits.setdefault(_text(story_id), [0, at])
