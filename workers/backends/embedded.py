@@ -338,12 +338,11 @@ class EmbeddedStore:
         marks = ",".join("?" * len(terms))
         last = (until + _ZONE_SLACK).isoformat() if until else "~"  # "~" sorts after every ISO time
         rows = self._rows(
-            "SELECT s.at, s.data FROM stories s JOIN (SELECT story_id FROM story_terms WHERE term IN (" + marks + ")"
-            " AND at >= ? AND at <= ? GROUP BY story_id HAVING count(*) >= ?) t ON t.story_id = s.story_id ORDER BY s.at",
+            "SELECT s.at, s.story_id, s.data FROM stories s JOIN (SELECT story_id FROM story_terms WHERE term IN (" + marks + ")"
+            " AND at >= ? AND at <= ? GROUP BY story_id HAVING count(*) >= ?) t ON t.story_id = s.story_id",
             (*terms, (since - _ZONE_SLACK).isoformat(), last, min_shared))
-        found = [(datetime.fromisoformat(at), data) for at, data in rows]
-        return [StoryRecord.model_validate_json(data) for at, data in sorted(found, key=lambda row: row[0])
-                if since <= at and (until is None or at <= until)]
+        found = sorted((datetime.fromisoformat(at), story_id, data) for at, story_id, data in rows)  # as Redis: time, then id
+        return [StoryRecord.model_validate_json(data) for at, _, data in found if since <= at and (until is None or at <= until)]
 
     def put_story(self, story: StoryRecord) -> None:
         """Create or refresh a story and its term index."""

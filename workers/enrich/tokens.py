@@ -71,7 +71,7 @@ class Doc:
         self.n = n = len(texts)
         # a line break in the gap before each token
         self.gap_newline = [True] + ["\n" in gap for gap in parts[2:-1:2]]
-        self.line_start = [False] * n  # first token of a line
+        self.line_start = self.gap_newline[:n]  # first token of a line: the one after a line break
         self.sentence_start = [False] * n
         self.heading = [False] * n
         self.masked = [False] * n  # datelines, language lists: no entity may use these tokens
@@ -93,7 +93,6 @@ class Doc:
             if gaps[i]:
                 self._flag_heading(line, i)
                 line = i
-                self.line_start[i] = True
             if text in _QUOTES:
                 continue
             self.sentence_start[i] = (
