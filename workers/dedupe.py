@@ -58,11 +58,17 @@ STORY_TERMS = 12
 STORY_OVERLAP = 0.45
 STORY_MIN_SHARED = 3
 
-_PRIME = 4294967311  # smallest prime above 2**32: a*h + b stays below 2**64 for 32-bit a, b, h
+# Hashing is multiply-shift throughout (odd 64-bit multipliers, arithmetic modulo 2**64, the top
+# 32 bits kept): numpy does it in whole arrays without a division, where the earlier scheme
+# (crc32 of every joined 5-gram string, then (a*h + b) mod a prime) cost 0.92 ms a 750-word
+# article against 0.51 ms now; copies P/R of ops/evaluate_dedup.py were the same with either.
+# The constants are fixed: a signature is compared with signatures stored by other workers and runs.
 _rng = np.random.default_rng(20250428)
-_A = _rng.integers(1, 2**32 - 1, NUM_PERM, dtype=np.uint64)
-_B = _rng.integers(0, 2**32 - 1, NUM_PERM, dtype=np.uint64)
-_MAX32 = np.uint64(2**32 - 1)
+_A = _rng.integers(1, 2**63, NUM_PERM, dtype=np.uint64) | np.uint64(1)
+_B = _rng.integers(0, 2**63, NUM_PERM, dtype=np.uint64)
+_POSITION = _rng.integers(1, 2**63, SHINGLE_SIZE, dtype=np.uint64) | np.uint64(1)  # one multiplier per place in a shingle
+_SHIFT = np.uint64(32)
+_EMPTY_SIGNATURE = np.full(NUM_PERM, 2**32 - 1, dtype=np.uint64)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _WORD = re.compile(r"\w+", re.UNICODE)
 # A wire or press-wire marker opening the text: "(SeaPRwire) –", "(ANTARA) -", "JAKARTA (ANTARA) -",
@@ -83,7 +89,11 @@ def words(text: str) -> list[str]:
 
 def body_hash(text: str) -> str:
     """Hash of the normalised body: identical text, whatever the whitespace and punctuation."""
-    return hashlib.sha1(" ".join(words(text)).encode("utf-8")).hexdigest()
+    return _tokens_hash(words(text))
+
+
+def _tokens_hash(tokens: list[str]) -> str:
+    return hashlib.sha1(" ".join(tokens).encode("utf-8")).hexdigest()
 
 
 def fingerprint_text(text: str) -> str:
@@ -93,21 +103,31 @@ def fingerprint_text(text: str) -> str:
 
 def shingle_hashes(text: str) -> np.ndarray:
     """Distinct 32-bit hashes of the body's word shingles."""
-    tokens = words(text)
-    if len(tokens) < SHINGLE_SIZE:
-        grams = [" ".join(tokens)] if tokens else []
-    else:
-        grams = [" ".join(tokens[i : i + SHINGLE_SIZE]) for i in range(len(tokens) - SHINGLE_SIZE + 1)]
-    return np.unique(np.fromiter((zlib.crc32(g.encode("utf-8")) for g in grams), dtype=np.uint64, count=len(grams)))
+    return _shingles(words(text))
+
+
+def _shingles(tokens: list[str]) -> np.ndarray:
+    """Distinct 32-bit hashes of the word 5-grams of tokens (one gram of them all when fewer)."""
+    if not tokens:
+        return np.zeros(0, dtype=np.uint64)
+    # Each word hashed once; a gram's hash is the sum of its words' hashes times their places'
+    # multipliers (order matters), wrapping at 2**64, top half kept.
+    word_hashes = np.fromiter(map(zlib.crc32, map(str.encode, tokens)), dtype=np.uint64, count=len(tokens))
+    size = min(SHINGLE_SIZE, len(tokens))
+    grams = len(tokens) - size + 1
+    with np.errstate(over="ignore"):
+        summed = word_hashes[:grams] * _POSITION[0]
+        for place in range(1, size):
+            summed += word_hashes[place:place + grams] * _POSITION[place]
+    return np.unique(summed >> _SHIFT)
 
 
 def minhash(hashes: np.ndarray) -> np.ndarray:
-    """MinHash signature (NUM_PERM values) of a set of shingle hashes."""
+    """MinHash signature (NUM_PERM values below 2**32) of a set of shingle hashes."""
     if hashes.size == 0:
-        return np.full(NUM_PERM, _MAX32, dtype=np.uint64)
-    # Capped to 32 bits so a signature packs into uint32 (a minimum above 2**32 - 1 needs every
-    # shingle of the set to hash into the top 15 values: it never happens on real text).
-    return np.minimum(((np.outer(hashes, _A) + _B) % _PRIME).min(axis=0), _MAX32)
+        return _EMPTY_SIGNATURE.copy()
+    with np.errstate(over="ignore"):
+        return ((np.multiply.outer(hashes, _A) + _B) >> _SHIFT).min(axis=0)
 
 
 def bands(signature: np.ndarray | list[int]) -> list[str]:
@@ -125,12 +145,12 @@ def is_original(article: Article) -> bool:
 
 def fingerprint(article: Article) -> Fingerprint:
     """The dedup fingerprint of a cleaned article (leftover furniture lines ignored)."""
-    text = fingerprint_text(article.text)
-    hashes = shingle_hashes(text)
+    tokens = words(fingerprint_text(article.text))
+    hashes = _shingles(tokens)
     return Fingerprint(
         article_id=article.id,
         canonical_id=article.id,
-        body_hash=body_hash(text),
+        body_hash=_tokens_hash(tokens),
         signature=minhash(hashes).tolist(),
         shingles=int(hashes.size),
         outlet=article.source.name,
