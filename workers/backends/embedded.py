@@ -15,6 +15,11 @@ from workers.backends import Claim, Fingerprint, SearchQuery, StoryRecord, add_c
 _SCHEMA = """
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
+-- A checkpoint (WAL pages copied into the database, then fsync) every 10,000 pages (40 MB) instead
+-- of SQLite's 1,000: an article dirties ~70 pages (64 of them LSH bands at random places), so the
+-- default checkpointed every ~15 articles. The store calls timed over 1,000 benchmark articles:
+-- 2.4 → 2.0 ms an article (register 0.87 → 0.68 ms, put_story 0.52 → 0.35 ms a call).
+PRAGMA wal_autocheckpoint = 10000;
 CREATE TABLE IF NOT EXISTS articles (
     id TEXT PRIMARY KEY,
     content_hash TEXT NOT NULL,
