@@ -67,3 +67,28 @@ def test_an_older_embedded_store_gets_its_term_index_on_open(tmp_path):
         db.execute("DELETE FROM story_terms")
     reopened = EmbeddedStore(path)
     assert [s.story_id for s in reopened.stories_sharing(KURSK, NOW - timedelta(days=1), STORY_MIN_SHARED)] == ["s"]
+
+
+def _steps_of_put_story(store: EmbeddedStore, story_id: str) -> int:
+    """SQLite virtual-machine steps (in units of 100) that one put_story takes: work, not time."""
+    steps = [0]
+
+    def count() -> int:
+        steps[0] += 1
+        return 0
+
+    store._db.set_progress_handler(count, 100)
+    store.put_story(StoryRecord(story_id=story_id, terms=KURSK, published_at=NOW))
+    store._db.set_progress_handler(None, 100)
+    return steps[0]
+
+
+def test_embedded_put_story_does_not_read_the_whole_term_index(tmp_path):
+    store = EmbeddedStore(tmp_path / "s.sqlite3")
+    store.put_story(StoryRecord(story_id="s", terms=["banjir", "jakarta", "bekasi"], published_at=NOW))
+    small = _steps_of_put_story(store, "s")
+    for n in range(2000):
+        store.put_story(StoryRecord(story_id=f"other{n}", terms=[f"tokoh{n}", f"kota{n}", "jakarta"], published_at=NOW))
+    large = _steps_of_put_story(store, "s")
+    assert large < 2 * small + 10  # 6,000 more term rows: a scan would take hundreds of steps more
+    assert [s.story_id for s in store.stories_sharing(["banjir", "jakarta", "bekasi"], NOW - timedelta(days=1), STORY_MIN_SHARED)] == []
