@@ -339,6 +339,11 @@ def _distributed(pages: list[bench_corpus.Page], paths: list[Path], counts: list
             scaling = runs[2].rate / runs[1].rate
             print(f"  scaling 1 → 2 worker processes: {scaling:.2f}×  "
                   f"(target ≥ {TARGET_SCALING_2_WORKERS}: {_verdict(scaling >= TARGET_SCALING_2_WORKERS)})")
+            if runs[1].busy > 0:
+                # Its worker and osmem (and this process) already shared the cores: twice that work does not fit.
+                print(f"    the 1-worker run kept {runs[1].busy:.0%} of the machine busy (worker, osmem, this process): "
+                      f"at the same CPU per article, about {1 / runs[1].busy:.2f}× is all this machine has room for; "
+                      f"the 2-worker run kept it {runs[2].busy:.0%} busy")
     finally:
         server.close()
 
