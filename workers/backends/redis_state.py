@@ -50,6 +50,7 @@ from workers.backends.redis_dedup_scripts import (  # noqa: F401 - the window co
     CLAIM_SCRIPT,
     DEDUP_TTL_SECONDS,
     REPOINT_SCRIPT,
+    STORIES_SHARING_SCRIPT,
 )
 from workers.errors import BackendUnavailable
 
@@ -130,6 +131,7 @@ class RedisDedupIndex(_RedisKeys):
         self._claim = client.register_script(CLAIM_SCRIPT)
         self._repoint = client.register_script(REPOINT_SCRIPT)
         self._candidates = client.register_script(CANDIDATES_SCRIPT)
+        self._stories_sharing = client.register_script(STORIES_SHARING_SCRIPT)
 
     @_translate_errors
     def find_exact(self, body_hash: str) -> str | None:
@@ -213,21 +215,18 @@ class RedisDedupIndex(_RedisKeys):
 
     @_translate_errors
     def stories_sharing(self, terms: list[str], since: datetime, min_shared: int, until: datetime | None = None) -> list[StoryRecord]:
-        """Stories of `since` to `until` (None: no end) with at least `min_shared` of the terms, oldest first (one pipeline, one MGET).
+        """Stories of `since` to `until` (None: no end) with at least `min_shared` of the terms, oldest first (one script, one MGET).
 
         Stories written before the term index existed are not seen; they leave the window within days.
         """
-        pipe = self._redis.pipeline(transaction=False)
-        for term in dict.fromkeys(terms):
-            pipe.zrangebyscore(self.key("stories", "term", term), _epoch(since), _epoch(until) if until else "+inf", withscores=True)
-        hits: dict[str, list] = {}  # story id → [shared terms, time]
-        for story_id, at in (pair for reply in pipe.execute() for pair in reply):
-            hit = hits.setdefault(_text(story_id), [0, at])
-            hit[0] += 1
-        ids = sorted((i for i, (shared, _) in hits.items() if shared >= min_shared), key=lambda i: (hits[i][1], i))
-        if not ids:
+        keys = [self.key("stories", "term", term) for term in dict.fromkeys(terms)]
+        if not keys:
             return []
-        payloads = self._redis.mget([self.key("story", story_id) for story_id in ids])
+        reply = self._stories_sharing(keys=keys, args=[_epoch(since), _epoch(until) if until else "+inf", min_shared])
+        found = sorted((float(at), _text(story_id)) for story_id, at in zip(reply[::2], reply[1::2]))  # time, then id
+        if not found:
+            return []
+        payloads = self._redis.mget([self.key("story", story_id) for _, story_id in found])
         return [StoryRecord.model_validate_json(data) for data in payloads if data]
 
     @_translate_errors
