@@ -92,3 +92,23 @@ def test_embedded_put_story_does_not_read_the_whole_term_index(tmp_path):
     large = _steps_of_put_story(store, "s")
     assert large < 2 * small + 10  # 6,000 more term rows: a scan would take hundreds of steps more
     assert [s.story_id for s in store.stories_sharing(["banjir", "jakarta", "bekasi"], NOW - timedelta(days=1), STORY_MIN_SHARED)] == []
+
+
+def test_embedded_story_lookup_reads_only_the_covering_index(tmp_path):
+    path = tmp_path / "s.sqlite3"
+    store = EmbeddedStore(path)
+    store.put_story(StoryRecord(story_id="s", terms=KURSK, published_at=NOW))
+    store.close()
+    with sqlite3.connect(path) as db:  # a store of the earlier layout: the (term, at) index only
+        db.execute("DROP INDEX story_terms_term_at_story")
+        db.execute("CREATE INDEX story_terms_term_at ON story_terms (term, at)")
+    store = EmbeddedStore(path)
+    names = {row[0] for row in store._rows("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'story_terms'")}
+    assert "story_terms_term_at" not in names and "story_terms_term_at_story" in names
+    statements: list[str] = []
+    store._db.set_trace_callback(statements.append)  # the statements run, with their values bound
+    assert [s.story_id for s in store.stories_sharing(KURSK, NOW - timedelta(days=1), STORY_MIN_SHARED)] == ["s"]
+    store._db.set_trace_callback(None)
+    [lookup] = [sql for sql in statements if "story_terms" in sql]
+    plan = " ".join(row[3] for row in store._rows(f"EXPLAIN QUERY PLAN {lookup}"))
+    assert "COVERING INDEX story_terms_term_at_story" in plan

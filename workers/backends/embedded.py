@@ -47,7 +47,11 @@ CREATE TABLE IF NOT EXISTS dedup_member (canonical_id TEXT NOT NULL, article_id 
 CREATE TABLE IF NOT EXISTS stories (story_id TEXT PRIMARY KEY, at TEXT NOT NULL, data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS stories_at ON stories (at);
 CREATE TABLE IF NOT EXISTS story_terms (term TEXT NOT NULL, story_id TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (term, story_id));
-CREATE INDEX IF NOT EXISTS story_terms_term_at ON story_terms (term, at);
+-- Covering (story_id in the index): a lookup reads only the index, not a table row per posting;
+-- with common terms in thousands of stories of the window that was 14 → 4 ms a lookup at 10,000
+-- stories (ops/benchmark_stories.py). It replaces the (term, at) index of earlier stores.
+DROP INDEX IF EXISTS story_terms_term_at;
+CREATE INDEX IF NOT EXISTS story_terms_term_at_story ON story_terms (term, at, story_id);
 INSERT OR IGNORE INTO story_terms SELECT j.value, s.story_id, s.at FROM stories s, json_each(s.data, '$.terms') j
     WHERE NOT EXISTS (SELECT 1 FROM story_terms);
 CREATE TABLE IF NOT EXISTS outcomes (input TEXT PRIMARY KEY, outcome TEXT NOT NULL, data TEXT NOT NULL);
