@@ -108,3 +108,25 @@ def test_warm_up_then_clean_a_photo_story():
     article = clean(raw, REGISTRY)
     assert article.text == caption
     assert article.source.name == "Detik"
+
+
+_STORY = "".join(f"<p>{LEAD} {QUOTE} Kalimat ke-{n} menutup paragraf ini dengan tenang.</p>" for n in range(6))
+
+
+def test_pages_parse_into_html_elements_and_forms_wrapping_the_story_are_kept():
+    from lxml.html import HtmlElement
+
+    from workers.clean.html import parse_html
+
+    page = f"<html><head><title>Brandon Salim</title></head><body><form id='aspnetForm'><div>{_STORY}</div></form></body></html>"
+    tree = parse_html(page)
+    assert all(isinstance(element, HtmlElement) for element in tree.iter())
+    article = clean(RawDocument(input="form.html", content_type="text/html", text=page), REGISTRY)
+    assert article.text.startswith(LEAD)  # trafilatura demotes a form holding the whole page, using HtmlElement's text_content
+
+
+def test_a_page_with_an_xml_declaration_still_parses():
+    # lxml refuses a str that declares its encoding: trafilatura's loader parses it again as bytes
+    page = f'<?xml version="1.0" encoding="utf-8"?>\n<html xmlns="http://www.w3.org/1999/xhtml"><head><title>Brandon Salim</title></head><body><article>{_STORY}</article></body></html>'
+    article = clean(RawDocument(input="xhtml.html", content_type="text/html", text=page), REGISTRY)
+    assert LEAD in article.text
