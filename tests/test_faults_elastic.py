@@ -97,10 +97,13 @@ def test_cluster_down_then_back_loses_nothing(flaky_settings: Settings, proxy: E
         _ready, waiting_retry = _metrics(flaky_settings).queue_depth("ingest")
         proxy.faults.down = False
         up_at = time.monotonic()
-        retries_during = _retries(flaky_settings) - retries_before
 
         results = list(follow(task_ids, flaky_settings, timeout=FINISH_TIMEOUT))
         recovered = time.monotonic() - up_at
+        # Read once every outcome is in: an attempt whose requests were refused just before the
+        # cluster came back may record its retry after that moment (a read then missed it: 50
+        # requests for 22 retries). Every retry since the outage began is one of its attempts.
+        retries_during = _retries(flaky_settings) - retries_before
         assert worker.alive()
 
     assert done_before < BATCH, "the outage began after the batch was done: nothing was tested"
@@ -116,7 +119,9 @@ def test_cluster_down_then_back_loses_nothing(flaky_settings: Settings, proxy: E
     # the client's own few immediate retries each), not to a loop hammering it.
     dropped = [r for r in proxy.faults.requests(down_at, up_at) if r.dropped]
     assert retries_during > 0 and dropped
-    attempts = retries_during + 2  # + the attempts running when the outage ended (concurrency 2)
+    # + the attempts running when the outage began and when it ended (concurrency 2 each): measured,
+    # the refused requests were 2 per retry plus 4 to 6.
+    attempts = retries_during + 2 * 2
     assert len(dropped) <= attempts * (SINGLE_NODE_RETRIES + 1), (len(dropped), retries_during)
     print(f"\noutage {OUTAGE_SECONDS:.0f} s: {len(dropped)} requests refused "
           f"({len(dropped) / OUTAGE_SECONDS:.1f}/s), {retries_during} task retries, {done_before} done before")
