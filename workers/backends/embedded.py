@@ -356,16 +356,16 @@ class EmbeddedStore:
     def put_story(self, story: StoryRecord) -> None:
         """Create or refresh a story and its term index."""
         at = (story.published_at or utcnow()).isoformat()
-        with self._lock:  # the old terms read and replaced under one lock
-            rows = self._rows("SELECT data FROM stories WHERE story_id = ?", (story.story_id,))
-            old_terms = StoryRecord.model_validate_json(rows[0][0]).terms if rows else []
-            # By primary key (term, story_id): by story_id alone the delete read the whole term
-            # index, which made put_story grow with the store (0.2 → 1.2 ms from 1,000 to 6,000 articles).
-            self._tx([
-                ("INSERT OR REPLACE INTO stories VALUES (?, ?, ?)", (story.story_id, at, story.model_dump_json())),
-                *(("DELETE FROM story_terms WHERE term = ? AND story_id = ?", (term, story.story_id)) for term in old_terms),
-                *(("INSERT OR IGNORE INTO story_terms VALUES (?, ?, ?)", (term, story.story_id, at)) for term in story.terms),
-            ])
+        self._tx([
+            # The old term rows by primary key (term, story_id), their terms read from the stored story:
+            # by story_id alone the delete read the whole term index, which made put_story grow with
+            # the store (0.2 → 1.2 ms from 1,000 to 6,000 articles).
+            ("DELETE FROM story_terms WHERE story_id = ? AND term IN"
+             " (SELECT value FROM json_each((SELECT data FROM stories WHERE story_id = ?), '$.terms'))",
+             (story.story_id, story.story_id)),
+            ("INSERT OR REPLACE INTO stories VALUES (?, ?, ?)", (story.story_id, at, story.model_dump_json())),
+            *(("INSERT OR IGNORE INTO story_terms VALUES (?, ?, ?)", (term, story.story_id, at)) for term in story.terms),
+        ])
 
     # --- StateStore ---------------------------------------------------------------------------
 
