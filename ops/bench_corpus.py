@@ -31,7 +31,9 @@ PAGE_SUFFIXES = (".html", ".htm", ".html.gz", ".htm.gz")
 # language to the language detector, while every 5-word shingle changes.
 MIN_REPLACED_LETTERS = 4
 
-_MARKUP = re.compile(r"(<script\b.*?</script\s*>|<style\b.*?</style\s*>|<!--.*?-->|<[^>]*>)", re.IGNORECASE | re.DOTALL)
+_MARKUP = re.compile(
+    r"(<script\b.*?</script\s*>|<style\b.*?</style\s*>|<!--.*?-->|<[^>]*>)", re.IGNORECASE | re.DOTALL
+)
 _WORD = re.compile(rf"\b[^\W\d_]{{{MIN_REPLACED_LETTERS},}}\b")
 _PARAGRAPH = re.compile(r"<p[\s>]", re.IGNORECASE)
 _HEAD = re.compile(r"<head\b[^>]*>", re.IGNORECASE)
@@ -86,7 +88,13 @@ def reword(html: str, round_no: int, words: list[str]) -> str:
         if key not in memo:
             memo[key] = words[zlib.crc32(f"{round_no}:{key}".encode()) % len(words)]
         new = memo[key]
-        return new.upper() if word.isupper() and len(word) > 1 else new.capitalize() if word[0].isupper() else new
+        return (
+            new.upper()
+            if word.isupper() and len(word) > 1
+            else new.capitalize()
+            if word[0].isupper()
+            else new
+        )
 
     parts = _MARKUP.split(html)
     return "".join(part if i % 2 else _WORD.sub(replace, part) for i, part in enumerate(parts))
@@ -107,7 +115,9 @@ def _round_url(page: Page, round_no: int) -> str:
     return f"{base}{'&' if '?' in base else '?'}round={round_no}"
 
 
-def articles(pages: list[Page], count: int, copy_rate: float, seed: int = 1, first_round: int = 0) -> Iterator[tuple[str, str]]:
+def articles(
+    pages: list[Page], count: int, copy_rate: float, seed: int = 1, first_round: int = 0
+) -> Iterator[tuple[str, str]]:
     """`count` (kind, HTML) articles: "original" pages round after round, with "copy" at `copy_rate`."""
     rng = random.Random(seed)
     words = vocabulary()
@@ -116,17 +126,26 @@ def articles(pages: list[Page], count: int, copy_rate: float, seed: int = 1, fir
     for made in range(count):
         if recent and rng.random() < copy_rate:
             source = rng.choice(recent)
-            yield "copy", syndicated_copy(source, f"https://reprint{made % 7}.bench.kliping.invalid/read/{made}")
+            yield (
+                "copy",
+                syndicated_copy(source, f"https://reprint{made % 7}.bench.kliping.invalid/read/{made}"),
+            )
             continue
         page = pages[originals % len(pages)]
         round_no = first_round + originals // len(pages)
-        html = page.html if round_no == 0 else with_canonical(reword(page.html, round_no, words), _round_url(page, round_no))
+        html = (
+            page.html
+            if round_no == 0
+            else with_canonical(reword(page.html, round_no, words), _round_url(page, round_no))
+        )
         recent.append(html)
         originals += 1
         yield "original", html
 
 
-def write_articles(pages: list[Page], folder: Path, count: int, copy_rate: float, first_round: int = 0) -> list[Path]:
+def write_articles(
+    pages: list[Page], folder: Path, count: int, copy_rate: float, first_round: int = 0
+) -> list[Path]:
     """Write `count` generated articles as numbered .html files; their paths in order."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = []

@@ -39,12 +39,16 @@ class DistributedRun:
     seconds: float
     outcomes: Counter
     stages: list[dict[str, float]] = field(default_factory=list)  # one per measured article
-    cpu_stages: list[dict[str, float]] = field(default_factory=list)  # the worker's CPU per stage, per article
+    cpu_stages: list[dict[str, float]] = field(
+        default_factory=list
+    )  # the worker's CPU per stage, per article
     peak_rss_mb: dict[int, float] = field(default_factory=dict)  # pool process pid → peak RSS
     cpu_seconds: dict[str, float] = field(default_factory=dict)  # who → CPU seconds during the run
     busy: float = 0.0  # share of the machine's CPU time in use during the run (every process, ours or not)
     requests: Counter = field(default_factory=Counter)  # Elasticsearch requests during the run, by kind
-    rss_course: list[float] = field(default_factory=list)  # largest pool process RSS at 0, 25, 50, 75, 100 % of the run
+    rss_course: list[float] = field(
+        default_factory=list
+    )  # largest pool process RSS at 0, 25, 50, 75, 100 % of the run
 
     @property
     def rate(self) -> float:
@@ -97,9 +101,23 @@ class _MemorySampler(threading.Thread):
 
 def _start_worker(settings: Settings, workers: int, stages_dir: Path, log_path: Path) -> CeleryProcess:
     """`kliping worker` with the stage clock (ops/bench_worker.py), `workers` prefork pool processes."""
-    argv = ["ops.bench_worker", str(stages_dir), "-Q", "ingest", "-c", str(workers), "--pool", "prefork",
-            "--loglevel", "WARNING", "-n", f"{settings.redis_prefix}@%h",
-            "--without-gossip", "--without-mingle", "--without-heartbeat"]
+    argv = [
+        "ops.bench_worker",
+        str(stages_dir),
+        "-Q",
+        "ingest",
+        "-c",
+        str(workers),
+        "--pool",
+        "prefork",
+        "--loglevel",
+        "WARNING",
+        "-n",
+        f"{settings.redis_prefix}@%h",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+    ]
     return CeleryProcess(argv, settings, log_path)
 
 
@@ -114,19 +132,33 @@ def _stage_lines(stages_dir: Path) -> list[dict]:
     return [json.loads(line) for path in stages_dir.glob("*.jsonl") for line in path.read_text().splitlines()]
 
 
-def run(server, paths: list[Path], warmup: list[Path], workers: int, work_dir: Path, timeout: float,
-        batch_size: int) -> DistributedRun:
+def run(
+    server,
+    paths: list[Path],
+    warmup: list[Path],
+    workers: int,
+    work_dir: Path,
+    timeout: float,
+    batch_size: int,
+) -> DistributedRun:
     """Ingest `paths` in tasks of `batch_size` with one worker of `workers` pool processes (after `warmup`); what it measured."""
-    server_pid = next((p.pid for p in psutil.Process().children(recursive=True) if "osmem" in p.name().lower()), None)
+    server_pid = next(
+        (p.pid for p in psutil.Process().children(recursive=True) if "osmem" in p.name().lower()), None
+    )
     url = redis_server.redis_url()
     prefix = redis_server.unique_prefix()
     run_dir = work_dir / f"distributed-{workers}"
     stages_dir = run_dir / "stages"
     stages_dir.mkdir(parents=True, exist_ok=True)
     with clone(server) as cluster, start_proxy(cluster.url) as proxy:
-        settings = Settings(redis_url=url, redis_prefix=prefix, elasticsearch_url=proxy.url,
-                            elasticsearch_index=f"kliping-bench-{uuid.uuid4().hex[:8]}", data_dir=run_dir / "data",
-                            ingest_batch_size=batch_size)
+        settings = Settings(
+            redis_url=url,
+            redis_prefix=prefix,
+            elasticsearch_url=proxy.url,
+            elasticsearch_index=f"kliping-bench-{uuid.uuid4().hex[:8]}",
+            data_dir=run_dir / "data",
+            ingest_batch_size=batch_size,
+        )
         worker = _start_worker(settings, workers, stages_dir, run_dir / "worker.log")
         try:
             wait_for_workers(settings, 1, worker)
@@ -143,17 +175,28 @@ def run(server, paths: list[Path], warmup: list[Path], workers: int, work_dir: P
             outcomes = _drain(submit([str(p) for p in paths], settings), settings, timeout)
             seconds = time.perf_counter() - started
             peaks, worker_cpu = sampler.stop()
-            course = [sampler.largest[min(len(sampler.largest) - 1, q * len(sampler.largest) // 4)] for q in range(5)]
+            course = [
+                sampler.largest[min(len(sampler.largest) - 1, q * len(sampler.largest) // 4)]
+                for q in range(5)
+            ]
             cpu, busy = others.stop()
             requests = Counter(_kind(r.method, r.path) for r in proxy.faults.requests(since=started_at))
         finally:
             worker.stop()
             redis_server.delete_prefix(url, prefix)
-    return DistributedRun(workers=workers, articles=len(paths), seconds=seconds, outcomes=outcomes,
-                          stages=[line["stages"] for line in _stage_lines(stages_dir)],
-                          cpu_stages=[line["cpu"] for line in _stage_lines(stages_dir)], peak_rss_mb=peaks,
-                          cpu_seconds={"workers": worker_cpu, **cpu}, busy=busy, requests=requests,
-                          rss_course=course)
+    return DistributedRun(
+        workers=workers,
+        articles=len(paths),
+        seconds=seconds,
+        outcomes=outcomes,
+        stages=[line["stages"] for line in _stage_lines(stages_dir)],
+        cpu_stages=[line["cpu"] for line in _stage_lines(stages_dir)],
+        peak_rss_mb=peaks,
+        cpu_seconds={"workers": worker_cpu, **cpu},
+        busy=busy,
+        requests=requests,
+        rss_course=course,
+    )
 
 
 def _kind(method: str, path: str) -> str:

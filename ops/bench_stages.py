@@ -37,7 +37,9 @@ class StageClock:
     def __init__(self) -> None:
         self.current: dict[str, float] = defaultdict(float)
         self.cpu: dict[str, float] = defaultdict(float)  # CPU seconds of this process's thread per stage
-        self._children: list[tuple[float, float]] = []  # (wall, cpu) spent in timed calls nested in each open call
+        self._children: list[
+            tuple[float, float]
+        ] = []  # (wall, cpu) spent in timed calls nested in each open call
 
     def wrap(self, stage: str, function: Callable) -> Callable:
         """`function`, with its exclusive time added to `stage`."""

@@ -20,15 +20,17 @@ from pathlib import Path
 OPS = Path(__file__).resolve().parent
 sys.path[:0] = [str(OPS.parent), str(OPS)]
 
+import bench_stages  # noqa: E402
 from celery.signals import task_postrun, task_prerun  # noqa: E402
 
-import bench_stages  # noqa: E402
 from workers import tasks  # noqa: E402
 from workers.celery_app import INGEST_BATCH_TASK, app  # noqa: E402
 
 CLOCK = bench_stages.StageClock()
 _started: dict[str, float] = {}
-_articles: list[tuple[dict[str, float], dict[str, float]]] = []  # (wall, CPU) per stage of each article of the task
+_articles: list[
+    tuple[dict[str, float], dict[str, float]]
+] = []  # (wall, CPU) per stage of each article of the task
 
 
 def _timed_context(build):
@@ -71,7 +73,12 @@ def _after(task_id=None, task=None, retval=None, **_):
     rest_cpu = CLOCK.take_cpu()
     with open(Path(sys.argv[1]) / f"{os.getpid()}.jsonl", "a", encoding="utf-8") as out:
         for wall, cpu in articles:
-            out.write(json.dumps({"stages": _share(wall, rest, len(articles)), "cpu": _share(cpu, rest_cpu, len(articles))}) + "\n")
+            out.write(
+                json.dumps(
+                    {"stages": _share(wall, rest, len(articles)), "cpu": _share(cpu, rest_cpu, len(articles))}
+                )
+                + "\n"
+            )
 
 
 def _share(own: dict[str, float], rest: dict[str, float], articles: int) -> dict[str, float]:

@@ -40,15 +40,33 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from schemas import Article, Source  # noqa: E402
-from workers.backends import Fingerprint  # noqa: E402
-from workers.backends import redis_state  # noqa: E402
+from workers.backends import (
+    Fingerprint,  # noqa: E402
+    redis_state,  # noqa: E402
+)
 from workers.backends.redis_state import RedisDedupIndex  # noqa: E402
 from workers.dedupe import NUM_PERM, bands, body_hash, dedupe, fingerprint  # noqa: E402
 
 WORDS_PER_TEXT = 300
 BATCH = 1000  # claims per pipeline
-OUTLETS = ["KOMPAS.com", "Tribunnews", "detikNews", "Okezone", "Liputan6", "ANTARA", "CNN Indonesia", "Republika"]
-HOSTS = ["www.kompas.com", "www.tribunnews.com", "news.detik.com", "news.okezone.com", "www.liputan6.com", "www.antaranews.com"]
+OUTLETS = [
+    "KOMPAS.com",
+    "Tribunnews",
+    "detikNews",
+    "Okezone",
+    "Liputan6",
+    "ANTARA",
+    "CNN Indonesia",
+    "Republika",
+]
+HOSTS = [
+    "www.kompas.com",
+    "www.tribunnews.com",
+    "news.detik.com",
+    "news.okezone.com",
+    "www.liputan6.com",
+    "www.antaranews.com",
+]
 
 
 def _vocabulary() -> list[str]:
@@ -57,18 +75,29 @@ def _vocabulary() -> list[str]:
     return [w for w in path.read_text(encoding="utf-8").split() if w.isalpha()]
 
 
-def _synthetic_fingerprints(docs: int, seed: int, vocabulary: list[str]) -> Iterator[tuple[Fingerprint, list[str]]]:
+def _synthetic_fingerprints(
+    docs: int, seed: int, vocabulary: list[str]
+) -> Iterator[tuple[Fingerprint, list[str]]]:
     """`docs` canonical fingerprints with random signatures and production-like ids, outlets and URLs."""
     rng, words = np.random.default_rng(seed), random.Random(seed)
     for start in range(0, docs, BATCH):
         signatures = rng.integers(0, 2**32 - 1, size=(min(BATCH, docs - start), NUM_PERM), dtype=np.uint64)
         for offset, signature in enumerate(signatures):
             n = start + offset
-            article_id = hashlib.sha1(f"bench {seed} {n}".encode()).hexdigest()[:16]  # as workers.clean.article_id
+            article_id = hashlib.sha1(f"bench {seed} {n}".encode()).hexdigest()[
+                :16
+            ]  # as workers.clean.article_id
             slug = "-".join(words.choice(vocabulary) for _ in range(8))
             url = f"https://{HOSTS[n % len(HOSTS)]}/read/2025/04/28/{n:09d}/{slug}"
-            fp = Fingerprint(article_id=article_id, canonical_id=article_id, body_hash=body_hash(f"doc {seed} {n}"),
-                             signature=signature.tolist(), shingles=WORDS_PER_TEXT - 4, outlet=OUTLETS[n % len(OUTLETS)], url=url)
+            fp = Fingerprint(
+                article_id=article_id,
+                canonical_id=article_id,
+                body_hash=body_hash(f"doc {seed} {n}"),
+                signature=signature.tolist(),
+                shingles=WORDS_PER_TEXT - 4,
+                outlet=OUTLETS[n % len(OUTLETS)],
+                url=url,
+            )
             yield fp, bands(fp.signature)
 
 
@@ -107,8 +136,14 @@ def time_dedupe(index: RedisDedupIndex, sample: int, seed: int) -> tuple[list[fl
         else:
             text = " ".join(rng.choice(vocabulary) for _ in range(WORDS_PER_TEXT))
             texts.append(text)
-        article = Article(id=f"sample{seed}-{n}", input="bench", title="bench", text=text,
-                          source=Source(name="Bench"), content_hash=str(n))
+        article = Article(
+            id=f"sample{seed}-{n}",
+            input="bench",
+            title="bench",
+            text=text,
+            source=Source(name="Bench"),
+            content_hash=str(n),
+        )
         fp = fingerprint(article)
         keys = bands(fp.signature)
         started = time.perf_counter()
@@ -133,8 +168,22 @@ def private_server() -> Iterator[str]:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     with tempfile.TemporaryDirectory() as workdir:
-        server = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                                   "--dir", workdir], stdout=subprocess.DEVNULL)
+        server = subprocess.Popen(
+            [
+                binary,
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                workdir,
+            ],
+            stdout=subprocess.DEVNULL,
+        )
         try:
             url = f"redis://127.0.0.1:{port}/0"
             for _ in range(100):
@@ -184,24 +233,35 @@ def run(url: str, args: argparse.Namespace, prefix: str) -> None:
             removed += client.unlink(*batch)
     per_doc = (after - before) / args.docs
     print(f"server    redis {info[0]}, {info[1]}")
-    print(f"indexed   {args.docs} documents in {seconds:.1f} s ({args.docs / seconds:.0f}/s pipelined claims)")
+    print(
+        f"indexed   {args.docs} documents in {seconds:.1f} s ({args.docs / seconds:.0f}/s pipelined claims)"
+    )
     print(f"memory    used_memory +{(after - before) / 2**20:.1f} MiB = {per_doc:.0f} bytes per document")
     if families:
         print(f"          by family, bytes per document: {families}")
-    print(f"lookup    p50 {np.percentile(lookups, 50):.3f} ms  p99 {np.percentile(lookups, 99):.3f} ms  (LSH candidates + exact hash)")
-    print(f"dedupe()  p50 {np.percentile(dedupes, 50):.3f} ms  p99 {np.percentile(dedupes, 99):.3f} ms  "
-          f"({args.sample} calls against the filled index, {copies} found copies)")
+    print(
+        f"lookup    p50 {np.percentile(lookups, 50):.3f} ms  p99 {np.percentile(lookups, 99):.3f} ms  (LSH candidates + exact hash)"
+    )
+    print(
+        f"dedupe()  p50 {np.percentile(dedupes, 50):.3f} ms  p99 {np.percentile(dedupes, 99):.3f} ms  "
+        f"({args.sample} calls against the filled index, {copies} found copies)"
+    )
     print(f"cleanup   {removed} keys removed")
 
 
 def main() -> None:
     """Parse the options, pick the server, run."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--redis-url", help="a database the benchmark may fill under its own prefix (default: a private server)")
+    parser.add_argument(
+        "--redis-url",
+        help="a database the benchmark may fill under its own prefix (default: a private server)",
+    )
     parser.add_argument("--docs", type=int, default=100_000)
     parser.add_argument("--sample", type=int, default=2000, help="articles looked up and deduped")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--breakdown", action="store_true", help="also print memory per document by key family")
+    parser.add_argument(
+        "--breakdown", action="store_true", help="also print memory per document by key family"
+    )
     args = parser.parse_args()
     if args.redis_url:
         run(args.redis_url, args, f"kliping-bench-{uuid.uuid4().hex[:8]}")

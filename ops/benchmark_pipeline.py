@@ -42,18 +42,18 @@ from pathlib import Path
 OPS = Path(__file__).resolve().parent
 sys.path[:0] = [str(OPS.parent), str(OPS)]
 
+import bench_corpus  # noqa: E402
+import bench_stages  # noqa: E402
 import psutil  # noqa: E402
 import trafilatura  # noqa: E402
 from htmldate import extractors  # noqa: E402
 
-import bench_corpus  # noqa: E402
-import bench_stages  # noqa: E402
 from schemas import RawDocument  # noqa: E402
 from workers.clean import clean  # noqa: E402
 from workers.clean import warm_up as warm_up_clean  # noqa: E402
-from workers.enrich import warm_up as warm_up_enrich  # noqa: E402
 from workers.clean.date_text import htmldate_default  # noqa: E402
 from workers.clean.html import TRAFILATURA_OPTIONS  # noqa: E402
+from workers.enrich import warm_up as warm_up_enrich  # noqa: E402
 from workers.errors import KlipingError  # noqa: E402
 from workers.runner import embedded_context, process_with_retries  # noqa: E402
 from workers.runner import run as run_inputs  # noqa: E402
@@ -152,7 +152,9 @@ def compare(paths: list[Path], data_dir: Path, rounds: int, newspaper: bool, pro
     embedded = Embedded(data_dir)
     first = _read(paths[:1])[0]  # every method loads its models and word lists before the timing
     trafilatura_extract(first)
-    with htmldate_default():  # and plain htmldate's dateparser its locales (1.6 s), which that page may not need
+    with (
+        htmldate_default()
+    ):  # and plain htmldate's dateparser its locales (1.6 s), which that page may not need
         extractors.get_external_parser().get_date_data("Selasa, 20 Kemudian 2019")
     if newspaper:
         newspaper_extract(first)
@@ -166,7 +168,7 @@ def compare(paths: list[Path], data_dir: Path, rounds: int, newspaper: bool, pro
     profiler = _profiler(profile)
     size = -(-len(paths) // rounds)
     for start in range(0, len(paths), size):
-        chunk = paths[start:start + size]
+        chunk = paths[start : start + size]
         for name, method in methods.items():
             if profiler is not None and name != "embedded":
                 seconds[name].append(float("nan"))  # not timed under the profiler
@@ -175,8 +177,12 @@ def compare(paths: list[Path], data_dir: Path, rounds: int, newspaper: bool, pro
     if profiler is not None:
         profiler.stop()
         profile.write_text(profiler.output_text(unicode=True, color=False, show_all=False))
-    return {"seconds": seconds, "chunk_sizes": [len(paths[s:s + size]) for s in range(0, len(paths), size)],
-            "outcomes": embedded.outcomes, "samples": embedded.samples}
+    return {
+        "seconds": seconds,
+        "chunk_sizes": [len(paths[s : s + size]) for s in range(0, len(paths), size)],
+        "outcomes": embedded.outcomes,
+        "samples": embedded.samples,
+    }
 
 
 def _read(paths: list[Path]) -> list[str]:
@@ -203,16 +209,22 @@ def memory_child(paths: list[str], data_dir: str, queue) -> None:
     me = psutil.Process()
     started = time.perf_counter()
     samples = [(0, me.memory_info().rss / 2**20, 0.0)]
-    for n, _ in enumerate(run_inputs(paths, ctx), start=1):  # the runner's loop: it releases freed memory as a worker does
+    for n, _ in enumerate(
+        run_inputs(paths, ctx), start=1
+    ):  # the runner's loop: it releases freed memory as a worker does
         if n % MEMORY_SAMPLE_EVERY == 0 or n == len(paths):
             samples.append((n, me.memory_info().rss / 2**20, time.perf_counter() - started))
     queue.put(samples)
 
 
-def run_memory(pages: list[bench_corpus.Page], count: int, work: Path, copy_rate: float) -> list[tuple[int, float, float]]:
+def run_memory(
+    pages: list[bench_corpus.Page], count: int, work: Path, copy_rate: float
+) -> list[tuple[int, float, float]]:
     """(articles, MB, seconds) samples of a fresh process running `count` new articles (spawned: nothing inherited)."""
     # Articles of their own (later rounds), written first: the process holds nothing but the pipeline.
-    paths = bench_corpus.write_articles(pages, work / "memory-articles", count, copy_rate, first_round=MEMORY_ROUND)
+    paths = bench_corpus.write_articles(
+        pages, work / "memory-articles", count, copy_rate, first_round=MEMORY_ROUND
+    )
     spawn = multiprocessing.get_context("spawn")
     queue = spawn.Queue()
     child = spawn.Process(target=memory_child, args=([str(p) for p in paths], str(work / "memory"), queue))
@@ -236,11 +248,19 @@ def _verdict(ok: bool) -> str:
 
 def machine() -> str:
     """CPU model, cores, memory, Python and load: the context of the figures."""
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), platform.processor())
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return (f"{model}, {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GB, "
-            f"Python {platform.python_version()}, load average {load}")
+    return (
+        f"{model}, {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GB, "
+        f"Python {platform.python_version()}, load average {load}"
+    )
 
 
 def main() -> None:
@@ -249,13 +269,25 @@ def main() -> None:
     parser.add_argument("folder", type=Path, help="folder of HTML pages (*.html, *.html.gz)")
     parser.add_argument("--articles", type=int, default=2000, help="articles per run (pages repeated)")
     parser.add_argument("--copy-rate", type=float, default=0.2, help="share of syndicated copies")
-    parser.add_argument("--workers", default="1,2", help="distributed runs: pool processes per run ('' to skip)")
-    parser.add_argument("--memory-articles", type=int, default=10_000, help="articles of the memory check (0 to skip)")
-    parser.add_argument("--batch-size", type=int, default=Settings().ingest_batch_size,
-                        help="inputs per ingest task in the distributed runs (KLIPING_INGEST_BATCH_SIZE)")
+    parser.add_argument(
+        "--workers", default="1,2", help="distributed runs: pool processes per run ('' to skip)"
+    )
+    parser.add_argument(
+        "--memory-articles", type=int, default=10_000, help="articles of the memory check (0 to skip)"
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=Settings().ingest_batch_size,
+        help="inputs per ingest task in the distributed runs (KLIPING_INGEST_BATCH_SIZE)",
+    )
     parser.add_argument("--skip-newspaper", action="store_true", help="do not run newspaper4k")
-    parser.add_argument("--rounds", type=int, default=ROUNDS,
-                        help="the single-core comparisons run interleaved, each method on 1/ROUNDS of the articles in turn (0: skip them)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=ROUNDS,
+        help="the single-core comparisons run interleaved, each method on 1/ROUNDS of the articles in turn (0: skip them)",
+    )
     parser.add_argument("--profile", type=Path, help="write a pyinstrument profile of the embedded run here")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")  # newspaper4k warns about optional NLP packages on import
@@ -286,19 +318,30 @@ def main() -> None:
 def _print_comparison(result: dict, articles: int) -> None:
     """Rates of the interleaved single-core runs, and the ratios with their spread over the rounds."""
     seconds, sizes = result["seconds"], result["chunk_sizes"]
-    rates = {name: articles / sum(times) for name, times in seconds.items() if not any(map(math.isnan, times))}
-    print(f"\nsingle core, interleaved in {len(sizes)} rounds of {sizes[0]} articles (each method on the same articles in turn):")
+    rates = {
+        name: articles / sum(times) for name, times in seconds.items() if not any(map(math.isnan, times))
+    }
+    print(
+        f"\nsingle core, interleaved in {len(sizes)} rounds of {sizes[0]} articles (each method on the same articles in turn):"
+    )
     if "trafilatura" in rates:
-        print(f"trafilatura {trafilatura.__version__} alone: {rates['trafilatura']:.1f} pages/s (the reference)")
+        print(
+            f"trafilatura {trafilatura.__version__} alone: {rates['trafilatura']:.1f} pages/s (the reference)"
+        )
     if "newspaper4k" in rates:
         print(f"newspaper4k alone:          {rates['newspaper4k']:.1f} pages/s")
     print(f"embedded pipeline: {rates['embedded']:.1f} articles/s ({dict(result['outcomes'])})")
-    for peer, target in (("trafilatura", TARGET_EMBEDDED_VS_TRAFILATURA), ("newspaper4k", TARGET_VS_NEWSPAPER)):
+    for peer, target in (
+        ("trafilatura", TARGET_EMBEDDED_VS_TRAFILATURA),
+        ("newspaper4k", TARGET_VS_NEWSPAPER),
+    ):
         if peer not in rates:
             continue
         ratio = rates["embedded"] / rates[peer]
         per_round = [p / e for p, e in zip(seconds[peer], seconds["embedded"])]
-        print(f"  vs {peer}: {ratio:.2f}×  ({_spread(per_round)}; target ≥ {target}: {_verdict(ratio >= target)})")
+        print(
+            f"  vs {peer}: {ratio:.2f}×  ({_spread(per_round)}; target ≥ {target}: {_verdict(ratio >= target)})"
+        )
 
 
 def _spread(values: list[float]) -> str:
@@ -310,40 +353,67 @@ def _spread(values: list[float]) -> str:
     return spread
 
 
-def _distributed(pages: list[bench_corpus.Page], paths: list[Path], counts: list[int], work: Path, samples: list[dict],
-                 batch_size: int) -> None:
+def _distributed(
+    pages: list[bench_corpus.Page],
+    paths: list[Path],
+    counts: list[int],
+    work: Path,
+    samples: list[dict],
+    batch_size: int,
+) -> None:
     """Run and print the distributed measurements (ingest tasks of `batch_size` inputs)."""
     import bench_distributed
+
     from tests.support.osmem import start_server
 
     server = start_server()
     try:
         # Articles of their own (a far round): the measured ones must not find them stored.
-        warmup_paths = bench_corpus.write_articles(pages, work / "warmup", WARMUP_ARTICLES, 0.0, first_round=WARMUP_ROUND)
+        warmup_paths = bench_corpus.write_articles(
+            pages, work / "warmup", WARMUP_ARTICLES, 0.0, first_round=WARMUP_ROUND
+        )
         runs = {}
         for count in counts:
-            runs[count] = run = bench_distributed.run(server, paths, warmup_paths, count, work, DISTRIBUTED_TIMEOUT, batch_size)
+            runs[count] = run = bench_distributed.run(
+                server, paths, warmup_paths, count, work, DISTRIBUTED_TIMEOUT, batch_size
+            )
             peak = max(run.peak_rss_mb.values(), default=0.0)
-            print(f"\ndistributed, {count} worker process(es), {batch_size} inputs per task: {run.rate:.1f} articles/s ({dict(run.outcomes)}); "
-                  f"peak RSS per worker process {peak:.0f} MB ({len(run.peak_rss_mb)} processes seen)")
-            print("  largest pool process RSS at 0/25/50/75/100 % of the run: "
-                  + " / ".join(f"{mb:.0f}" for mb in run.rss_course) + " MB")
+            print(
+                f"\ndistributed, {count} worker process(es), {batch_size} inputs per task: {run.rate:.1f} articles/s ({dict(run.outcomes)}); "
+                f"peak RSS per worker process {peak:.0f} MB ({len(run.peak_rss_mb)} processes seen)"
+            )
+            print(
+                "  largest pool process RSS at 0/25/50/75/100 % of the run: "
+                + " / ".join(f"{mb:.0f}" for mb in run.rss_course)
+                + " MB"
+            )
             print("\n".join(bench_stages.stage_table(run.stages)))
-            print("  CPU per article: " + ", ".join(f"{who} {1000 * cpu / run.articles:.1f} ms" for who, cpu in run.cpu_seconds.items())
-                  + f"; machine busy {run.busy:.0%} of {os.cpu_count()} cores (all processes, other users' too)")
-            print("  Elasticsearch requests per 100 articles: "
-                  + ", ".join(f"{kind} {100 * n / run.articles:.1f}" for kind, n in run.requests.most_common()))
+            print(
+                "  CPU per article: "
+                + ", ".join(
+                    f"{who} {1000 * cpu / run.articles:.1f} ms" for who, cpu in run.cpu_seconds.items()
+                )
+                + f"; machine busy {run.busy:.0%} of {os.cpu_count()} cores (all processes, other users' too)"
+            )
+            print(
+                "  Elasticsearch requests per 100 articles: "
+                + ", ".join(f"{kind} {100 * n / run.articles:.1f}" for kind, n in run.requests.most_common())
+            )
         if 1 in runs:
             _overheads(runs[1], samples)
         if 1 in runs and 2 in runs:
             scaling = runs[2].rate / runs[1].rate
-            print(f"  scaling 1 → 2 worker processes: {scaling:.2f}×  "
-                  f"(target ≥ {TARGET_SCALING_2_WORKERS}: {_verdict(scaling >= TARGET_SCALING_2_WORKERS)})")
+            print(
+                f"  scaling 1 → 2 worker processes: {scaling:.2f}×  "
+                f"(target ≥ {TARGET_SCALING_2_WORKERS}: {_verdict(scaling >= TARGET_SCALING_2_WORKERS)})"
+            )
             if runs[1].busy > 0:
                 # Its worker and osmem (and this process) already shared the cores: twice that work does not fit.
-                print(f"    the 1-worker run kept {runs[1].busy:.0%} of the machine busy (worker, osmem, this process): "
-                      f"at the same CPU per article, about {1 / runs[1].busy:.2f}× is all this machine has room for; "
-                      f"the 2-worker run kept it {runs[2].busy:.0%} busy")
+                print(
+                    f"    the 1-worker run kept {runs[1].busy:.0%} of the machine busy (worker, osmem, this process): "
+                    f"at the same CPU per article, about {1 / runs[1].busy:.2f}× is all this machine has room for; "
+                    f"the 2-worker run kept it {runs[2].busy:.0%} busy"
+                )
     finally:
         server.close()
 
@@ -353,16 +423,26 @@ def _overheads(run, embedded_samples: list[dict]) -> None:
     inside = statistics.fmean(sum(s.values()) for s in run.stages) if run.stages else 0.0
     broker_ms = 1000 * (1 / run.rate - inside)  # wall time per article not spent inside the task
     index_ms = 1000 * statistics.fmean(s.get("index", 0.0) for s in run.stages) if run.stages else 0.0
-    index_cpu_ms = 1000 * statistics.fmean(s.get("index", 0.0) for s in run.cpu_stages) if run.cpu_stages else 0.0
-    embedded_index_ms = 1000 * statistics.fmean(s.get("index", 0.0) for s in embedded_samples) if embedded_samples else math.nan
+    index_cpu_ms = (
+        1000 * statistics.fmean(s.get("index", 0.0) for s in run.cpu_stages) if run.cpu_stages else 0.0
+    )
+    embedded_index_ms = (
+        1000 * statistics.fmean(s.get("index", 0.0) for s in embedded_samples)
+        if embedded_samples
+        else math.nan
+    )
     total = broker_ms + index_ms
-    print(f"  per article, 1 worker: broker/queue {broker_ms:.2f} ms + Elasticsearch index calls {index_ms:.2f} ms"
-          f" = {total:.2f} ms wall  (embedded store: {embedded_index_ms:.2f} ms)"
-          f"  (target < {TARGET_OVERHEAD_MS} ms: {_verdict(total < TARGET_OVERHEAD_MS)})")
+    print(
+        f"  per article, 1 worker: broker/queue {broker_ms:.2f} ms + Elasticsearch index calls {index_ms:.2f} ms"
+        f" = {total:.2f} ms wall  (embedded store: {embedded_index_ms:.2f} ms)"
+        f"  (target < {TARGET_OVERHEAD_MS} ms: {_verdict(total < TARGET_OVERHEAD_MS)})"
+    )
     own = broker_ms + index_cpu_ms
-    print(f"    of the index calls, {index_cpu_ms:.2f} ms is the worker's CPU (serialising, requests, answers) and the"
-          f" rest waiting for the server; broker + worker CPU in index calls = {own:.2f} ms"
-          f"  (< {TARGET_OVERHEAD_MS} ms: {_verdict(own < TARGET_OVERHEAD_MS)})")
+    print(
+        f"    of the index calls, {index_cpu_ms:.2f} ms is the worker's CPU (serialising, requests, answers) and the"
+        f" rest waiting for the server; broker + worker CPU in index calls = {own:.2f} ms"
+        f"  (< {TARGET_OVERHEAD_MS} ms: {_verdict(own < TARGET_OVERHEAD_MS)})"
+    )
 
 
 def _memory(pages: list[bench_corpus.Page], args, work: Path) -> None:
@@ -370,12 +450,18 @@ def _memory(pages: list[bench_corpus.Page], args, work: Path) -> None:
     samples = run_memory(pages, args.memory_articles, work, args.copy_rate)
     final = samples[-1][1]
     growth = _slope(samples)
-    print(f"\nmemory, one pipeline process over {samples[-1][0]} articles: "
-          + ", ".join(f"{n}: {mb:.0f} MB" for n, mb, _ in samples))
-    print(f"  final {final:.0f} MB (target < {TARGET_WORKER_MB:.0f}: {_verdict(final < TARGET_WORKER_MB)}); "
-          f"growth after the first {MEMORY_SAMPLE_EVERY}: {growth:+.1f} MB per 1,000 articles")
+    print(
+        f"\nmemory, one pipeline process over {samples[-1][0]} articles: "
+        + ", ".join(f"{n}: {mb:.0f} MB" for n, mb, _ in samples)
+    )
+    print(
+        f"  final {final:.0f} MB (target < {TARGET_WORKER_MB:.0f}: {_verdict(final < TARGET_WORKER_MB)}); "
+        f"growth after the first {MEMORY_SAMPLE_EVERY}: {growth:+.1f} MB per 1,000 articles"
+    )
     speeds = [(n - m) / (t - s) for (m, _, s), (n, _, t) in itertools.pairwise(samples) if t > s]
-    print("  articles/s in each stretch, as the store grows: " + ", ".join(f"{speed:.1f}" for speed in speeds))
+    print(
+        "  articles/s in each stretch, as the store grows: " + ", ".join(f"{speed:.1f}" for speed in speeds)
+    )
 
 
 if __name__ == "__main__":

@@ -38,8 +38,13 @@ DATA = PROJECT_ROOT / "workers" / "data"
 def _articles():
     settings = get_settings()
     registry = SourceRegistry.load(settings.sources_file)
-    paths = sorted((PROJECT_ROOT / "seeds").glob("*.txt")) + sorted((PROJECT_ROOT / "tests/fixtures/enrich").glob("*.txt"))
-    return [clean(load(str(p), fetch=lambda url: None, max_bytes=settings.max_file_bytes), registry) for p in paths]
+    paths = sorted((PROJECT_ROOT / "seeds").glob("*.txt")) + sorted(
+        (PROJECT_ROOT / "tests/fixtures/enrich").glob("*.txt")
+    )
+    return [
+        clean(load(str(p), fetch=lambda url: None, max_bytes=settings.max_file_bytes), registry)
+        for p in paths
+    ]
 
 
 def _names() -> list[str]:
@@ -87,7 +92,9 @@ def main() -> int:
     """Print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rules", type=int, nargs="+", default=[10, 1000, 10000])
-    parser.add_argument("--repeat", type=int, default=10, help="passes over the articles per round (best of 3 rounds)")
+    parser.add_argument(
+        "--repeat", type=int, default=10, help="passes over the articles per round (best of 3 rounds)"
+    )
     args = parser.parse_args()
     articles = _articles()
     lines = (DATA / "common_words.txt").read_text(encoding="utf-8").splitlines()
@@ -95,10 +102,14 @@ def main() -> int:
     for article in articles:  # warm the stemmer's cache: steady-state cost, not the first article's
         Document.of(article_text(article))
     names = _names()
-    print(f"{len(articles)} articles (mean {sum(len(a.text) for a in articles) // len(articles)} chars), "
-          f"vocabulary {len(words)} words + {len(names)} names")
-    print(f"{'rules':>7} {'compile s':>10} {'µs/article':>11} {'tokenise µs':>12} {'candidates':>11} "
-          f"{'matches':>8} {'brute µs':>10}")
+    print(
+        f"{len(articles)} articles (mean {sum(len(a.text) for a in articles) // len(articles)} chars), "
+        f"vocabulary {len(words)} words + {len(names)} names"
+    )
+    print(
+        f"{'rules':>7} {'compile s':>10} {'µs/article':>11} {'tokenise µs':>12} {'candidates':>11} "
+        f"{'matches':>8} {'brute µs':>10}"
+    )
     for count in args.rules:
         rules = _rules(count, names, words, random.Random(count))
         started = time.perf_counter()
@@ -106,13 +117,17 @@ def main() -> int:
         compiled = time.perf_counter() - started
 
         docs = [Document.of(article_text(a)) for a in articles]
-        tokenise = _best(lambda: [Document.of(article_text(a)) for a in articles], args.repeat) / len(articles)
+        tokenise = _best(lambda: [Document.of(article_text(a)) for a in articles], args.repeat) / len(
+            articles
+        )
         per_article = _best(lambda m=matcher: [m.match(a) for a in articles], args.repeat) / len(articles)
         matches = sum(len(matcher.match(a)) for a in articles) / len(articles)
         candidates = sum(len(matcher.candidates(d)) for d in docs) / len(docs)
         brute = _best(lambda m=matcher: [m.match_all(a) for a in articles], 1) / len(articles)
-        print(f"{count:>7} {compiled:>10.3f} {per_article * 1e6:>11.0f} {tokenise * 1e6:>12.0f} {candidates:>11.1f} "
-              f"{matches:>8.1f} {brute * 1e6:>10.0f}")
+        print(
+            f"{count:>7} {compiled:>10.3f} {per_article * 1e6:>11.0f} {tokenise * 1e6:>12.0f} {candidates:>11.1f} "
+            f"{matches:>8.1f} {brute * 1e6:>10.0f}"
+        )
     return 0
 
 

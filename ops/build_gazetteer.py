@@ -49,7 +49,12 @@ def build(overrides: dict) -> dict:
     for code in sorted(c for c in indonesian if len(c) == 2 and c.isalpha() and c not in excluded):
         name = overrides["names"].get(code, _normalise(indonesian[code]))
         dropped = set(overrides["drop_aliases"].get(code, []))
-        forms = [name, _normalise(indonesian[code]), _normalise(english.get(code, "")), *overrides["aliases"].get(code, [])]
+        forms = [
+            name,
+            _normalise(indonesian[code]),
+            _normalise(english.get(code, "")),
+            *overrides["aliases"].get(code, []),
+        ]
         aliases = [a for a in dict.fromkeys(forms) if a and a not in dropped]
         subtype = "territory" if code in territories else "country"
         locations.append({"name": name, "subtype": subtype, "code": code, "aliases": aliases})
@@ -83,12 +88,19 @@ def derive_overrides(current: dict) -> dict:
 def main(argv: list[str] | None = None) -> int:
     """Write (or with --check, compare) the country gazetteer; --derive-overrides captures the current file."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="compare with the file on disk instead of writing")
-    parser.add_argument("--derive-overrides", action="store_true", help="write overrides reproducing the current file")
+    parser.add_argument(
+        "--check", action="store_true", help="compare with the file on disk instead of writing"
+    )
+    parser.add_argument(
+        "--derive-overrides", action="store_true", help="write overrides reproducing the current file"
+    )
     args = parser.parse_args(argv)
     if args.derive_overrides:
         overrides = derive_overrides(json.loads(OUTPUT.read_text(encoding="utf-8")))
-        overrides = {"_about": "Curated additions to CLDR territory names; see ops/build_gazetteer.py.", **overrides}
+        overrides = {
+            "_about": "Curated additions to CLDR territory names; see ops/build_gazetteer.py.",
+            **overrides,
+        }
         OVERRIDES.write_text(json.dumps(overrides, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         print(f"wrote {OVERRIDES}")
         return 0
@@ -96,7 +108,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         current = json.loads(OUTPUT.read_text(encoding="utf-8"))
         same = built["locations"] == current["locations"]
-        print(f"{OUTPUT}: {'up to date' if same else 'DIFFERS from the generated data'} ({len(built['locations'])} entries)")
+        print(
+            f"{OUTPUT}: {'up to date' if same else 'DIFFERS from the generated data'} ({len(built['locations'])} entries)"
+        )
         return 0 if same else 1
     OUTPUT.write_text(json.dumps(built, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {OUTPUT} ({len(built['locations'])} entries)")

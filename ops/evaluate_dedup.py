@@ -32,7 +32,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -50,18 +50,26 @@ from workers.sources import SourceRegistry, domain_of
 
 REPRINTS = 6
 SEED_STORY = "seeds"
-BASE_TIME = datetime(2025, 4, 28, 8, tzinfo=timezone.utc)
+BASE_TIME = datetime(2025, 4, 28, 8, tzinfo=UTC)
 # Reprinting outlets: dateline header and the name their footer gives.
 OUTLETS = [
-    ("JAKARTA, KOMPAS.com - ", "Kompas.com"), ("Liputan6.com, Jakarta - ", "Liputan6.com"),
-    ("TRIBUNNEWS.COM - ", "Tribunnews.com"), ("Pantau - ", "Pantau.com"),
-    ("REPUBLIKA.CO.ID, JAKARTA -- ", "Republika.co.id"), ("Jakarta, CNN Indonesia -- ", "CNNIndonesia.com"),
-    ("Suara.com - ", "Suara.com"), ("BANDUNG, PIKIRAN RAKYAT - ", "Pikiran-Rakyat.com"),
+    ("JAKARTA, KOMPAS.com - ", "Kompas.com"),
+    ("Liputan6.com, Jakarta - ", "Liputan6.com"),
+    ("TRIBUNNEWS.COM - ", "Tribunnews.com"),
+    ("Pantau - ", "Pantau.com"),
+    ("REPUBLIKA.CO.ID, JAKARTA -- ", "Republika.co.id"),
+    ("Jakarta, CNN Indonesia -- ", "CNNIndonesia.com"),
+    ("Suara.com - ", "Suara.com"),
+    ("BANDUNG, PIKIRAN RAKYAT - ", "Pikiran-Rakyat.com"),
 ]
 # How each reprint is made: a list of steps applied in order.
 RECIPES = [
-    ["wrap"], ["baca", "wrap"], ["truncate", "wrap"], ["merge", "edit"],
-    ["edit", "baca", "wrap"], ["truncate", "merge", "edit", "wrap"],
+    ["wrap"],
+    ["baca", "wrap"],
+    ["truncate", "wrap"],
+    ["merge", "edit"],
+    ["edit", "baca", "wrap"],
+    ["truncate", "merge", "edit", "wrap"],
 ]
 # Two originals sharing this share of the smaller one's shingles are one article printed twice.
 LABEL_SAME_ARTICLE = 0.5
@@ -84,7 +92,11 @@ def load_originals(data_dirs: list[Path], registry: SourceRegistry) -> list[tupl
     """(article, story label) of every original: seeds and shipped fixtures, then DATA_DIRs."""
     originals: list[tuple[Article, str]] = []
     files = [("seed", p) for p in sorted((REPO / "seeds").glob("*.txt"))]
-    files += [("fixture", p) for d in ("tests/fixtures/clean", "tests/fixtures/enrich") for p in sorted((REPO / d).iterdir())]
+    files += [
+        ("fixture", p)
+        for d in ("tests/fixtures/clean", "tests/fixtures/enrich")
+        for p in sorted((REPO / d).iterdir())
+    ]
     for kind, path in files:
         try:
             article = clean(load(str(path), fetch=None, max_bytes=10**7), registry)
@@ -97,8 +109,13 @@ def load_originals(data_dirs: list[Path], registry: SourceRegistry) -> list[tupl
             if len(body.split()) < MIN_WORDS:
                 continue
             article = Article(
-                id=article_id(url), input=url, url=url, title=title or body[:80], text=body,
-                source=registry.by_url(url) or Source(name=domain_of(url) or "unknown", domain=domain_of(url)),
+                id=article_id(url),
+                input=url,
+                url=url,
+                title=title or body[:80],
+                text=body,
+                source=registry.by_url(url)
+                or Source(name=domain_of(url) or "unknown", domain=domain_of(url)),
                 content_hash=content_hash(title or "", body),
             )
             originals.append((article, article.id))
@@ -114,7 +131,10 @@ def _distinct(originals: list[tuple[Article, str]]) -> list[tuple[Article, str]]
     kept: list[tuple[Article, str, set[int]]] = []
     for article, story in originals:
         shingles = set(shingle_hashes(fingerprint_text(article.text)).tolist())
-        if any(len(shingles & other) >= LABEL_SAME_ARTICLE * min(len(shingles), len(other)) for _, _, other in kept):
+        if any(
+            len(shingles & other) >= LABEL_SAME_ARTICLE * min(len(shingles), len(other))
+            for _, _, other in kept
+        ):
             continue
         kept.append((article, story, shingles))
     return [(article, story) for article, story, _ in kept]
@@ -124,11 +144,20 @@ def _read_data_dir(path: Path) -> list[tuple[str, str, str]]:
     """(url, title, body) of the expected articles of an aeb or idnews directory."""
     if (path / "ground-truth.json").exists():
         truth = json.loads((path / "ground-truth.json").read_text(encoding="utf-8"))
-        return [(item.get("url") or f"https://aeb.invalid/{key}", "", item["articleBody"]) for key, item in truth.items()]
+        return [
+            (item.get("url") or f"https://aeb.invalid/{key}", "", item["articleBody"])
+            for key, item in truth.items()
+        ]
     if (path / "expected.json").exists():
         expected = json.loads((path / "expected.json").read_text(encoding="utf-8"))
-        return [(item.get("url") or f"https://idnews.invalid/{key}", item.get("title") or "", item.get("content") or "")
-                for key, item in expected.items()]
+        return [
+            (
+                item.get("url") or f"https://idnews.invalid/{key}",
+                item.get("title") or "",
+                item.get("content") or "",
+            )
+            for key, item in expected.items()
+        ]
     raise SystemExit(f"{path}: neither ground-truth.json (aeb) nor expected.json (idnews)")
 
 
@@ -147,12 +176,21 @@ def build_set(originals: list[tuple[Article, str]], seed: int = 5) -> list[Doc]:
                 continue  # the clean stage would skip it as too short
             _, footer = rng.choice(OUTLETS)
             reprint_id = f"{original.id}-r{k}"
-            article = original.model_copy(update={
-                "id": reprint_id, "input": reprint_id, "url": f"https://{footer.lower()}/read/{reprint_id}",
-                "text": text, "source": Source(name=footer), "content_hash": content_hash(original.title, text),
-                "published_at": original.published_at + timedelta(hours=rng.randint(1, 48)),
-                "entities": [], "keywords": [], "sentiment": None, "dedup": None,
-            })
+            article = original.model_copy(
+                update={
+                    "id": reprint_id,
+                    "input": reprint_id,
+                    "url": f"https://{footer.lower()}/read/{reprint_id}",
+                    "text": text,
+                    "source": Source(name=footer),
+                    "content_hash": content_hash(original.title, text),
+                    "published_at": original.published_at + timedelta(hours=rng.randint(1, 48)),
+                    "entities": [],
+                    "keywords": [],
+                    "sentiment": None,
+                    "dedup": None,
+                }
+            )
             docs.append(Doc(article, original.id, story, False))
     return docs
 
@@ -173,22 +211,29 @@ def _reprint(original: Article, recipe: list[str], rng: random.Random, headlines
                 count += len(taken)
                 paragraphs.append(" ".join(taken))
         elif step == "merge":
-            paragraphs = [" ".join(paragraphs[i:i + 2]) for i in range(0, len(paragraphs), 2)]
+            paragraphs = [" ".join(paragraphs[i : i + 2]) for i in range(0, len(paragraphs), 2)]
         elif step == "edit":
             paragraphs = [_edit(p, rng) for p in paragraphs]
         elif step == "baca":
             for _ in range(rng.randint(1, 3)):
-                paragraphs.insert(rng.randint(1, max(1, len(paragraphs))), f"Baca juga: {rng.choice(headlines)}")
+                paragraphs.insert(
+                    rng.randint(1, max(1, len(paragraphs))), f"Baca juga: {rng.choice(headlines)}"
+                )
         elif step == "wrap":
-            paragraphs = [header + paragraphs[0], *paragraphs[1:],
-                          f'Artikel ini telah tayang di {footer} dengan judul "{original.title}"']
+            paragraphs = [
+                header + paragraphs[0],
+                *paragraphs[1:],
+                f'Artikel ini telah tayang di {footer} dengan judul "{original.title}"',
+            ]
     return "\n".join(paragraphs)
 
 
 def _edit(paragraph: str, rng: random.Random) -> str:
     """Small edits: swap two neighbouring words, make a typo, or change a number."""
     words = paragraph.split()
-    for _ in range(len(words) // WORDS_PER_EDIT + (rng.random() < (len(words) % WORDS_PER_EDIT) / WORDS_PER_EDIT)):
+    for _ in range(
+        len(words) // WORDS_PER_EDIT + (rng.random() < (len(words) % WORDS_PER_EDIT) / WORDS_PER_EDIT)
+    ):
         i = rng.randrange(len(words))
         kind = rng.choice(["swap", "typo", "number"])
         if kind == "swap" and i + 1 < len(words):
@@ -197,7 +242,7 @@ def _edit(paragraph: str, rng: random.Random) -> str:
             words[i] = _NUMBER.sub(lambda m: str(int(m.group()) + rng.randint(1, 9)), words[i], count=1)
         elif len(words[i]) > 3:
             j = rng.randrange(1, len(words[i]) - 1)
-            words[i] = words[i][:j] + words[i][j + 1] + words[i][j] + words[i][j + 2:]
+            words[i] = words[i][:j] + words[i][j + 1] + words[i][j] + words[i][j + 2 :]
     return " ".join(words)
 
 
@@ -251,17 +296,28 @@ def evaluate(docs: list[Doc], seed: int = 5, redis_url: str | None = None) -> di
     originals = [i for i, d in enumerate(docs) if d.is_original]
     timings = _time_dedupe(order)
     return {
-        "documents": len(docs), "originals": len(originals),
-        "copy_precision": precision, "copy_recall": recall,
+        "documents": len(docs),
+        "originals": len(originals),
+        "copy_precision": precision,
+        "copy_recall": recall,
         "copy_f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
         "story_ari": adjusted_rand_index([d.story for d in docs], stories),
         "canonical_is_original": sum(groups[i] == docs[i].article.id for i in originals) / len(originals),
         "seeds_copies": sum(stored[docs[i].article.id].dedup.is_canonical is False for i in seeds),
-        "seed_groups": len({groups[i] for i in seeds}), "seed_stories": len({stories[i] for i in seeds}),
-        "dedupe_ms_p50": float(np.percentile(timings, 50)), "dedupe_ms_p99": float(np.percentile(timings, 99)),
-        "misses": [(d.article.id, groups[i]) for i, d in enumerate(docs) if groups[i] != groups[docs.index(_original_of(docs, d))]],
-        "false": [(d.article.id, groups[i]) for i, d in enumerate(docs)
-                  if d.group != next(x.group for x in docs if x.article.id == groups[i])],
+        "seed_groups": len({groups[i] for i in seeds}),
+        "seed_stories": len({stories[i] for i in seeds}),
+        "dedupe_ms_p50": float(np.percentile(timings, 50)),
+        "dedupe_ms_p99": float(np.percentile(timings, 99)),
+        "misses": [
+            (d.article.id, groups[i])
+            for i, d in enumerate(docs)
+            if groups[i] != groups[docs.index(_original_of(docs, d))]
+        ],
+        "false": [
+            (d.article.id, groups[i])
+            for i, d in enumerate(docs)
+            if d.group != next(x.group for x in docs if x.article.id == groups[i])
+        ],
     }
 
 
@@ -307,19 +363,30 @@ def main() -> None:
     parser.add_argument("data_dirs", nargs="*", type=Path, help="aeb or idnews directories (optional)")
     parser.add_argument("--seed", type=int, default=5, help="random seed of the reprints and the order")
     parser.add_argument("--show-errors", action="store_true", help="list missed and false copies")
-    parser.add_argument("--redis-url", help="dedup on the Redis index in this database (under its own prefix) instead of SQLite")
+    parser.add_argument(
+        "--redis-url",
+        help="dedup on the Redis index in this database (under its own prefix) instead of SQLite",
+    )
     args = parser.parse_args()
     from workers.settings import Settings
 
     registry = SourceRegistry.load(Settings().sources_file)
     docs = build_set(load_originals(args.data_dirs, registry), args.seed)
     figures = evaluate(docs, args.seed, args.redis_url)
-    print(f"documents {figures['documents']} ({figures['originals']} originals, {figures['documents'] - figures['originals']} reprints)")
-    print(f"copies    precision {figures['copy_precision']:.4f}  recall {figures['copy_recall']:.4f}  F1 {figures['copy_f1']:.4f}")
+    print(
+        f"documents {figures['documents']} ({figures['originals']} originals, {figures['documents'] - figures['originals']} reprints)"
+    )
+    print(
+        f"copies    precision {figures['copy_precision']:.4f}  recall {figures['copy_recall']:.4f}  F1 {figures['copy_f1']:.4f}"
+    )
     print(f"stories   adjusted Rand index {figures['story_ari']:.4f}")
     print(f"canonical is the original in {figures['canonical_is_original']:.1%} of groups")
-    print(f"seeds     {figures['seeds_copies']} marked copies, {figures['seed_groups']} copy groups, {figures['seed_stories']} stories")
-    print(f"dedupe()  p50 {figures['dedupe_ms_p50']:.2f} ms  p99 {figures['dedupe_ms_p99']:.2f} ms per document ({'Redis' if args.redis_url else 'embedded'} index)")
+    print(
+        f"seeds     {figures['seeds_copies']} marked copies, {figures['seed_groups']} copy groups, {figures['seed_stories']} stories"
+    )
+    print(
+        f"dedupe()  p50 {figures['dedupe_ms_p50']:.2f} ms  p99 {figures['dedupe_ms_p99']:.2f} ms per document ({'Redis' if args.redis_url else 'embedded'} index)"
+    )
     if args.show_errors:
         for doc_id, group in figures["misses"]:
             print("missed", doc_id, "→", group)

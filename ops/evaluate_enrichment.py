@@ -75,8 +75,10 @@ def _time_enrichment(docs: list[GoldDoc], registry: SourceRegistry) -> list[floa
 
 
 def _time_extraction(registry: SourceRegistry) -> list[float]:
-    pages = [RawDocument(input=p.name, content_type="text/html", text=p.read_text(encoding="utf-8"))
-             for p in sorted(CLEAN_FIXTURES.glob("*.html"))]
+    pages = [
+        RawDocument(input=p.name, content_type="text/html", text=p.read_text(encoding="utf-8"))
+        for p in sorted(CLEAN_FIXTURES.glob("*.html"))
+    ]
     times = []
     for _ in range(TIMING_ROUNDS):
         for raw in pages:
@@ -93,7 +95,9 @@ def main(argv: list[str] | None = None) -> int:
     """Print the scores of each gold file and the cost figures; exit status 0."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("gold", nargs="*", type=Path, default=DEFAULT_GOLD)
-    parser.add_argument("--details", action="store_true", help="list missed and spurious entities per document")
+    parser.add_argument(
+        "--details", action="store_true", help="list missed and spurious entities per document"
+    )
     args = parser.parse_args(argv)
     registry = SourceRegistry.load(PROJECT_ROOT / "seeds" / "sources.json")
     all_docs: list[GoldDoc] = []
@@ -104,13 +108,19 @@ def main(argv: list[str] | None = None) -> int:
     enrich_mean, enrich_p50, enrich_p99 = _percentiles(_time_enrichment(all_docs, registry))
     extract_mean, extract_p50, extract_p99 = _percentiles(_time_extraction(registry))
     print(f"\n== cost per article ({TIMING_ROUNDS} rounds, after warm-up)")
-    print(f"enrichment  ({len(all_docs):3} gold docs): mean {enrich_mean:6.2f} ms  p50 {enrich_p50:6.2f}  p99 {enrich_p99:6.2f}")
-    print(f"extraction ({len(list(CLEAN_FIXTURES.glob('*.html'))):3} html pages): mean {extract_mean:6.2f} ms  "
-          f"p50 {extract_p50:6.2f}  p99 {extract_p99:6.2f}")
+    print(
+        f"enrichment  ({len(all_docs):3} gold docs): mean {enrich_mean:6.2f} ms  p50 {enrich_p50:6.2f}  p99 {enrich_p99:6.2f}"
+    )
+    print(
+        f"extraction ({len(list(CLEAN_FIXTURES.glob('*.html'))):3} html pages): mean {extract_mean:6.2f} ms  "
+        f"p50 {extract_p50:6.2f}  p99 {extract_p99:6.2f}"
+    )
     ratio = enrich_mean / extract_mean
     verdict = "within" if ratio <= BUDGET_RATIO else "OVER"
-    print(f"enrichment / extraction (means): {ratio:.1%}  ({verdict} the {BUDGET_RATIO:.0%} budget); "
-          f"p50 ratio {enrich_p50 / extract_p50:.1%}")
+    print(
+        f"enrichment / extraction (means): {ratio:.1%}  ({verdict} the {BUDGET_RATIO:.0%} budget); "
+        f"p50 ratio {enrich_p50 / extract_p50:.1%}"
+    )
     return 0
 
 

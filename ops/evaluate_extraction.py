@@ -30,7 +30,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import trafilatura
@@ -147,7 +147,7 @@ def load_pages(path: Path) -> Iterator[Page]:
             if item is None:
                 yield Page(key, html, None, None)
                 continue
-            date = datetime.fromtimestamp(item["date"] / 1000, timezone.utc) if item.get("date") else None
+            date = datetime.fromtimestamp(item["date"] / 1000, UTC) if item.get("date") else None
             yield Page(key, html, item.get("url"), item.get("content") or "", item.get("title"), date)
     else:
         raise SystemExit(f"{path}: neither ground-truth.json nor expected.json found")
@@ -161,12 +161,20 @@ def run_trafilatura(page: Page, registry: SourceRegistry) -> tuple[str, str | No
 
 def run_clean(page: Page, registry: SourceRegistry) -> tuple[str, str | None, datetime | None]:
     """The clean stage: body text, title and publication date."""
-    raw = RawDocument(input=page.url or page.name, url=page.url, final_url=page.url, content_type="text/html", text=page.html)
+    raw = RawDocument(
+        input=page.url or page.name,
+        url=page.url,
+        final_url=page.url,
+        content_type="text/html",
+        text=page.html,
+    )
     article = clean(raw, registry)
     return article.text, article.title, article.published_at
 
 
-def evaluate(pages: list[Page], methods: list[Callable], registry: SourceRegistry, details: bool) -> list[Result]:
+def evaluate(
+    pages: list[Page], methods: list[Callable], registry: SourceRegistry, details: bool
+) -> list[Result]:
     """Score the methods over a dataset, page by page in turn, so load from other processes hits all alike."""
     results = [Result() for _ in methods]
     for page in pages:
@@ -181,7 +189,9 @@ def evaluate(pages: list[Page], methods: list[Callable], registry: SourceRegistr
             result.add(page, text, title, date, outcome)
             if details and page.body is not None:
                 p, r, f = Score(*shingle_match(page.body, text), pages=1).figures()
-                print(f"    {method.__name__:16} {page.name[:60]:60} P={p:.2f} R={r:.2f} F1={f:.2f} {outcome}")
+                print(
+                    f"    {method.__name__:16} {page.name[:60]:60} P={p:.2f} R={r:.2f} F1={f:.2f} {outcome}"
+                )
     return results
 
 
@@ -194,8 +204,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     registry = SourceRegistry.load(args.registry)
     warm_up()  # load the language model, stoplists and date parser before timing anything
-    print(f"{'dataset':10} {'method':12} {'pages':>5} {'skipped':>7} {'precision':>9} {'recall':>6} {'F1':>6} "
-          f"{'pages/s':>7} {'promos':>6}")
+    print(
+        f"{'dataset':10} {'method':12} {'pages':>5} {'skipped':>7} {'precision':>9} {'recall':>6} {'F1':>6} "
+        f"{'pages/s':>7} {'promos':>6}"
+    )
     methods = [run_trafilatura, run_clean]
     for path in args.data_paths:
         pages = list(load_pages(path))
@@ -213,8 +225,10 @@ def main(argv: list[str] | None = None) -> int:
                 if score.skipped:
                     print(f"{'':23} articles skipped: {dict(score.skipped)}")
                 if score.dated:
-                    print(f"{'':23} titles equal to expected: {score.titles}/{score.pages}, "
-                          f"dates within a minute: {score.dates}/{score.dated}")
+                    print(
+                        f"{'':23} titles equal to expected: {score.titles}/{score.pages}, "
+                        f"dates within a minute: {score.dates}/{score.dated}"
+                    )
                 if result.non_articles:
                     print(f"{'':23} non-article pages: {dict(result.non_articles)}")
     return 0

@@ -22,7 +22,22 @@ from schemas.models import (
 )
 
 __all__ = [
-    "Article", "CopyRef", "Dedup", "DedupMethod", "DedupVerdict", "Entity", "EntityType",
-    "FailedInput", "InputResult", "Outcome", "RawDocument", "Reason", "Scope", "Sentiment",
-    "SentimentLabel", "Source", "SourceKind", "utcnow",
+    "Article",
+    "CopyRef",
+    "Dedup",
+    "DedupMethod",
+    "DedupVerdict",
+    "Entity",
+    "EntityType",
+    "FailedInput",
+    "InputResult",
+    "Outcome",
+    "RawDocument",
+    "Reason",
+    "Scope",
+    "Sentiment",
+    "SentimentLabel",
+    "Source",
+    "SourceKind",
+    "utcnow",
 ]

@@ -7,14 +7,14 @@ template in ``schemas/elasticsearch/`` mirrors :class:`Article` (checked by a te
 from __future__ import annotations
 
 import enum
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
 
 def utcnow() -> datetime:
     """Current time, timezone-aware UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Outcome(str, enum.Enum):

@@ -15,7 +15,9 @@ SEEDS_DIR = PROJECT_ROOT / "seeds"
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Embedded-mode settings on a fresh data dir; loopback fetching allowed for the local test server."""
-    return Settings(data_dir=tmp_path / "data", redis_url=None, elasticsearch_url=None, fetch_allow_private=True)
+    return Settings(
+        data_dir=tmp_path / "data", redis_url=None, elasticsearch_url=None, fetch_allow_private=True
+    )
 
 
 @pytest.fixture

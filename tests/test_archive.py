@@ -37,8 +37,13 @@ def site():
 @pytest.fixture
 def ctx(tmp_path):
     """An embedded Context fetching from loopback without a host interval."""
-    settings = Settings(data_dir=tmp_path / "data", redis_url=None, elasticsearch_url=None,
-                        fetch_allow_private=True, fetch_host_interval=0.0)
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        redis_url=None,
+        elasticsearch_url=None,
+        fetch_allow_private=True,
+        fetch_host_interval=0.0,
+    )
     return embedded_context(settings)
 
 
@@ -53,8 +58,9 @@ def _age(path, days: float) -> None:
 
 
 def _raw(input_ref: str, text: str = "<p>teks</p>") -> RawDocument:
-    return RawDocument(input=input_ref, url=input_ref, final_url=input_ref, status=200,
-                       content_type="text/html", text=text)
+    return RawDocument(
+        input=input_ref, url=input_ref, final_url=input_ref, status=200, content_type="text/html", text=text
+    )
 
 
 def test_fetched_pages_are_archived_and_reextracted_with_the_server_stopped(site, ctx):
@@ -69,11 +75,20 @@ def test_fetched_pages_are_archived_and_reextracted_with_the_server_stopped(site
     # by URL and by article id: same cleaner, same content → unchanged, nothing fetched
     stored = next(a for a in ctx.index.iter_articles() if a.input == urls[1])
     results = list(reextract(ctx, [urls[0], stored.id]))
-    assert [(r.input, r.outcome) for r in results] == [(urls[0], Outcome.unchanged), (urls[1], Outcome.unchanged)]
+    assert [(r.input, r.outcome) for r in results] == [
+        (urls[0], Outcome.unchanged),
+        (urls[1], Outcome.unchanged),
+    ]
 
     # a better cleaner would give other content: simulated by a changed archived page → indexed
-    changed = raw.model_copy(update={"text": raw.text.replace(
-        "</article>", "<p>Warga diminta waspada karena hujan deras diperkirakan turun hingga akhir pekan.</p></article>")})
+    changed = raw.model_copy(
+        update={
+            "text": raw.text.replace(
+                "</article>",
+                "<p>Warga diminta waspada karena hujan deras diperkirakan turun hingga akhir pekan.</p></article>",
+            )
+        }
+    )
     ctx.archive.put(changed)
     (result,) = reextract(ctx, [urls[0]])
     assert result.outcome is Outcome.indexed
@@ -126,17 +141,22 @@ def test_overwrite_is_idempotent_and_zero_retention_keeps_nothing(tmp_path):
     archive.put(_raw("https://a.example/x", "<p>dua</p>"))
     assert [e.input for e in archive.entries()] == ["https://a.example/x"]
     assert archive.get("https://a.example/x").text == "<p>dua</p>"
-    assert [p.name for p in archive.path("https://a.example/x").parent.iterdir()] == [archive.path("https://a.example/x").name]
+    assert [p.name for p in archive.path("https://a.example/x").parent.iterdir()] == [
+        archive.path("https://a.example/x").name
+    ]
     off = RawArchive(tmp_path / "off", retention_days=0)
     assert off.put(_raw("https://a.example/x")) is None and not (tmp_path / "off").exists()
 
 
-@pytest.mark.parametrize("damage", [
-    b"not gzip at all",
-    gzip.compress(b'{"input": "https://a.example/x"'),  # truncated JSON
-    gzip.compress(json.dumps({"input": "https://a.example/x"}).encode()),  # not a RawDocument
-    gzip.compress(b"<html>")[:12],  # truncated gzip
-])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        b"not gzip at all",
+        gzip.compress(b'{"input": "https://a.example/x"'),  # truncated JSON
+        gzip.compress(json.dumps({"input": "https://a.example/x"}).encode()),  # not a RawDocument
+        gzip.compress(b"<html>")[:12],  # truncated gzip
+    ],
+)
 def test_corrupt_entry_is_reported_not_a_crash(site, ctx, damage):
     urls = [site.url(BANJIR), site.url(CABAI)]
     assert _ingest(ctx, urls) == [Outcome.indexed, Outcome.indexed]
@@ -156,35 +176,56 @@ def test_corrupt_entry_is_reported_not_a_crash(site, ctx, damage):
 
 def _kliping(tmp_path, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KLIPING_")}
-    env.update(KLIPING_DATA_DIR=str(tmp_path / "data"), KLIPING_FETCH_ALLOW_PRIVATE="true",
-               KLIPING_FETCH_HOST_INTERVAL="0")
-    return subprocess.run([sys.executable, "-m", "workers.cli", *args], check=False, cwd=PROJECT_ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+    env.update(
+        KLIPING_DATA_DIR=str(tmp_path / "data"),
+        KLIPING_FETCH_ALLOW_PRIVATE="true",
+        KLIPING_FETCH_HOST_INTERVAL="0",
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "workers.cli", *args],
+        check=False,
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_command_line_reextract_and_prune(tmp_path, site):
     urls = [site.url(BANJIR), site.url(CABAI)]
     first = _kliping(tmp_path, "ingest", *urls, "--json")
-    assert [json.loads(line)["outcome"] for line in first.stdout.splitlines()] == ["indexed", "indexed"], first.stderr
+    assert [json.loads(line)["outcome"] for line in first.stdout.splitlines()] == ["indexed", "indexed"], (
+        first.stderr
+    )
     site.stop()
 
     again = _kliping(tmp_path, "reextract", "--all", "--json")
     assert again.returncode == 0, again.stderr
-    assert sorted((json.loads(line)["input"], json.loads(line)["outcome"]) for line in again.stdout.splitlines()) == \
-        sorted((url, "unchanged") for url in urls)
+    assert sorted(
+        (json.loads(line)["input"], json.loads(line)["outcome"]) for line in again.stdout.splitlines()
+    ) == sorted((url, "unchanged") for url in urls)
 
     assert _kliping(tmp_path, "reextract").returncode == 2  # neither ids nor --all
     pruned = _kliping(tmp_path, "archive", "prune")
     assert pruned.returncode == 0 and "pruned 0 raw documents" in pruned.stdout
 
 
-def test_distributed_workers_archive_into_the_shared_data_dir(tmp_path, site, es_url, redis_url, redis_prefix):
+def test_distributed_workers_archive_into_the_shared_data_dir(
+    tmp_path, site, es_url, redis_url, redis_prefix
+):
     from workers.backends.distributed import distributed_context
     from workers.pipeline import process
 
-    settings = Settings(data_dir=tmp_path / "shared", redis_url=redis_url, redis_prefix=redis_prefix,
-                        elasticsearch_url=es_url, elasticsearch_index=f"{redis_prefix}-articles",
-                        fetch_allow_private=True, fetch_host_interval=0.0)
+    settings = Settings(
+        data_dir=tmp_path / "shared",
+        redis_url=redis_url,
+        redis_prefix=redis_prefix,
+        elasticsearch_url=es_url,
+        elasticsearch_index=f"{redis_prefix}-articles",
+        fetch_allow_private=True,
+        fetch_host_interval=0.0,
+    )
     worker = distributed_context(settings)
     assert process(site.url(BANJIR), worker).outcome is Outcome.indexed
     assert worker.archive.root == tmp_path / "shared" / "raw"

@@ -17,7 +17,12 @@ from workers.settings import Settings
 
 def _copy(article_id: str, canonical_id: str):
     """A copy of `canonical_id` (as the pipeline stores it)."""
-    return _article(article_id, "Salinan", "Isi salinan.", dedup=Dedup(canonical_id=canonical_id, is_canonical=False, story_id="story-1"))
+    return _article(
+        article_id,
+        "Salinan",
+        "Isi salinan.",
+        dedup=Dedup(canonical_id=canonical_id, is_canonical=False, story_id="story-1"),
+    )
 
 
 def test_reads_see_held_writes_and_the_flush_stores_them(index):  # noqa: F811
@@ -33,7 +38,9 @@ def test_reads_see_held_writes_and_the_flush_stores_them(index):  # noqa: F811
     buffered.put(_copy("c2", "lama"))
     buffered.add_copy("lama", CopyRef(id="c2", outlet="Pantau"))  # canonical stored: recorded at the flush
     buffered.put(_copy("c4", "lama"))
-    buffered.add_copy("lama", CopyRef(id="c4", outlet="Kompas"))  # two copies of one stored canonical: one update
+    buffered.add_copy(
+        "lama", CopyRef(id="c4", outlet="Kompas")
+    )  # two copies of one stored canonical: one update
     buffered.put(_copy("c3", "belum"))  # its canonical is in no index yet: left to settle
 
     flushed = buffered.flush()
@@ -50,7 +57,9 @@ def test_reads_see_held_writes_and_the_flush_stores_them(index):  # noqa: F811
 def test_one_bulk_request_and_a_refused_item_reported(es_url):
     with start_proxy(es_url) as proxy:
         alias = f"kliping-buffer-{uuid.uuid4().hex[:8]}"
-        index = ElasticIndex(make_client(Settings(elasticsearch_url=proxy.url, elasticsearch_timeout=30)), alias)
+        index = ElasticIndex(
+            make_client(Settings(elasticsearch_url=proxy.url, elasticsearch_timeout=30)), alias
+        )
         index.setup(None if LIVE else osmem_template(index_template(alias)))
         buffered = BufferedIndex(index)
         articles = [_article(f"b{i}", f"Judul {i}", f"Isi berita nomor {i}.") for i in range(4)]
@@ -61,7 +70,9 @@ def test_one_bulk_request_and_a_refused_item_reported(es_url):
                 buffered.put(article)
             since = len(proxy.faults.log)
             flushed = buffered.flush()
-        writes = [r for r in proxy.faults.log[since:] if r.method in ("PUT", "POST") and "_mget" not in r.path]
+        writes = [
+            r for r in proxy.faults.log[since:] if r.method in ("PUT", "POST") and "_mget" not in r.path
+        ]
         assert [r.bulk_ids for r in writes] == [["b0", "b1", "b2", "b3"]]  # one request for the batch
         assert [(f.id, f.status) for f in flushed.failures] == [("b2", 400)]
         index.refresh()
@@ -102,4 +113,6 @@ def test_a_copy_in_a_concurrent_batch_is_linked_after_the_canonicals_flush(index
     canonical, reprint = index.get(original.id), index.get(copy.id)
     assert [ref.id for ref in canonical.dedup.copies] == [copy.id] and canonical.dedup.copy_count == 1
     assert reprint.dedup.story_id == canonical.dedup.story_id is not None
-    assert pipeline.settle_late_copies(canonical, index, local.dedup) == 0  # nothing left: a re-run adds nothing twice
+    assert (
+        pipeline.settle_late_copies(canonical, index, local.dedup) == 0
+    )  # nothing left: a re-run adds nothing twice

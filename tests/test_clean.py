@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "clean"
 REGISTRY = SourceRegistry.load(SEEDS / "sources.json")
-FETCHED_AT = datetime(2025, 4, 29, 3, 0, tzinfo=timezone.utc)
+FETCHED_AT = datetime(2025, 4, 29, 3, 0, tzinfo=UTC)
 WIB = timezone(timedelta(hours=7))
 
 
@@ -130,7 +130,14 @@ def test_seed_001_loses_page_header_caption_and_credits():
 
 def test_seed_002_loses_teaser_related_list_and_comment_notice():
     article = _seed("002")
-    for junk in ("TRIBUNNEWS.COM", "|", "Isi komentar", "Rusia Menguji NATO", "Konflik Rusia Vs Ukraina", "Editor"):
+    for junk in (
+        "TRIBUNNEWS.COM",
+        "|",
+        "Isi komentar",
+        "Rusia Menguji NATO",
+        "Konflik Rusia Vs Ukraina",
+        "Editor",
+    ):
         assert junk not in article.text
     assert article.text.startswith(
         "Presiden Rusia Vladimir Putin pada tanggal 28 April mengucapkan terima kasih kepada pasukan dari "
@@ -202,7 +209,9 @@ def test_html_boilerplate_variants_are_removed():
     ):
         assert junk not in text, junk
     # the paragraphs around the promotions stay whole
-    assert "Menurut dia, pasokan dari Jawa Tengah dan Jawa Timur mulai lancar sejak pekan lalu." in article.text
+    assert (
+        "Menurut dia, pasokan dari Jawa Tengah dan Jawa Timur mulai lancar sejak pekan lalu." in article.text
+    )
     assert "pemerintah. Pedagang berharap penurunan harga gabah" in article.text
     assert article.text.endswith("di wilayah masing-masing.")
 
@@ -228,7 +237,7 @@ def test_html_metadata_of_an_indonesian_page():
 
 
 def test_html_date_after_the_fetch_is_rejected():
-    fetched_before = datetime(2025, 4, 1, tzinfo=timezone.utc)
+    fetched_before = datetime(2025, 4, 1, tzinfo=UTC)
     article = clean(_raw(FIXTURES / "baca_juga.html", fetched_at=fetched_before), REGISTRY)
     assert article.published_at is None
 
@@ -238,7 +247,7 @@ def test_english_html_article():
     assert article.language == "en"
     assert article.title == "Indonesia rice prices ease as main harvest begins"
     assert article.url == "https://news.example.com/asia/indonesia-rice-prices-ease-harvest"
-    assert article.published_at == datetime(2025, 4, 28, 14, 30, tzinfo=timezone.utc)
+    assert article.published_at == datetime(2025, 4, 28, 14, 30, tzinfo=UTC)
     assert article.authors == ["Jane Doe"]
     assert article.editors == ["John Smith"]
     assert article.dateline == "JAKARTA"

@@ -14,7 +14,9 @@ from workers.clean.outlet import resolve_source
 from workers.sources import SourceRegistry
 
 REGISTRY = SourceRegistry.load(Path(__file__).resolve().parent.parent / "seeds" / "sources.json")
-PROSE = "Harga beras medium di Pasar Induk Cipinang turun rata-rata Rp 500 per kilogram dalam sepekan terakhir."
+PROSE = (
+    "Harga beras medium di Pasar Induk Cipinang turun rata-rata Rp 500 per kilogram dalam sepekan terakhir."
+)
 
 
 @pytest.mark.parametrize(
@@ -25,7 +27,7 @@ PROSE = "Harga beras medium di Pasar Induk Cipinang turun rata-rata Rp 500 per k
         "BACA JUGA",
         "Simak juga video berikut ini",
         "Lihat Juga: Foto-foto Banjir Bekasi",
-        "Artikel ini telah tayang di Kompas.com dengan judul \"Harga Beras Turun\"",
+        'Artikel ini telah tayang di Kompas.com dengan judul "Harga Beras Turun"',
         "Dapatkan update berita pilihan dan breaking news setiap hari dari Kompas.com",
         "Simak update artikel pilihan lainnya dari kami di Google News",
         "Ikuti berita terkini dari WartaContoh.id di Google News",
@@ -112,7 +114,11 @@ def test_filter_lines_cuts_at_a_closing_disclaimer_and_drops_related_lists():
 
 
 def test_a_lone_pull_quote_row_stays():
-    lines = [PROSE, "| “If you don’t have a big booster, you’re not going to make it,” Stafford said. |", PROSE]
+    lines = [
+        PROSE,
+        "| “If you don’t have a big booster, you’re not going to make it,” Stafford said. |",
+        PROSE,
+    ]
     assert len(filter_lines(lines)) == 3
 
 
@@ -144,7 +150,14 @@ def test_credits_in_their_shapes():
     ]
     kept, credits = take_credits(lines)
     assert kept == [PROSE]
-    assert credits.authors == ["Leon Weldrick", "Masriadi", "Budisantoso Budiman", "Agus S", "Will Dunham", "Rina Kartika"]
+    assert credits.authors == [
+        "Leon Weldrick",
+        "Masriadi",
+        "Budisantoso Budiman",
+        "Agus S",
+        "Will Dunham",
+        "Rina Kartika",
+    ]
     assert credits.editors == ["Ervan Hardoko", "Ricky Setiawan", "Tom Brown", "Dedi Pratama"]
 
 
@@ -181,17 +194,52 @@ def test_person_names(value, names):
     [
         ("JAKARTA, KOMPAS.com - Harga naik.", "JAKARTA", "KOMPAS.com", "Harga naik."),
         ("LHOKSEUMAWE, KOMPAS.com – Penyidik datang.", "LHOKSEUMAWE", "KOMPAS.com", "Penyidik datang."),
-        ("Mataram, NTB (ANTARA News) - Sebanyak 29 penerbangan.", "Mataram", "ANTARA News", "Sebanyak 29 penerbangan."),
-        ("Liputan6.com, Jakarta - Indonesia memasuki fase.", "Jakarta", "Liputan6.com", "Indonesia memasuki fase."),
-        ("REPUBLIKA.CO.ID, JAKARTA -- Aktris itu datang.", "JAKARTA", "REPUBLIKA.CO.ID", "Aktris itu datang."),
+        (
+            "Mataram, NTB (ANTARA News) - Sebanyak 29 penerbangan.",
+            "Mataram",
+            "ANTARA News",
+            "Sebanyak 29 penerbangan.",
+        ),
+        (
+            "Liputan6.com, Jakarta - Indonesia memasuki fase.",
+            "Jakarta",
+            "Liputan6.com",
+            "Indonesia memasuki fase.",
+        ),
+        (
+            "REPUBLIKA.CO.ID, JAKARTA -- Aktris itu datang.",
+            "JAKARTA",
+            "REPUBLIKA.CO.ID",
+            "Aktris itu datang.",
+        ),
         ("PIKIRAN RAKYAT - Korea Utara mengaku.", None, "PIKIRAN RAKYAT", "Korea Utara mengaku."),
-        ("TRIBUNNEWS.COM- Presiden Rusia berterima kasih.", None, "TRIBUNNEWS.COM", "Presiden Rusia berterima kasih."),
+        (
+            "TRIBUNNEWS.COM- Presiden Rusia berterima kasih.",
+            None,
+            "TRIBUNNEWS.COM",
+            "Presiden Rusia berterima kasih.",
+        ),
         ("Pantau - Untuk pertama kalinya.", None, "Pantau", "Untuk pertama kalinya."),
-        ("(SeaPRwire) – Presiden Rusia pada hari Senin.", None, "SeaPRwire", "Presiden Rusia pada hari Senin."),
+        (
+            "(SeaPRwire) – Presiden Rusia pada hari Senin.",
+            None,
+            "SeaPRwire",
+            "Presiden Rusia pada hari Senin.",
+        ),
         ("WASHINGTON (AP) — The ambassador said.", "WASHINGTON", "AP", "The ambassador said."),
         ("Jakarta - Polisi menangkap dua orang.", "Jakarta", None, "Polisi menangkap dua orang."),
-        ("KUALA LUMPUR: Kerajaan akan menyalurkan bantuan.", "KUALA LUMPUR", None, "Kerajaan akan menyalurkan bantuan."),
-        ("Jakarta, KompasOtomotif – Tahun depan dua merek.", "Jakarta", "KompasOtomotif", "Tahun depan dua merek."),
+        (
+            "KUALA LUMPUR: Kerajaan akan menyalurkan bantuan.",
+            "KUALA LUMPUR",
+            None,
+            "Kerajaan akan menyalurkan bantuan.",
+        ),
+        (
+            "Jakarta, KompasOtomotif – Tahun depan dua merek.",
+            "Jakarta",
+            "KompasOtomotif",
+            "Tahun depan dua merek.",
+        ),
     ],
 )
 def test_datelines(paragraph, place, outlet, rest):
@@ -215,7 +263,13 @@ def test_prose_has_no_dateline(paragraph):
 
 def test_finish_body_drops_title_repeats_kickers_and_a_dangling_heading():
     title = "Putin Berterima Kasih kepada Pasukan Korea Utara"
-    lines = ["Home >", title, "TRIBUNNEWS.COM- Presiden Rusia berterima kasih kepada Korea Utara.", PROSE, "Konflik Rusia Vs Ukraina"]
+    lines = [
+        "Home >",
+        title,
+        "TRIBUNNEWS.COM- Presiden Rusia berterima kasih kepada Korea Utara.",
+        PROSE,
+        "Konflik Rusia Vs Ukraina",
+    ]
     paragraphs, dateline = finish_body(lines, title, REGISTRY.by_label)
     assert paragraphs == ["Presiden Rusia berterima kasih kepada Korea Utara.", PROSE]
     assert dateline.outlet == "TRIBUNNEWS.COM"
@@ -238,21 +292,37 @@ def test_finish_body_keeps_a_story_paragraph_above_a_dateline_like_line():
 
 
 def test_finish_body_keeps_a_closing_list():
-    dates = ["June 24 – Bristow, VA @ Jiffy Lube Live", "June 26 – Allentown, PA @ PPL Center", "June 27 – Camden, NJ"]
+    dates = [
+        "June 24 – Bristow, VA @ Jiffy Lube Live",
+        "June 26 – Allentown, PA @ PPL Center",
+        "June 27 – Camden, NJ",
+    ]
     paragraphs, _ = finish_body([PROSE, *dates], "", REGISTRY.by_label)
     assert paragraphs == [PROSE, *dates]
 
 
 def test_split_lines_normalises_space_and_unwraps_plain_text():
     text = "Judul\u00a0 Berita\n\nKalimat pertama yang\nterpotong di tengah.\n\u200bBaris baru.\r\n"
-    assert split_lines(text, unwrap=True) == ["Judul Berita", "Kalimat pertama yang terpotong di tengah.", "Baris baru."]
-    assert split_lines(text) == ["Judul Berita", "Kalimat pertama yang", "terpotong di tengah.", "Baris baru."]
+    assert split_lines(text, unwrap=True) == [
+        "Judul Berita",
+        "Kalimat pertama yang terpotong di tengah.",
+        "Baris baru.",
+    ]
+    assert split_lines(text) == [
+        "Judul Berita",
+        "Kalimat pertama yang",
+        "terpotong di tengah.",
+        "Baris baru.",
+    ]
 
 
 def test_derive_title_and_word_count():
     long = "Presiden Rusia pada hari Senin berterima kasih kepada Korea Utara karena telah mengirim pasukan untuk bertempur bersama Rusia. Kalimat kedua."
     title = derive_title([long])
-    assert title == "Presiden Rusia pada hari Senin berterima kasih kepada Korea Utara karena telah mengirim pasukan untuk"
+    assert (
+        title
+        == "Presiden Rusia pada hari Senin berterima kasih kepada Korea Utara karena telah mengirim pasukan untuk"
+    )
     assert derive_title(["Harga beras turun. Pedagang lega."]) == "Harga beras turun"
     assert word_count("Harga beras — turun 5%") == 4
     assert word_count("先日、不正に改造したiPhone") == 5  # nine ideographs and kana count as four words

@@ -22,7 +22,10 @@ def test_htmldate_still_reads_indonesian_dates_only_dateparser_knows():
         "<html><body><article><h1>Banjir melanda kawasan pesisir utara</h1><p>Kamis, 5 Nopember 2015</p>"
         "<p>Warga mengungsi ke balai desa sejak pagi.</p></article></body></html>"
     )
-    assert find_date(fromstring(page), extensive_search=True, original_date=True, max_date="2026-12-01") == "2015-11-05"
+    assert (
+        find_date(fromstring(page), extensive_search=True, original_date=True, max_date="2026-12-01")
+        == "2015-11-05"
+    )
     assert external_parser().get_date_data("12 Agt 2020")["date_obj"].date().isoformat() == "2020-08-12"
 
 

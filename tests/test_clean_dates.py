@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from workers.clean.dates import EARLIEST, FUTURE_TOLERANCE, WIB, WIT, WITA, parse_date, parse_date_line, pick_date
+from workers.clean.dates import (
+    EARLIEST,
+    FUTURE_TOLERANCE,
+    WIB,
+    WIT,
+    WITA,
+    parse_date,
+    parse_date_line,
+    pick_date,
+)
 
-UTC = timezone.utc
+UTC = UTC
 
 
 @pytest.mark.parametrize(
@@ -42,14 +51,20 @@ def test_naive_times_take_the_default_zone():
     assert parse_date("28 April 2025 21:14").utcoffset() == timedelta(hours=7)
 
 
-@pytest.mark.parametrize("text", ["", "tanpa tanggal", "31 Februari 2025", "Pasal 4 ayat 2", "12.000 tentara"])
+@pytest.mark.parametrize(
+    "text", ["", "tanpa tanggal", "31 Februari 2025", "Pasal 4 ayat 2", "12.000 tentara"]
+)
 def test_parse_date_without_a_date(text):
     assert parse_date(text) is None
 
 
 @pytest.mark.parametrize(
     "line",
-    ["Senin, 28 April 2025 21:14 WIB", "Diperbarui: Senin, 28/04/2025 21.14 WIB", "- Kamis, 05/11/2015 09:25 WIB"],
+    [
+        "Senin, 28 April 2025 21:14 WIB",
+        "Diperbarui: Senin, 28/04/2025 21.14 WIB",
+        "- Kamis, 05/11/2015 09:25 WIB",
+    ],
 )
 def test_date_lines(line):
     assert parse_date_line(line) is not None

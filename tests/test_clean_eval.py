@@ -8,8 +8,8 @@ from datetime import datetime
 
 import pytest
 
-from tests.test_clean import FIXTURES
 from tests.support.ops_scripts import load_ops_script
+from tests.test_clean import FIXTURES
 from tests.test_clean_golden import GOLDEN
 
 

@@ -10,7 +10,7 @@ comment sections, photo galleries and pagination.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -20,7 +20,7 @@ from tests.test_clean import FIXTURES, REGISTRY, _raw
 from workers.clean import clean
 
 GOLDEN = FIXTURES / "golden"
-FETCHED_AT = datetime(2025, 7, 1, tzinfo=timezone.utc)
+FETCHED_AT = datetime(2025, 7, 1, tzinfo=UTC)
 PAGES = sorted(path.stem for path in GOLDEN.glob("*.html"))
 
 
@@ -33,7 +33,18 @@ def golden_fields(article: Article) -> dict:
     """The fields a golden file fixes, in JSON form (text as a list of paragraphs)."""
     fields = article.model_dump(
         mode="json",
-        include={"url", "title", "language", "published_at", "authors", "editors", "section", "tags", "image", "dateline"},
+        include={
+            "url",
+            "title",
+            "language",
+            "published_at",
+            "authors",
+            "editors",
+            "section",
+            "tags",
+            "image",
+            "dateline",
+        },
     )
     return {**fields, "source": article.source.name, "text": article.text.split("\n")}
 
@@ -52,6 +63,17 @@ def test_golden_page_cleans_to_expected_article(name):
 @pytest.mark.parametrize("name", PAGES)
 def test_golden_page_keeps_no_promotion_or_furniture(name):
     text = clean_fixture(GOLDEN / f"{name}.html").text.lower()
-    for furniture in ("baca juga", "simak", "berita terkait", "komentar", "halaman", "selanjutnya", "advertisement",
-                      "artikel ini telah tayang", "related news", "terpopuler", "rekomendasi"):
+    for furniture in (
+        "baca juga",
+        "simak",
+        "berita terkait",
+        "komentar",
+        "halaman",
+        "selanjutnya",
+        "advertisement",
+        "artikel ini telah tayang",
+        "related news",
+        "terpopuler",
+        "rekomendasi",
+    ):
         assert furniture not in text

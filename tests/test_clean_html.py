@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from lxml.html import fromstring, tostring
 
 from schemas import RawDocument
+from tests.test_clean import REGISTRY
 from workers.clean import clean, warm_up
 from workers.clean.html_meta import date_candidates, people
 from workers.clean.meta import PageMeta, read_meta
 from workers.clean.photo import caption_lines, is_photo_page
 from workers.clean.tree import wrap_loose_text
-from tests.test_clean import REGISTRY
 
-LEAD = "Brandon Salim, putra sulung aktor Fery Salim, rupanya semakin mantap menekuni dunia hiburan tanah air."
+LEAD = (
+    "Brandon Salim, putra sulung aktor Fery Salim, rupanya semakin mantap menekuni dunia hiburan tanah air."
+)
 QUOTE = '"Di sini sebagai Lido, teman baik Lexa yang sama-sama bermain musik di kafe," jelasnya di Jakarta.'
 
 
@@ -50,7 +52,9 @@ def test_link_lists_separators_and_plain_containers_stay_as_they_are():
 
 def test_photo_page_needs_a_photo_url_and_an_article_page():
     article = PageMeta(is_article=True)
-    assert is_photo_page("https://finance.detik.com/readfoto/2016/02/23/153201/3149106/461/1/gardu-induk", article)
+    assert is_photo_page(
+        "https://finance.detik.com/readfoto/2016/02/23/153201/3149106/461/1/gardu-induk", article
+    )
     assert is_photo_page("https://photo.liputan6.com/musik/hadiri-grammy-awards-2437247", article)
     assert is_photo_page("https://www.example.co.id/foto/2025/04/28/banjir-bekasi", article)
     assert not is_photo_page("https://www.example.co.id/foto/", PageMeta(is_article=False))
@@ -99,18 +103,27 @@ def test_warm_up_then_clean_a_photo_story():
     html = (
         '<html><head><meta property="og:type" content="article"><title>Gardu Induk Milenium Beroperasi</title></head>'
         f"<body><h1>Gardu Induk Milenium Beroperasi</h1><figure><img src='a.jpg'><figcaption>{caption}</figcaption>"
-        "</figure><ul>" + "".join(f"<li><a href='/{i}'>Berita lain nomor {i} hari ini</a></li>" for i in range(30))
+        "</figure><ul>"
+        + "".join(f"<li><a href='/{i}'>Berita lain nomor {i} hari ini</a></li>" for i in range(30))
         + "</ul></body></html>"
     )
     url = "https://finance.detik.com/foto-bisnis/d-3149106/gardu-induk-milenium-pln-resmi-beroperasi"
-    raw = RawDocument(input=url, url=url, final_url=url, content_type="text/html", text=html,
-                      fetched_at=datetime(2025, 7, 1, tzinfo=timezone.utc))
+    raw = RawDocument(
+        input=url,
+        url=url,
+        final_url=url,
+        content_type="text/html",
+        text=html,
+        fetched_at=datetime(2025, 7, 1, tzinfo=UTC),
+    )
     article = clean(raw, REGISTRY)
     assert article.text == caption
     assert article.source.name == "Detik"
 
 
-_STORY = "".join(f"<p>{LEAD} {QUOTE} Kalimat ke-{n} menutup paragraf ini dengan tenang.</p>" for n in range(6))
+_STORY = "".join(
+    f"<p>{LEAD} {QUOTE} Kalimat ke-{n} menutup paragraf ini dengan tenang.</p>" for n in range(6)
+)
 
 
 def test_pages_parse_into_html_elements_and_forms_wrapping_the_story_are_kept():
@@ -122,7 +135,9 @@ def test_pages_parse_into_html_elements_and_forms_wrapping_the_story_are_kept():
     tree = parse_html(page)
     assert all(isinstance(element, HtmlElement) for element in tree.iter())
     article = clean(RawDocument(input="form.html", content_type="text/html", text=page), REGISTRY)
-    assert article.text.startswith(LEAD)  # trafilatura demotes a form holding the whole page, using HtmlElement's text_content
+    assert article.text.startswith(
+        LEAD
+    )  # trafilatura demotes a form holding the whole page, using HtmlElement's text_content
 
 
 def test_a_page_with_an_xml_declaration_still_parses():

@@ -38,7 +38,7 @@ def test_short_sentences(text, language):
 
 def test_indonesian_text_quoting_english_stays_indonesian():
     text = (
-        'Menteri Keuangan mengatakan pemerintah akan menjaga defisit anggaran tetap di bawah tiga persen. '
+        "Menteri Keuangan mengatakan pemerintah akan menjaga defisit anggaran tetap di bawah tiga persen. "
         '"We remain committed to fiscal discipline," ujarnya dalam konferensi pers di Jakarta, Senin. '
         "Ia menambahkan bahwa penerimaan pajak hingga April tumbuh lebih cepat dibandingkan tahun lalu."
     )

@@ -9,14 +9,33 @@ import sys
 
 from workers.settings import PROJECT_ROOT
 
-EXPORT_FIELDS = {"id", "input", "url", "title", "text", "language", "published_at", "authors", "source", "entities", "sentiment", "dedup"}
+EXPORT_FIELDS = {
+    "id",
+    "input",
+    "url",
+    "title",
+    "text",
+    "language",
+    "published_at",
+    "authors",
+    "source",
+    "entities",
+    "sentiment",
+    "dedup",
+}
 
 
 def kliping(tmp_path, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KLIPING_")}
     env["KLIPING_DATA_DIR"] = str(tmp_path / "data")
-    return subprocess.run([sys.executable, "-m", "workers.cli", *args], cwd=PROJECT_ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "workers.cli", *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_ingest_json_export_search_stats_show(tmp_path):
@@ -65,10 +84,20 @@ def test_ingest_reports_nothing_to_do_and_bad_queries_clearly(tmp_path):
 def test_health_reports_each_backend(tmp_path):
     healthy = kliping(tmp_path, "health")
     assert healthy.returncode == 0 and healthy.stdout.startswith("store: ok")
-    env_down = dict(os.environ, KLIPING_DATA_DIR=str(tmp_path / "d"), KLIPING_REDIS_URL="redis://127.0.0.1:1/0",
-                    KLIPING_ELASTICSEARCH_URL="http://127.0.0.1:1")
-    down = subprocess.run([sys.executable, "-m", "workers.cli", "health"], cwd=PROJECT_ROOT, env=env_down,
-                          capture_output=True, text=True, timeout=120)
+    env_down = dict(
+        os.environ,
+        KLIPING_DATA_DIR=str(tmp_path / "d"),
+        KLIPING_REDIS_URL="redis://127.0.0.1:1/0",
+        KLIPING_ELASTICSEARCH_URL="http://127.0.0.1:1",
+    )
+    down = subprocess.run(
+        [sys.executable, "-m", "workers.cli", "health"],
+        cwd=PROJECT_ROOT,
+        env=env_down,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert down.returncode == 1
     assert "redis: unhealthy" in down.stdout and "elasticsearch: unhealthy" in down.stdout
     assert "Traceback" not in down.stderr

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -16,8 +16,15 @@ BODY = "\n".join(line for line in SEED_004.splitlines()[:16] if line.strip())
 
 
 def _article(article_id: str, text: str, outlet: str = "Outlet", **extra) -> Article:
-    return Article(id=article_id, input=f"{article_id}.txt", title=text[:60], text=text,
-                   source=Source(name=outlet), content_hash=body_hash(text), **extra)
+    return Article(
+        id=article_id,
+        input=f"{article_id}.txt",
+        title=text[:60],
+        text=text,
+        source=Source(name=outlet),
+        content_hash=body_hash(text),
+        **extra,
+    )
 
 
 @pytest.fixture
@@ -26,7 +33,9 @@ def index(tmp_path) -> EmbeddedStore:
 
 
 def test_body_hash_ignores_whitespace_and_punctuation():
-    assert body_hash("Putin  berterima kasih.\nKorea Utara!") == body_hash("putin berterima kasih korea utara")
+    assert body_hash("Putin  berterima kasih.\nKorea Utara!") == body_hash(
+        "putin berterima kasih korea utara"
+    )
 
 
 def test_first_article_is_canonical_and_exact_copy_is_found(index):
@@ -38,8 +47,13 @@ def test_first_article_is_canonical_and_exact_copy_is_found(index):
 
 def test_near_copy_with_own_header_and_edits(index):
     dedupe(_article("orig", BODY), index)
-    edited = "JAKARTA, Warta Kita - " + BODY.replace("Presiden Rusia", "Presiden Rusia Vladimir Putin").replace(
-        "bulan lalu", "pada bulan lalu") + "\nIkuti berita terbaru kami setiap hari."
+    edited = (
+        "JAKARTA, Warta Kita - "
+        + BODY.replace("Presiden Rusia", "Presiden Rusia Vladimir Putin").replace(
+            "bulan lalu", "pada bulan lalu"
+        )
+        + "\nIkuti berita terbaru kami setiap hari."
+    )
     verdict = dedupe(_article("copy", edited, outlet="Warta Kita"), index)
     assert verdict.is_copy and verdict.canonical_id == "orig"
     assert verdict.method in (DedupMethod.near, DedupMethod.containment)
@@ -72,16 +86,24 @@ def test_copies_do_not_chain(index):
 
 
 def test_story_groups_related_articles_and_separates_others(index):
-    now = datetime(2025, 4, 28, tzinfo=timezone.utc)
+    now = datetime(2025, 4, 28, tzinfo=UTC)
 
     def with_entities(article_id, names, when):
         entities = [Entity(name=n, type=EntityType.LOCATION) for n in names]
         return _article(article_id, f"teks {article_id}", entities=entities, published_at=when)
 
     window = timedelta(days=3)
-    s1 = assign_story(with_entities("s1", ["Korea Utara", "Rusia", "Kursk", "Vladimir Putin"], now), index, window)
-    s2 = assign_story(with_entities("s2", ["Kursk", "Korea Utara", "Kim Jong Un", "Rusia"], now + timedelta(hours=5)), index, window)
+    s1 = assign_story(
+        with_entities("s1", ["Korea Utara", "Rusia", "Kursk", "Vladimir Putin"], now), index, window
+    )
+    s2 = assign_story(
+        with_entities("s2", ["Kursk", "Korea Utara", "Kim Jong Un", "Rusia"], now + timedelta(hours=5)),
+        index,
+        window,
+    )
     s3 = assign_story(with_entities("s3", ["Jakarta", "Banjir", "Jawa Barat"], now), index, window)
-    s4 = assign_story(with_entities("s4", ["Korea Utara", "Rusia", "Kursk"], now + timedelta(days=30)), index, window)
+    s4 = assign_story(
+        with_entities("s4", ["Korea Utara", "Rusia", "Kursk"], now + timedelta(days=30)), index, window
+    )
     assert s1 == s2 == "s1"
     assert s3 == "s3" and s4 == "s4"

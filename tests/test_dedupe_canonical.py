@@ -5,7 +5,7 @@ Runs on both dedup indexes (SQLite and Redis) and through the pipeline's store s
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis
@@ -32,16 +32,29 @@ from workers.settings import PROJECT_ROOT
 SEED_004 = next((PROJECT_ROOT / "seeds").glob("004_*.txt")).read_text(encoding="utf-8")
 # The press-wire text without its "(SeaPRwire) –" marker: what a reprint carries.
 BODY = "\n".join(line for line in SEED_004.splitlines()[:16] if line.strip()).replace("(SeaPRwire) – ", "")
-WHEN = datetime(2025, 4, 28, 9, tzinfo=timezone.utc)
+WHEN = datetime(2025, 4, 28, 9, tzinfo=UTC)
 
 
-def _article(article_id: str, text: str, outlet: str = "Outlet", kind: SourceKind = SourceKind.news, **extra) -> Article:
-    return Article(id=article_id, input=f"{article_id}.txt", title=text[:60], text=text,
-                   source=Source(name=outlet, kind=kind), content_hash=body_hash(text), **extra)
+def _article(
+    article_id: str, text: str, outlet: str = "Outlet", kind: SourceKind = SourceKind.news, **extra
+) -> Article:
+    return Article(
+        id=article_id,
+        input=f"{article_id}.txt",
+        title=text[:60],
+        text=text,
+        source=Source(name=outlet, kind=kind),
+        content_hash=body_hash(text),
+        **extra,
+    )
 
 
 def _reprint(outlet: str) -> str:
-    return f"JAKARTA, {outlet} - " + BODY.replace("bulan lalu", "pada bulan lalu") + f"\nBaca juga: Berita lain di {outlet}"
+    return (
+        f"JAKARTA, {outlet} - "
+        + BODY.replace("bulan lalu", "pada bulan lalu")
+        + f"\nBaca juga: Berita lain di {outlet}"
+    )
 
 
 @pytest.fixture(params=["embedded", "redis"])
@@ -66,7 +79,13 @@ def test_is_original_by_source_kind_or_wire_marker():
 def test_late_wire_original_takes_over_the_group(index):
     assert not dedupe(_article("r1", _reprint("KOMPAS.com"), published_at=WHEN), index).is_copy
     assert dedupe(_article("r2", _reprint("Tribunnews"), published_at=WHEN), index).canonical_id == "r1"
-    wire = _article("wire", BODY, outlet="SeaPRwire", kind=SourceKind.press_release, published_at=WHEN + timedelta(hours=2))
+    wire = _article(
+        "wire",
+        BODY,
+        outlet="SeaPRwire",
+        kind=SourceKind.press_release,
+        published_at=WHEN + timedelta(hours=2),
+    )
     verdict = dedupe(wire, index)
     assert not verdict.is_copy and verdict.canonical_id == "wire" and verdict.replaces == "r1"
     assert {m.article_id for m in index.members("wire")} == {"r1", "r2"}
@@ -94,7 +113,14 @@ def test_earlier_report_beats_first_seen_but_unknown_dates_keep_the_first(index)
 def test_baca_juga_lines_do_not_change_the_fingerprint():
     plain = _article("a", BODY)
     lines = BODY.splitlines()
-    noisy = "\n".join([*lines[:3], "Baca juga: Harga beras turun di Cipinang", *lines[3:], "Simak berita lainnya di Google News"])
+    noisy = "\n".join(
+        [
+            *lines[:3],
+            "Baca juga: Harga beras turun di Cipinang",
+            *lines[3:],
+            "Simak berita lainnya di Google News",
+        ]
+    )
     assert fingerprint(plain).body_hash == fingerprint(_article("b", noisy)).body_hash
 
 
@@ -110,7 +136,9 @@ def test_store_repoints_stored_copies_to_the_late_original(settings):
     store(_article("r1", _reprint("KOMPAS.com"), published_at=WHEN), ctx)
     store(_article("r2", _reprint("Tribunnews"), published_at=WHEN), ctx)
     first_story = ctx.index.get("r1").dedup.story_id
-    result = store(_article("wire", BODY, outlet="SeaPRwire", kind=SourceKind.press_release, published_at=WHEN), ctx)
+    result = store(
+        _article("wire", BODY, outlet="SeaPRwire", kind=SourceKind.press_release, published_at=WHEN), ctx
+    )
     assert result.outcome.value == "indexed"
     wire = ctx.index.get("wire")
     assert wire.dedup.is_canonical and wire.dedup.story_id == first_story
@@ -120,7 +148,13 @@ def test_store_repoints_stored_copies_to_the_late_original(settings):
         assert (copy.is_canonical, copy.canonical_id, copy.story_id) == (False, "wire", first_story)
     assert ctx.index.get("r1").dedup.method in (DedupMethod.near, DedupMethod.containment, DedupMethod.exact)
     # Linking again (a retried task) changes nothing.
-    link_group(ctx.index.get("wire"), dedupe(ctx.index.get("wire"), ctx.dedup), ctx.index, ctx.dedup, timedelta(days=3))
+    link_group(
+        ctx.index.get("wire"),
+        dedupe(ctx.index.get("wire"), ctx.dedup),
+        ctx.index,
+        ctx.dedup,
+        timedelta(days=3),
+    )
     assert sum(a.dedup.is_canonical for a in ctx.index.iter_articles()) == 1
 
 
@@ -142,6 +176,8 @@ def test_a_copy_of_a_repointed_canonical_is_sent_to_the_new_one(index):
     new = fingerprint(_article("new", BODY, kind=SourceKind.wire))
     assert index.repoint(new, "old", bands(new.signature), bands(old.signature)).winner == "new"
     assert "old" not in index.candidates(bands(old.signature))  # its bands now lead to the new canonical only
-    assert index.repoint(new, "old", bands(new.signature), bands(old.signature)).moved_to == "new"  # idempotent
+    assert (
+        index.repoint(new, "old", bands(new.signature), bands(old.signature)).moved_to == "new"
+    )  # idempotent
     late = fingerprint(_article("late", _reprint("Viva"))).model_copy(update={"canonical_id": "old"})
     assert index.register(late, []).moved_to == "new"

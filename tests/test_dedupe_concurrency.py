@@ -23,8 +23,16 @@ from workers.settings import PROJECT_ROOT, Settings
 
 WORKERS, CONCURRENCY = 2, 2  # four processes racing
 # Outlets reprinting the story: dateline header and a "Baca juga" line of their own.
-OUTLETS = ["JAKARTA, KOMPAS.com", "Liputan6.com, Jakarta", "TRIBUNNEWS.COM", "Pantau", "REPUBLIKA.CO.ID, JAKARTA",
-           "Suara.com", "BANDUNG, PIKIRAN RAKYAT", "Jakarta, CNN Indonesia"]
+OUTLETS = [
+    "JAKARTA, KOMPAS.com",
+    "Liputan6.com, Jakarta",
+    "TRIBUNNEWS.COM",
+    "Pantau",
+    "REPUBLIKA.CO.ID, JAKARTA",
+    "Suara.com",
+    "BANDUNG, PIKIRAN RAKYAT",
+    "Jakarta, CNN Indonesia",
+]
 SEED_004 = next((PROJECT_ROOT / "seeds").glob("004_*.txt")).read_text(encoding="utf-8")
 BODY = [line for line in SEED_004.splitlines()[:14] if line.strip()]
 BODY[0] = BODY[0].replace("(SeaPRwire) – ", "")
@@ -40,7 +48,10 @@ def copies(tmp_path: Path) -> list[Path]:
         if n % 3 == 1:
             lines = lines[: len(lines) * 2 // 3]  # a truncated reprint
         path = tmp_path / f"copy_{n}.txt"
-        path.write_text("Putin berterima kasih kepada Korea Utara atas pasukan di Kursk\n\n" + "\n".join(lines), encoding="utf-8")
+        path.write_text(
+            "Putin berterima kasih kepada Korea Utara atas pasukan di Kursk\n\n" + "\n".join(lines),
+            encoding="utf-8",
+        )
         paths.append(path)
     same = tmp_path / "copy_same.txt"
     same.write_text(paths[0].read_text(encoding="utf-8"), encoding="utf-8")
@@ -54,13 +65,39 @@ def workers(distributed_settings: Settings, tmp_path: Path) -> Iterator[list[sub
     for n in range(WORKERS):
         log_path = tmp_path / f"worker{n}.log"
         command = [
-            sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "-Q", "ingest", "-c", str(CONCURRENCY),
-            "--pool", "prefork", "--loglevel", "INFO", "-n", f"{distributed_settings.redis_prefix}-{n}@%h",
-            "--without-gossip", "--without-mingle", "--without-heartbeat", "--prefetch-multiplier", "1",
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "workers.celery_app",
+            "worker",
+            "-Q",
+            "ingest",
+            "-c",
+            str(CONCURRENCY),
+            "--pool",
+            "prefork",
+            "--loglevel",
+            "INFO",
+            "-n",
+            f"{distributed_settings.redis_prefix}-{n}@%h",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "--prefetch-multiplier",
+            "1",
         ]
         with open(log_path, "wb") as log:
-            processes.append(subprocess.Popen(command, cwd=PROJECT_ROOT, env=_worker_env(distributed_settings),
-                                              stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
+            processes.append(
+                subprocess.Popen(
+                    command,
+                    cwd=PROJECT_ROOT,
+                    env=_worker_env(distributed_settings),
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            )
         logs.append(log_path)
     try:
         yield processes
@@ -86,7 +123,13 @@ def _wait_for_workers(settings: Settings, count: int, timeout: float = 120.0) ->
 
 def test_copies_racing_on_several_workers_get_one_canonical(distributed_settings: Settings, workers, copies):  # noqa: F811
     _wait_for_workers(distributed_settings, WORKERS)
-    results = list(follow(submit([str(p) for p in copies], distributed_settings), distributed_settings, timeout=FOLLOW_TIMEOUT))
+    results = list(
+        follow(
+            submit([str(p) for p in copies], distributed_settings),
+            distributed_settings,
+            timeout=FOLLOW_TIMEOUT,
+        )
+    )
     assert all(w.poll() is None for w in workers), "a worker died"
     outcomes = Counter(r.outcome for r in results)
     assert outcomes == {Outcome.indexed: 1, Outcome.copy: len(copies) - 1}, results
@@ -102,6 +145,9 @@ def test_copies_racing_on_several_workers_get_one_canonical(distributed_settings
     assert all(a.dedup.canonical_id == canonical_id for a in articles.values())
     assert {ref.id for ref in articles[canonical_id].dedup.copies} == set(articles) - {canonical_id}
 
-    dedup = RedisDedupIndex(redis.Redis.from_url(distributed_settings.redis_url, decode_responses=True), distributed_settings.redis_prefix)
+    dedup = RedisDedupIndex(
+        redis.Redis.from_url(distributed_settings.redis_url, decode_responses=True),
+        distributed_settings.redis_prefix,
+    )
     assert {dedup.fingerprint(article_id).canonical_id for article_id in articles} == {canonical_id}
     assert {fp.article_id for fp in dedup.members(canonical_id)} == set(articles) - {canonical_id}

@@ -14,7 +14,9 @@ from workers.sources import SourceRegistry
 @pytest.fixture(scope="module")
 def evaluation():
     """ops/evaluate_dedup.py loaded as a module (ops/ is scripts, not a package)."""
-    spec = importlib.util.spec_from_file_location("evaluate_dedup", PROJECT_ROOT / "ops" / "evaluate_dedup.py")
+    spec = importlib.util.spec_from_file_location(
+        "evaluate_dedup", PROJECT_ROOT / "ops" / "evaluate_dedup.py"
+    )
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses resolve annotations through it
     spec.loader.exec_module(module)
@@ -52,4 +54,6 @@ def test_adjusted_rand_index_is_one_for_equal_partitions_and_low_for_unrelated(e
     # 6 items, truth {0,1,2}{3,4,5}, predicted {0,1}{2,3}{4,5}: the textbook value.
     both, in_truth, in_predicted, total = evaluation.pair_counts(list("aaabbb"), list("xxyyzz"))
     assert (both, in_truth, in_predicted, total) == (2, 6, 3, 15)
-    assert evaluation.adjusted_rand_index(list("aaabbb"), list("xxyyzz")) == pytest.approx((2 - 18 / 15) / (4.5 - 18 / 15))
+    assert evaluation.adjusted_rand_index(list("aaabbb"), list("xxyyzz")) == pytest.approx(
+        (2 - 18 / 15) / (4.5 - 18 / 15)
+    )

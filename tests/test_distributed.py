@@ -49,14 +49,36 @@ def worker(distributed_settings: Settings, tmp_path: Path) -> Iterator[subproces
     """A real Celery worker (prefork, one child) on this test's broker prefix; always stopped."""
     log_path = tmp_path / "worker.log"
     command = [
-        sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "-Q", "ingest", "-c", "1",
-        "--pool", "prefork", "--loglevel", "INFO", "-n", f"{distributed_settings.redis_prefix}@%h",
-        "--without-gossip", "--without-mingle", "--without-heartbeat",
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "workers.celery_app",
+        "worker",
+        "-Q",
+        "ingest",
+        "-c",
+        "1",
+        "--pool",
+        "prefork",
+        "--loglevel",
+        "INFO",
+        "-n",
+        f"{distributed_settings.redis_prefix}@%h",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
     ]
     with open(log_path, "wb") as log:
         # Its own process group: teardown can stop the pool children with the main process.
-        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=_worker_env(distributed_settings),
-                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            command,
+            cwd=PROJECT_ROOT,
+            env=_worker_env(distributed_settings),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         yield process
     finally:
@@ -89,7 +111,9 @@ def test_seeds_through_celery_worker(distributed_settings: Settings, worker):
     index.refresh()
     assert index.count() == 5
     concrete = list(index.client.indices.get_alias(name=index.alias))
-    assert [index.client.indices.get_mapping(index=name)[name]["mappings"] for name in concrete] == [template_mappings()]
+    assert [index.client.indices.get_mapping(index=name)[name]["mappings"] for name in concrete] == [
+        template_mappings()
+    ]
     articles = list(index.iter_articles())
     assert all(a.dedup.is_canonical and a.dedup.canonical_id == a.id for a in articles)
     assert len({a.dedup.story_id for a in articles}) == 1
@@ -100,19 +124,24 @@ def test_seeds_through_celery_worker(distributed_settings: Settings, worker):
     assert len(task_ids) == 3
     again = _follow_all(task_ids, distributed_settings, worker)
     assert Counter(r.outcome for r in again) == {Outcome.unchanged: 5}, again
-    state = RedisStateStore(redis.Redis.from_url(distributed_settings.redis_url), distributed_settings.redis_prefix)
+    state = RedisStateStore(
+        redis.Redis.from_url(distributed_settings.redis_url), distributed_settings.redis_prefix
+    )
     assert state.outcome_counts() == {"unchanged": 5}
     assert any(name.startswith(distributed_settings.redis_prefix) for name in ping(distributed_settings))
 
 
-@pytest.mark.parametrize(("count", "most", "min_tasks", "sizes"), [
-    (400, 50, 8, [50] * 8),  # a big job: full batches
-    (1000, 50, 8, [50] * 20),
-    (30, 50, 8, [4] * 6 + [3] * 2),  # a feed poll: spread over eight tasks, sizes within one
-    (5, 50, 8, [1] * 5),  # fewer inputs than tasks: one each
-    (7, 3, 1, [3, 2, 2]),
-    (0, 50, 8, []),
-])
+@pytest.mark.parametrize(
+    ("count", "most", "min_tasks", "sizes"),
+    [
+        (400, 50, 8, [50] * 8),  # a big job: full batches
+        (1000, 50, 8, [50] * 20),
+        (30, 50, 8, [4] * 6 + [3] * 2),  # a feed poll: spread over eight tasks, sizes within one
+        (5, 50, 8, [1] * 5),  # fewer inputs than tasks: one each
+        (7, 3, 1, [3, 2, 2]),
+        (0, 50, 8, []),
+    ],
+)
 def test_submissions_are_split_into_even_batches(count, most, min_tasks, sizes):
     refs = [f"in{n}" for n in range(count)]
     split = batches(refs, most, min_tasks)
@@ -124,7 +153,9 @@ def test_transient_errors_retry_then_quarantine(distributed_settings: Settings, 
     url = "http://127.0.0.1:9/unreachable"  # the discard port: connection refused
     [result] = _follow_all(submit([url], distributed_settings), distributed_settings, worker)
     assert result.outcome == Outcome.failed and result.input == url
-    state = RedisStateStore(redis.Redis.from_url(distributed_settings.redis_url), distributed_settings.redis_prefix)
+    state = RedisStateStore(
+        redis.Redis.from_url(distributed_settings.redis_url), distributed_settings.redis_prefix
+    )
     [failed] = state.failed()
     assert failed.input == url and failed.attempts == 2  # one try plus task_max_retries=1
 
@@ -138,7 +169,9 @@ def test_celery_config_is_reliable_and_json_only():
     assert config["worker_prefetch_multiplier"] == 1
     assert config["accept_content"] == ["json"] and config["task_serializer"] == "json"
     assert config["task_soft_time_limit"] < config["task_time_limit"] == 600
-    assert config["broker_transport_options"]["visibility_timeout"] == visibility_timeout(settings) > 600 + 300
+    assert (
+        config["broker_transport_options"]["visibility_timeout"] == visibility_timeout(settings) > 600 + 300
+    )
     assert config["broker_transport_options"]["global_keyprefix"] == "k:celery:"
 
 

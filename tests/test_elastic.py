@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 import warnings
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from elasticsearch import BadRequestError, Elasticsearch
@@ -22,11 +22,19 @@ from workers.settings import Settings
 def _article(article_id: str, title: str, text: str, **extra) -> Article:
     """An enriched canonical article from Pantau, with overrides."""
     fields = dict(
-        id=article_id, input=f"{article_id}.txt", url=f"https://www.pantau.com/{article_id}", title=title,
-        text=text, language="id", published_at=datetime(2025, 4, 28, 9, 30, tzinfo=timezone.utc),
-        source=Source(name="Pantau", domain="pantau.com", known=True), content_hash=f"hash-{article_id}",
-        entities=[Entity(name="Kim Jong Un", type=EntityType.PERSON, aliases=["Kim"]),
-                  Entity(name="Kursk", type=EntityType.LOCATION)],
+        id=article_id,
+        input=f"{article_id}.txt",
+        url=f"https://www.pantau.com/{article_id}",
+        title=title,
+        text=text,
+        language="id",
+        published_at=datetime(2025, 4, 28, 9, 30, tzinfo=UTC),
+        source=Source(name="Pantau", domain="pantau.com", known=True),
+        content_hash=f"hash-{article_id}",
+        entities=[
+            Entity(name="Kim Jong Un", type=EntityType.PERSON, aliases=["Kim"]),
+            Entity(name="Kursk", type=EntityType.LOCATION),
+        ],
         sentiment=Sentiment(label=SentimentLabel.negative, score=-0.6, confidence=0.8),
         dedup=Dedup(canonical_id=article_id, story_id="story-1"),
     )
@@ -34,10 +42,19 @@ def _article(article_id: str, title: str, text: str, **extra) -> Article:
     return Article(**fields)
 
 
-KORUT = _article("korut", "Korut akui bantu Rusia di Kursk",
-                 "Korea Utara mengaku mengirimkan tentaranya dalam Perang Rusia Ukraina.")
-BANJIR = _article("banjir", "Banjir di Jakarta", "Hujan deras membuat banjir di Jakarta Selatan.",
-                  entities=[], sentiment=Sentiment(label=SentimentLabel.neutral), source=Source(name="Kompas"))
+KORUT = _article(
+    "korut",
+    "Korut akui bantu Rusia di Kursk",
+    "Korea Utara mengaku mengirimkan tentaranya dalam Perang Rusia Ukraina.",
+)
+BANJIR = _article(
+    "banjir",
+    "Banjir di Jakarta",
+    "Hujan deras membuat banjir di Jakarta Selatan.",
+    entities=[],
+    sentiment=Sentiment(label=SentimentLabel.neutral),
+    source=Source(name="Kompas"),
+)
 
 
 @pytest.fixture
@@ -110,7 +127,7 @@ def test_search_by_text_and_filters(two_articles):
     assert [a.id for a in index.search(SearchQuery(entity="Kim"))] == ["korut"]  # an alias
     assert [a.id for a in index.search(SearchQuery(source="kompas"))] == ["banjir"]
     assert [a.id for a in index.search(SearchQuery(sentiment=SentimentLabel.negative))] == ["korut"]
-    assert index.search(SearchQuery(since=datetime(2025, 5, 1, tzinfo=timezone.utc))) == []
+    assert index.search(SearchQuery(since=datetime(2025, 5, 1, tzinfo=UTC))) == []
     assert len(index.search(SearchQuery(limit=1))) == 1
     assert sorted(a.id for a in index.iter_articles()) == ["banjir", "korut"]
 

@@ -45,7 +45,10 @@ def test_put_many_retries_a_429_item_and_reports_a_permanent_failure(rejecting):
 
     bulks = [r for r in rejecting.faults.log if r.bulk_ids]
     assert [r.rejected for r in bulks] == [["a1"], []]
-    assert [r.bulk_ids for r in bulks] == [["a0", "a1", "a2", "a3", "a4"], ["a1"]]  # only the refused item is re-sent
+    assert [r.bulk_ids for r in bulks] == [
+        ["a0", "a1", "a2", "a3", "a4"],
+        ["a1"],
+    ]  # only the refused item is re-sent
     assert [(f.id, f.status) for f in failures] == [("a3", 400)]  # permanent: reported for quarantine
     index.refresh()
     assert index.count() == 4

@@ -24,18 +24,29 @@ from workers.settings import PROJECT_ROOT, Settings
 @pytest.fixture
 def deployment(tmp_path: Path, redis_url, redis_prefix, es_url, seed_paths):
     """(settings, context, environment for `kliping`) of a distributed deployment holding the five seeds."""
-    settings = Settings(redis_url=redis_url, redis_prefix=redis_prefix, elasticsearch_url=es_url,
-                        elasticsearch_index=f"kliping-cli-{uuid.uuid4().hex[:8]}", data_dir=tmp_path / "data")
+    settings = Settings(
+        redis_url=redis_url,
+        redis_prefix=redis_prefix,
+        elasticsearch_url=es_url,
+        elasticsearch_index=f"kliping-cli-{uuid.uuid4().hex[:8]}",
+        data_dir=tmp_path / "data",
+    )
     if not LIVE:  # first index created without the stemmers osmem lacks (tests/support/osmem.py)
         ElasticIndex(make_client(settings), settings.elasticsearch_index).setup(
-            osmem_template(index_template(settings.elasticsearch_index)))
+            osmem_template(index_template(settings.elasticsearch_index))
+        )
     ctx = distributed_context(settings)
     results = [process_with_retries(str(path), ctx) for path in seed_paths]
     assert [r.outcome for r in results] == [Outcome.indexed] * 5, results
     ctx.index.refresh()
     env = {k: v for k, v in os.environ.items() if not k.startswith("KLIPING_")}
-    env.update(KLIPING_REDIS_URL=redis_url, KLIPING_REDIS_PREFIX=redis_prefix, KLIPING_ELASTICSEARCH_URL=es_url,
-               KLIPING_ELASTICSEARCH_INDEX=settings.elasticsearch_index, KLIPING_DATA_DIR=str(settings.data_dir))
+    env.update(
+        KLIPING_REDIS_URL=redis_url,
+        KLIPING_REDIS_PREFIX=redis_prefix,
+        KLIPING_ELASTICSEARCH_URL=es_url,
+        KLIPING_ELASTICSEARCH_INDEX=settings.elasticsearch_index,
+        KLIPING_DATA_DIR=str(settings.data_dir),
+    )
     yield settings, ctx, env
     if LIVE:
         ctx.index.client.indices.delete(index=f"{settings.elasticsearch_index}-*")
@@ -43,8 +54,15 @@ def deployment(tmp_path: Path, redis_url, redis_prefix, es_url, seed_paths):
 
 def _kliping(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     """Run the real `kliping` command line."""
-    return subprocess.run([sys.executable, "-m", "workers.cli", *args], cwd=PROJECT_ROOT, env=env,
-                          capture_output=True, text=True, check=False, timeout=180)
+    return subprocess.run(
+        [sys.executable, "-m", "workers.cli", *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=180,
+    )
 
 
 def _ids(env: dict[str, str], *args: str) -> set[str]:
@@ -60,7 +78,11 @@ def test_cli_search_filters_export_stats_show_through_elasticsearch(deployment):
     assert len(articles) == 5
 
     assert _ids(env, "Kursk") == set(articles)
-    assert _ids(env, "--source", "Pantau") == {i for i, a in articles.items() if a.source.name == "Pantau"} != set()
+    assert (
+        _ids(env, "--source", "Pantau")
+        == {i for i, a in articles.items() if a.source.name == "Pantau"}
+        != set()
+    )
     kim = {i for i, a in articles.items() if any(e.name == "Kim Jong Un" for e in a.entities)}
     assert kim and _ids(env, "--entity", "Kim Jong Un") == kim
     negative = {i for i, a in articles.items() if a.sentiment and a.sentiment.label.value == "negative"}
@@ -92,7 +114,10 @@ def test_replay_is_unchanged_and_a_copy_updates_its_canonical(deployment, seed_p
     # A reprint of the SeaPRwire release (as in tests/test_pipeline.py) is a copy of seed 004.
     original = next((PROJECT_ROOT / "seeds").glob("004_*.txt")).read_text(encoding="utf-8")
     reprint = tmp_path / "reprint.txt"
-    reprint.write_text("Putin berterima kasih kepada Korea Utara\n\n" + original.replace("(SeaPRwire) – ", "MOSKOW - "), encoding="utf-8")
+    reprint.write_text(
+        "Putin berterima kasih kepada Korea Utara\n\n" + original.replace("(SeaPRwire) – ", "MOSKOW - "),
+        encoding="utf-8",
+    )
     result = process_with_retries(str(reprint), ctx)
     assert result.outcome == Outcome.copy, result.reason
 

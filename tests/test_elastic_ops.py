@@ -65,7 +65,10 @@ def test_reindex_moves_the_alias_to_a_fresh_index_and_keeps_the_old(index):
     index.put(BANJIR)
     new, old, failures = index.reindex()
     assert failures == []
-    assert new == f"{index.alias}-000003" and sorted(old) == [f"{index.alias}-000001", f"{index.alias}-000002"]
+    assert new == f"{index.alias}-000003" and sorted(old) == [
+        f"{index.alias}-000001",
+        f"{index.alias}-000002",
+    ]
     assert list(index.client.indices.get_alias(name=index.alias)) == [new]
     assert index.client.indices.get_mapping(index=new)[new]["mappings"] == template_mappings()
     assert all(index.client.indices.exists(index=name) for name in old)  # kept until confirmed
@@ -78,8 +81,15 @@ def test_reindex_moves_the_alias_to_a_fresh_index_and_keeps_the_old(index):
 
 def _kliping(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     """Run the real `kliping` command line."""
-    return subprocess.run([sys.executable, "-m", "workers.cli", *args], cwd=PROJECT_ROOT, env=env,
-                          capture_output=True, text=True, check=False, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "workers.cli", *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
 
 
 def test_es_reindex_commands(index, tmp_path, es_url):
@@ -87,8 +97,11 @@ def test_es_reindex_commands(index, tmp_path, es_url):
     settings = Settings(data_dir=tmp_path / "data", redis_url=None, elasticsearch_url=None)
     embedded_context(settings).index.put(BANJIR)  # only in the embedded store
     env = {k: v for k, v in os.environ.items() if not k.startswith("KLIPING_")}
-    env.update(KLIPING_ELASTICSEARCH_URL=es_url, KLIPING_ELASTICSEARCH_INDEX=index.alias,
-               KLIPING_DATA_DIR=str(settings.data_dir))
+    env.update(
+        KLIPING_ELASTICSEARCH_URL=es_url,
+        KLIPING_ELASTICSEARCH_INDEX=index.alias,
+        KLIPING_DATA_DIR=str(settings.data_dir),
+    )
 
     done = _kliping("es", "reindex", "--from-embedded", env=env)
     assert done.returncode == 0, done.stderr
@@ -106,7 +119,9 @@ def test_es_reindex_commands(index, tmp_path, es_url):
 def test_es_setup_command_is_idempotent(es_url, tmp_path):
     alias = f"kliping-setup-{uuid.uuid4().hex[:8]}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("KLIPING_")}
-    env.update(KLIPING_ELASTICSEARCH_URL=es_url, KLIPING_ELASTICSEARCH_INDEX=alias, KLIPING_DATA_DIR=str(tmp_path))
+    env.update(
+        KLIPING_ELASTICSEARCH_URL=es_url, KLIPING_ELASTICSEARCH_INDEX=alias, KLIPING_DATA_DIR=str(tmp_path)
+    )
     for _ in range(2):
         done = _kliping("es", "setup", env=env)
         assert done.returncode == 0, done.stderr
@@ -114,6 +129,9 @@ def test_es_setup_command_is_idempotent(es_url, tmp_path):
     assert list(client.indices.get_alias(name=alias)) == [f"{alias}-000001"]
     [template] = client.indices.get_index_template(name=alias)["index_templates"]
     assert template["index_template"]["index_patterns"] == [f"{alias}-*"]
-    assert client.indices.get_mapping(index=f"{alias}-000001")[f"{alias}-000001"]["mappings"] == template_mappings()
+    assert (
+        client.indices.get_mapping(index=f"{alias}-000001")[f"{alias}-000001"]["mappings"]
+        == template_mappings()
+    )
     if LIVE:
         client.indices.delete(index=f"{alias}-*")

@@ -2,23 +2,50 @@
 
 from __future__ import annotations
 
-from schemas import Article, CopyRef, Dedup, Entity, EntityType, FailedInput, InputResult, Outcome, Reason, Sentiment, SentimentLabel, Source
-from workers.backends import Fingerprint, SearchQuery
 import sqlite3
 
+from schemas import (
+    Article,
+    CopyRef,
+    Dedup,
+    Entity,
+    EntityType,
+    FailedInput,
+    InputResult,
+    Outcome,
+    Reason,
+    Sentiment,
+    SentimentLabel,
+    Source,
+)
+from workers.backends import Fingerprint, SearchQuery
 from workers.backends.embedded import SCHEMA_VERSION, EmbeddedStore, fts_query
 
 
 def _article(article_id: str, title: str, text: str, **extra) -> Article:
-    return Article(id=article_id, input=f"{article_id}.txt", title=title, text=text, source=Source(name="Kompas", domain="kompas.com"),
-                   content_hash=article_id, dedup=Dedup(canonical_id=article_id), **extra)
+    return Article(
+        id=article_id,
+        input=f"{article_id}.txt",
+        title=title,
+        text=text,
+        source=Source(name="Kompas", domain="kompas.com"),
+        content_hash=article_id,
+        dedup=Dedup(canonical_id=article_id),
+        **extra,
+    )
 
 
 def test_put_get_replace_and_search(tmp_path):
     store = EmbeddedStore(tmp_path / "s.sqlite3")
-    store.put(_article("a", "Banjir di Bandung", "Banjir melanda Kabupaten Bandung.",
-                       entities=[Entity(name="Kabupaten Bandung", type=EntityType.LOCATION, aliases=["Bandung"])],
-                       sentiment=Sentiment(label=SentimentLabel.negative, score=-0.5, confidence=0.7)))
+    store.put(
+        _article(
+            "a",
+            "Banjir di Bandung",
+            "Banjir melanda Kabupaten Bandung.",
+            entities=[Entity(name="Kabupaten Bandung", type=EntityType.LOCATION, aliases=["Bandung"])],
+            sentiment=Sentiment(label=SentimentLabel.negative, score=-0.5, confidence=0.7),
+        )
+    )
     store.put(_article("b", "Rupiah menguat", "Rupiah menguat terhadap dolar AS."))
     store.put(_article("b", "Rupiah menguat lagi", "Rupiah menguat terhadap dolar AS hari ini."))
     assert store.count() == 2
@@ -37,7 +64,9 @@ def test_a_replaced_article_keeps_one_search_row_under_its_rowid(tmp_path):
     for n in range(3):
         store.put(_article(f"x{n}", "Judul", f"Kata{n} pertama."))
     store.put(_article("x1", "Judul baru", "Kata lain sama sekali."))
-    rows = store._rows("SELECT a.id, f.id, f.title FROM articles a JOIN articles_fts f ON f.rowid = a.rowid ORDER BY a.id")
+    rows = store._rows(
+        "SELECT a.id, f.id, f.title FROM articles a JOIN articles_fts f ON f.rowid = a.rowid ORDER BY a.id"
+    )
     assert rows == [("x0", "x0", "Judul"), ("x1", "x1", "Judul baru"), ("x2", "x2", "Judul")]
     assert store._rows("SELECT count(*) FROM articles_fts") == [(3,)]
     assert store.search(SearchQuery(text="kata1")) == []
@@ -66,7 +95,10 @@ def test_a_store_of_the_earlier_layout_gets_its_search_index_rebuilt(tmp_path):
 
 
 def test_fts_query_is_safe_for_punctuation():
-    assert fts_query('Kim Jong-un "Korea Utara" AND (Rusia OR Moskow)') == '"Kim" "Jong un" "Korea Utara" AND ( "Rusia" OR "Moskow" )'
+    assert (
+        fts_query('Kim Jong-un "Korea Utara" AND (Rusia OR Moskow)')
+        == '"Kim" "Jong un" "Korea Utara" AND ( "Rusia" OR "Moskow" )'
+    )
     assert fts_query("***") == ""
 
 

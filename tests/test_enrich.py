@@ -31,7 +31,9 @@ def registry() -> SourceRegistry:
     return SourceRegistry.load(PROJECT_ROOT / "seeds" / "sources.json")
 
 
-def _article(text: str, source: Source | None = None, url: str | None = None, title: str = "", **extra) -> Article:
+def _article(
+    text: str, source: Source | None = None, url: str | None = None, title: str = "", **extra
+) -> Article:
     return Article(
         id="a1",
         input=url or "file.txt",
@@ -102,7 +104,9 @@ def test_dateline_labels():
 
 def test_reuse_enrichment_copies_the_canonical_enrichment(registry):
     canonical = enrich(_article(_seed(1), source=Source(name="Pantau")), registry)
-    copy = _article(_seed(1).replace("Pantau - ", ""), source=Source(name="Media Lain", domain="lain.example"))
+    copy = _article(
+        _seed(1).replace("Pantau - ", ""), source=Source(name="Media Lain", domain="lain.example")
+    )
     reused = reuse_enrichment(copy, canonical)
     assert reused.source == copy.source  # keeps its own source
     assert [e.name for e in reused.entities] == [e.name for e in canonical.entities]
@@ -120,7 +124,10 @@ def test_reuse_enrichment_of_an_unenriched_canonical():
 
 
 def test_keywords_serve_story_clustering():
-    keywords = [extract_keywords("", _seed(n), enrich(_article(_seed(n)), SourceRegistry()).entities) for n in range(5)]
+    keywords = [
+        extract_keywords("", _seed(n), enrich(_article(_seed(n)), SourceRegistry()).entities)
+        for n in range(5)
+    ]
     for words in keywords:
         assert 0 < len(words) <= 10
         assert "kursk" in words and "rusia" in words

@@ -14,7 +14,18 @@ from workers.settings import PROJECT_ROOT
 
 SEEDS = sorted((PROJECT_ROOT / "seeds").glob("*.txt"))
 FIXTURES = Path(__file__).parent / "fixtures" / "enrich"
-MONTHS_AND_DAYS = {"april", "mei", "juni", "agustus", "maret", "senin", "sabtu", "minggu", "january", "monday"}
+MONTHS_AND_DAYS = {
+    "april",
+    "mei",
+    "juni",
+    "agustus",
+    "maret",
+    "senin",
+    "sabtu",
+    "minggu",
+    "january",
+    "monday",
+}
 
 
 def _seed(number: int) -> str:
@@ -72,7 +83,9 @@ def test_kim_jong_un_spellings_are_one_person(seed_entities):
 
 
 def test_north_korea_forms_are_one_location(seed_entities):
-    aliases = {a for entities in seed_entities for a in _find(entities, "Korea Utara", EntityType.LOCATION).aliases}
+    aliases = {
+        a for entities in seed_entities for a in _find(entities, "Korea Utara", EntityType.LOCATION).aliases
+    }
     assert {"Korut", "DPRK", "Korea Utara", "Republik Rakyat Demokratik Korea"} <= aliases
     text = (
         "Korut menembakkan rudal. Korea Utara membantah. DPRK dan Republik Rakyat Demokratik Korea adalah nama "
@@ -80,7 +93,13 @@ def test_north_korea_forms_are_one_location(seed_entities):
     )
     places = [e for e in extract_entities(text) if e.type is EntityType.LOCATION]
     assert [(e.name, e.mentions, e.subtype) for e in places] == [("Korea Utara", 5, "country")]
-    assert set(places[0].aliases) == {"Korut", "Korea Utara", "DPRK", "Republik Rakyat Demokratik Korea", "North Korea"}
+    assert set(places[0].aliases) == {
+        "Korut",
+        "Korea Utara",
+        "DPRK",
+        "Republik Rakyat Demokratik Korea",
+        "North Korea",
+    }
 
 
 def test_seed_places_and_organisations(seed_entities):
@@ -119,8 +138,12 @@ def test_no_april_from_dates_in_any_case():
 
 def test_unknown_people_after_cues_in_seed_004(seed_entities):
     entities = seed_entities[4]
-    assert _find(entities, "Moon Seong Mook").type is EntityType.PERSON  # "menurut Moon Seong Mook, seorang analis"
-    assert _find(entities, "Koo Byoungsam").type is EntityType.PERSON  # "Juru bicara kementerian Koo Byoungsam"
+    assert (
+        _find(entities, "Moon Seong Mook").type is EntityType.PERSON
+    )  # "menurut Moon Seong Mook, seorang analis"
+    assert (
+        _find(entities, "Koo Byoungsam").type is EntityType.PERSON
+    )  # "Juru bicara kementerian Koo Byoungsam"
     assert _find(entities, "Dmitry Peskov").type is EntityType.PERSON
     assert _find(entities, "Korea Research Institute for National Strategy").type is EntityType.ORGANIZATION
     assert _find(entities, "Kementerian Unifikasi Korea Selatan").type is EntityType.ORGANIZATION
@@ -130,7 +153,16 @@ def test_unknown_people_after_cues_in_seed_004(seed_entities):
 def test_language_names_are_not_places(seed_entities):
     # seed 004 ends "dalam bahasa Inggris, Korea, Jepang, Arab, Cina Sederhana, ..., Indonesia, Melayu, Jerman"
     names = _names(seed_entities[4])
-    assert not names & {"Inggris", "Jepang", "Tiongkok", "Vietnam", "Thailand", "Jerman", "Prancis", "Spanyol"}
+    assert not names & {
+        "Inggris",
+        "Jepang",
+        "Tiongkok",
+        "Vietnam",
+        "Thailand",
+        "Jerman",
+        "Prancis",
+        "Spanyol",
+    }
 
 
 def test_positions_point_at_the_mentions(seed_entities):
@@ -154,7 +186,9 @@ def test_indonesian_regions_from_a_local_report():
     assert regency.subtype == "regency"
     assert {"Bandung", "Kabupaten Bandung"} <= set(regency.aliases)  # "Bupati Bandung" is the kabupaten
     city = _find(entities, "Bandung", EntityType.LOCATION)
-    assert city.subtype == "city" and "Kota Bandung" in city.aliases  # "Wali Kota Bandung", "warga Kota Bandung"
+    assert (
+        city.subtype == "city" and "Kota Bandung" in city.aliases
+    )  # "Wali Kota Bandung", "warga Kota Bandung"
     assert _find(entities, "Jawa Barat").subtype == "province"
     assert _find(entities, "Kecamatan Baleendah").subtype == "district"
     assert _find(entities, "Sungai Citarum").type is EntityType.LOCATION
@@ -170,14 +204,18 @@ def test_unknown_person_from_a_role_cue():
     assert minister.aliases == ["Rahmat Wicaksono", "Rahmat"]  # "kata Rahmat", "Rahmat menambahkan"
     assert minister.mentions == 3
     assert _find(entities, "Fadlul Imansyah").type is EntityType.PERSON  # "Kepala BPKH Fadlul Imansyah"
-    assert _find(entities, "Teuku Riefky").type is EntityType.PERSON  # "Ekonom Universitas Indonesia Teuku Riefky"
+    assert (
+        _find(entities, "Teuku Riefky").type is EntityType.PERSON
+    )  # "Ekonom Universitas Indonesia Teuku Riefky"
     assert _find(entities, "Kementerian Keuangan").type is EntityType.ORGANIZATION
 
 
 def test_role_phrase_before_a_name_is_not_the_name():
     entities = extract_entities(_fixture("pengumuman_jadwal.txt"))
     people = [e.name for e in entities if e.type is EntityType.PERSON]
-    assert people == ["Budi Rahardjo"]  # not "Informasi Publik" from "Kepala Biro Komunikasi dan Informasi Publik"
+    assert people == [
+        "Budi Rahardjo"
+    ]  # not "Informasi Publik" from "Kepala Biro Komunikasi dan Informasi Publik"
 
 
 def test_acronym_definition_gives_the_long_name():
@@ -191,7 +229,9 @@ def test_acronym_definition_gives_the_long_name():
 
 
 def test_known_acronym_attaches_to_the_gazetteer_name():
-    entities = extract_entities("Komisi Pemberantasan Korupsi (KPK) memeriksa saksi. KPK juga menyita dokumen.")
+    entities = extract_entities(
+        "Komisi Pemberantasan Korupsi (KPK) memeriksa saksi. KPK juga menyita dokumen."
+    )
     kpk = _find(entities, "Komisi Pemberantasan Korupsi", EntityType.ORGANIZATION)
     assert kpk.mentions == 3 and set(kpk.aliases) == {"Komisi Pemberantasan Korupsi", "KPK"}
 
@@ -203,14 +243,23 @@ def test_short_mention_resolves_to_the_full_name():
     )
     perry = _find(extract_entities(text), "Perry Warjiyo", EntityType.PERSON)
     assert perry.mentions == 2 and perry.aliases == ["Perry Warjiyo", "Perry"]
-    unknown = extract_entities("Menteri Pertanian Andi Sulaiman Pratama meninjau sawah. Menurut Pratama, panen naik.")
+    unknown = extract_entities(
+        "Menteri Pertanian Andi Sulaiman Pratama meninjau sawah. Menurut Pratama, panen naik."
+    )
     assert _find(unknown, "Andi Sulaiman Pratama").mentions == 2
 
 
 def test_english_report():
     entities = extract_entities(_fixture("english_summit.txt"))
     people = {e.name for e in entities if e.type is EntityType.PERSON}
-    expected = {"Donald Trump", "Volodymyr Zelenskyy", "Marco Rubio", "Dmitry Peskov", "Mark Rutte", "Jane Whitfield"}
+    expected = {
+        "Donald Trump",
+        "Volodymyr Zelenskyy",
+        "Marco Rubio",
+        "Dmitry Peskov",
+        "Mark Rutte",
+        "Jane Whitfield",
+    }
     assert expected <= people
     assert "Zelensky" in _find(entities, "Volodymyr Zelenskyy").aliases
     assert _find(entities, "Jane Whitfield").mentions == 2  # "according to Whitfield's latest report"
@@ -256,7 +305,9 @@ def test_uncued_name_needs_to_recur():
     # a run opening a line is often boilerplate ("Google News"): once is not enough
     once = extract_entities("Rapat desa digelar pagi ini.\nLarasati Wibisono. Warga desa hadir.")
     assert "Larasati Wibisono" not in _names(once)
-    twice = extract_entities("Rapat itu dihadiri warga. Larasati Wibisono datang pagi. Larasati Wibisono pulang.")
+    twice = extract_entities(
+        "Rapat itu dihadiri warga. Larasati Wibisono datang pagi. Larasati Wibisono pulang."
+    )
     assert _find(twice, "Larasati Wibisono").type is EntityType.PERSON
 
 
@@ -300,14 +351,18 @@ def test_initials_stay_initials_later_in_the_text():
 
 
 def test_english_place_cues():
-    entities = extract_entities("Water rose in the districts of Sirajganj and Bogura, and in Gaibandha on Monday.")
+    entities = extract_entities(
+        "Water rose in the districts of Sirajganj and Bogura, and in Gaibandha on Monday."
+    )
     assert {"Sirajganj", "Bogura", "Gaibandha"} <= _names(entities)
     assert all(e.type is EntityType.LOCATION for e in entities)
     assert "Indian" not in _names(extract_entities("Rain fell in the Indian state of Assam."))
 
 
 def test_nationality_adjectives_are_not_people():
-    entities = extract_entities("The bank said Japanese buyers returned, while its first Southeast Asian branch opened.")
+    entities = extract_entities(
+        "The bank said Japanese buyers returned, while its first Southeast Asian branch opened."
+    )
     assert not {"Japanese", "Southeast Asian"} & _names(entities)
 
 
@@ -323,7 +378,9 @@ def test_head_word_keeps_a_known_name_inside_the_organisation():
 
 
 def test_short_form_from_a_middle_name():
-    entities = extract_entities("Wakil Ketua Komisi II Ahmad Doli Kurnia hadir. Menurut Doli, rapat berjalan lancar.")
+    entities = extract_entities(
+        "Wakil Ketua Komisi II Ahmad Doli Kurnia hadir. Menurut Doli, rapat berjalan lancar."
+    )
     assert "Doli" not in _names(entities)
     assert _find(entities, "Ahmad Doli Kurnia").mentions == 2
 
@@ -334,5 +391,7 @@ def test_role_phrase_stops_at_a_full_stop():
 
 
 def test_head_words_for_facilities_and_nested_places():
-    entities = extract_entities("Warga Kecamatan Sungai Pinang mengungsi ke Pasar Cikurubuk dekat Sungai Musi.")
+    entities = extract_entities(
+        "Warga Kecamatan Sungai Pinang mengungsi ke Pasar Cikurubuk dekat Sungai Musi."
+    )
     assert {"Kecamatan Sungai Pinang", "Pasar Cikurubuk", "Sungai Musi"} <= _names(entities)

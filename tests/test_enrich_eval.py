@@ -67,10 +67,14 @@ def test_sentiment_accuracy_meets_the_floor(reports):
 
 def test_country_gazetteer_is_reproducible_from_babel():
     # ops/build_gazetteer.py regenerates workers/data/gazetteer_countries.json from CLDR + curated overrides
-    spec = importlib.util.spec_from_file_location("build_gazetteer", PROJECT_ROOT / "ops" / "build_gazetteer.py")
+    spec = importlib.util.spec_from_file_location(
+        "build_gazetteer", PROJECT_ROOT / "ops" / "build_gazetteer.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     built = module.build(json.loads(module.OVERRIDES.read_text(encoding="utf-8")))
     current = json.loads(module.OUTPUT.read_text(encoding="utf-8"))
     assert built["locations"] == current["locations"]
-    assert {"Korut", "DPRK", "North Korea"} <= set(next(i for i in built["locations"] if i["code"] == "KP")["aliases"])
+    assert {"Korut", "DPRK", "North Korea"} <= set(
+        next(i for i in built["locations"] if i["code"] == "KP")["aliases"]
+    )

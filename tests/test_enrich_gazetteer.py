@@ -39,7 +39,9 @@ def test_every_province_and_kota():
         for kota in province["kota"]:
             assert _lookup(f"Kota {kota}").subtype == "city", kota
         for kab in province["kabupaten"]:
-            assert _lookup(f"Kabupaten {kab}") == Entry(f"Kabupaten {kab}", EntityType.LOCATION, "regency"), kab
+            assert _lookup(f"Kabupaten {kab}") == Entry(f"Kabupaten {kab}", EntityType.LOCATION, "regency"), (
+                kab
+            )
             assert _lookup(f"Kab. {kab}").name == f"Kabupaten {kab}"
 
 

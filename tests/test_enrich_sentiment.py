@@ -73,7 +73,9 @@ def test_negation_stops_at_a_clause_boundary():
 
 def test_intensifier_strengthens():
     assert score_sentiment("Hasilnya sangat baik.").score > score_sentiment("Hasilnya baik.").score > 0
-    assert score_sentiment("The damage was very bad.").score < score_sentiment("The damage was bad.").score < 0
+    assert (
+        score_sentiment("The damage was very bad.").score < score_sentiment("The damage was bad.").score < 0
+    )
 
 
 def test_affixed_forms_reach_their_roots():
@@ -90,8 +92,12 @@ def test_affixed_forms_reach_their_roots():
 
 def test_confidence_grows_with_evidence_and_agreement():
     one = score_sentiment("Dua warga tewas.")
-    many = score_sentiment("Dua warga tewas. Banjir merusak rumah. Korban luka dirawat. Bencana menghancurkan desa.")
-    mixed = score_sentiment("Dua warga tewas. Tim penyelamat berhasil. Banjir merusak rumah. Bantuan tiba, sukses.")
+    many = score_sentiment(
+        "Dua warga tewas. Banjir merusak rumah. Korban luka dirawat. Bencana menghancurkan desa."
+    )
+    mixed = score_sentiment(
+        "Dua warga tewas. Tim penyelamat berhasil. Banjir merusak rumah. Bantuan tiba, sukses."
+    )
     assert one.label is many.label is SentimentLabel.negative
     assert many.confidence > one.confidence
     assert many.confidence > mixed.confidence

@@ -30,11 +30,21 @@ TICKS = 6  # beat ticks (seconds) watched per interval
 
 def test_two_beats_poll_each_feed_once_per_interval(distributed_settings: Settings, tmp_path: Path):  # noqa: F811
     settings = distributed_settings
-    store = RedisFeedStore(redis.Redis.from_url(settings.redis_url, decode_responses=True), settings.redis_prefix)
-    with FixtureServer() as site, celery_worker(settings, tmp_path / "w0.log", "beat-w0", concurrency=2) as worker:
+    store = RedisFeedStore(
+        redis.Redis.from_url(settings.redis_url, decode_responses=True), settings.redis_prefix
+    )
+    with (
+        FixtureServer() as site,
+        celery_worker(settings, tmp_path / "w0.log", "beat-w0", concurrency=2) as worker,
+    ):
         serve_site(site)
-        site.route("/feed.xml", site._server.routes["/feed.xml"].body, content_type="application/rss+xml",
-                   headers={"ETag": '"feed-v1"'}, delay=FEED_SECONDS)
+        site.route(
+            "/feed.xml",
+            site._server.routes["/feed.xml"].body,
+            content_type="application/rss+xml",
+            headers={"ETag": '"feed-v1"'},
+            delay=FEED_SECONDS,
+        )
         feed_url = site.url("/feed.xml")
         store.add(Feed(url=feed_url, every_seconds=EVERY_SECONDS))
         wait_for_workers(settings, 1, worker)
@@ -59,5 +69,7 @@ def test_two_beats_poll_each_feed_once_per_interval(distributed_settings: Settin
     assert articles == [1, 1, 1]  # each new item handed on once
     feed_requests = [hit for hit in site.requests if hit.path == "/feed.xml"]
     assert feed_requests[1].headers.get("if-none-match") == '"feed-v1"'  # the second poll was conditional
-    print(f"\nFAULT-ROW | two beat schedulers (1 s ticks, {2 * TICKS} s watched) | feed polls 2 in 2 intervals | "
-          f"items queued once each (3) | watched for {time.monotonic() - started:.1f} s")
+    print(
+        f"\nFAULT-ROW | two beat schedulers (1 s ticks, {2 * TICKS} s watched) | feed polls 2 in 2 intervals | "
+        f"items queued once each (3) | watched for {time.monotonic() - started:.1f} s"
+    )

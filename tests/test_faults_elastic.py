@@ -75,8 +75,11 @@ def _retries(settings: Settings) -> int:
 
 def _doc_writes(proxy: EsProxy) -> Counter:
     """Document writes per id that reached the proxy, single or bulk items (refused ones included)."""
-    writes = Counter(r.path.split("?")[0].rsplit("/", 1)[1] for r in proxy.faults.log
-                     if r.method in ("PUT", "POST") and "/_doc/" in r.path)
+    writes = Counter(
+        r.path.split("?")[0].rsplit("/", 1)[1]
+        for r in proxy.faults.log
+        if r.method in ("PUT", "POST") and "/_doc/" in r.path
+    )
     writes.update(doc_id for r in proxy.faults.log for doc_id in r.bulk_ids)
     return writes
 
@@ -87,7 +90,11 @@ def test_cluster_down_then_back_loses_nothing(flaky_settings: Settings, proxy: E
     with celery_worker(flaky_settings, tmp_path / "worker.log", concurrency=2) as worker:
         wait_for_workers(flaky_settings, 1)
         task_ids = submit([str(p) for p in inputs], flaky_settings)
-        wait_until(lambda: finished_inputs(flaky_settings, task_ids) >= BATCH // 4, FINISH_TIMEOUT, "a quarter of the batch")
+        wait_until(
+            lambda: finished_inputs(flaky_settings, task_ids) >= BATCH // 4,
+            FINISH_TIMEOUT,
+            "a quarter of the batch",
+        )
 
         proxy.faults.down = True
         down_at = time.monotonic()
@@ -108,7 +115,9 @@ def test_cluster_down_then_back_loses_nothing(flaky_settings: Settings, proxy: E
 
     assert done_before < BATCH, "the outage began after the batch was done: nothing was tested"
     assert waiting_retry > 0  # the queue-depth metric sees the tasks held for their retry countdown
-    assert Counter(r.outcome for r in results) == {Outcome.indexed: BATCH}, [r for r in results if r.outcome != Outcome.indexed]
+    assert Counter(r.outcome for r in results) == {Outcome.indexed: BATCH}, [
+        r for r in results if r.outcome != Outcome.indexed
+    ]
     wait_until(lambda: len(hook_posts(hook)) >= expected_alerts(BATCH), 60, "webhook deliveries")
     counts = tally(flaky_settings, hook_posts(hook))
     assert counts.indexed == counts.distinct_ids == counts.inputs_indexed == BATCH
@@ -123,12 +132,16 @@ def test_cluster_down_then_back_loses_nothing(flaky_settings: Settings, proxy: E
     # the refused requests were 2 per retry plus 2 to 6.
     attempts = retries_during + 2 * 2
     assert len(dropped) <= attempts * (SINGLE_NODE_RETRIES + 1), (len(dropped), retries_during)
-    print(f"\noutage {OUTAGE_SECONDS:.0f} s: {len(dropped)} requests refused "
-          f"({len(dropped) / OUTAGE_SECONDS:.1f}/s), {retries_during} task retries, {done_before} done before")
+    print(
+        f"\noutage {OUTAGE_SECONDS:.0f} s: {len(dropped)} requests refused "
+        f"({len(dropped) / OUTAGE_SECONDS:.1f}/s), {retries_during} task retries, {done_before} done before"
+    )
     report(f"Elasticsearch down {OUTAGE_SECONDS:.0f} s", BATCH, counts, recovered)
 
 
-def test_busy_cluster_429_resends_only_the_refused_writes(flaky_settings: Settings, proxy: EsProxy, tmp_path: Path):  # noqa: F811
+def test_busy_cluster_429_resends_only_the_refused_writes(
+    flaky_settings: Settings, proxy: EsProxy, tmp_path: Path
+):  # noqa: F811
     inputs = write_articles(tmp_path / "batch", BATCH, seed=21)
     refused: set[str] = set()
 
@@ -143,7 +156,9 @@ def test_busy_cluster_429_resends_only_the_refused_writes(flaky_settings: Settin
     with celery_worker(flaky_settings, tmp_path / "worker.log", concurrency=2) as worker:
         wait_for_workers(flaky_settings, 1)
         started = time.monotonic()
-        results = list(follow(submit([str(p) for p in inputs], flaky_settings), flaky_settings, timeout=FINISH_TIMEOUT))
+        results = list(
+            follow(submit([str(p) for p in inputs], flaky_settings), flaky_settings, timeout=FINISH_TIMEOUT)
+        )
         elapsed = time.monotonic() - started
         assert worker.alive()
 
@@ -163,7 +178,10 @@ def test_bulk_429_resends_only_the_refused_items_with_backoff(proxy: EsProxy):
     alias = f"kliping-bulk-{uuid.uuid4().hex[:8]}"
     index = ElasticIndex(make_client(Settings(elasticsearch_url=proxy.url, elasticsearch_timeout=30)), alias)
     index.setup(None if LIVE else osmem_template(index_template(alias)))
-    articles = [_article(f"doc{n:03d}", f"Judul {n}", f"Isi berita nomor {n} tentang harga beras.") for n in range(200)]
+    articles = [
+        _article(f"doc{n:03d}", f"Judul {n}", f"Isi berita nomor {n} tentang harga beras.")
+        for n in range(200)
+    ]
     refusals: Counter = Counter()
 
     def busy(doc_id: str) -> bool:

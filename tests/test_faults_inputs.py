@@ -71,7 +71,9 @@ def _check(cases: list[Case], results: list[InputResult]) -> None:
         result = by_input.get(case.input) or by_input.get(os.path.abspath(case.input))
         reason = (result.reason or "").split(":", 1)[0] if result else None
         if result is None or result.outcome != case.outcome or (case.reason and reason != case.reason.value):
-            wrong.append((case.name, result.outcome.value if result else None, result.reason if result else None))
+            wrong.append(
+                (case.name, result.outcome.value if result else None, result.reason if result else None)
+            )
     assert not wrong, wrong
 
 
@@ -81,13 +83,26 @@ def _expected(cases: list[Case]) -> Counter:
 
 def kliping(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     """Run the `kliping` command in a subprocess with this environment."""
-    return subprocess.run([sys.executable, "-m", "workers.cli", *args], cwd=PROJECT_ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "workers.cli", *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
-def test_embedded_batch_of_bad_inputs_then_failed_and_retry(corpus: list[Case], server: FixtureServer, tmp_path: Path):
-    settings = Settings(data_dir=tmp_path / "data", redis_url=None, elasticsearch_url=None,
-                        fetch_allow_private=True, fetch_host_interval=0.0)
+def test_embedded_batch_of_bad_inputs_then_failed_and_retry(
+    corpus: list[Case], server: FixtureServer, tmp_path: Path
+):
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        redis_url=None,
+        elasticsearch_url=None,
+        fetch_allow_private=True,
+        fetch_host_interval=0.0,
+    )
     ctx = embedded_context(settings)
     results = list(run([case.input for case in corpus], ctx))
 
@@ -98,7 +113,11 @@ def test_embedded_batch_of_bad_inputs_then_failed_and_retry(corpus: list[Case], 
     assert failed == {case.input: case.reason for case in corpus if case.outcome is Outcome.failed}
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("KLIPING_")}
-    env.update(KLIPING_DATA_DIR=str(settings.data_dir), KLIPING_FETCH_ALLOW_PRIVATE="true", KLIPING_FETCH_HOST_INTERVAL="0")
+    env.update(
+        KLIPING_DATA_DIR=str(settings.data_dir),
+        KLIPING_FETCH_ALLOW_PRIVATE="true",
+        KLIPING_FETCH_HOST_INTERVAL="0",
+    )
     listed = kliping(env, "failed", "--json")
     assert listed.returncode == 0, listed.stderr
     items = [json.loads(line) for line in listed.stdout.splitlines()]
@@ -121,8 +140,13 @@ def test_embedded_batch_of_bad_inputs_then_failed_and_retry(corpus: list[Case], 
 
 
 def test_feed_bombs_and_broken_feeds_do_not_stop_a_good_feed(server: FixtureServer, tmp_path: Path):
-    settings = Settings(data_dir=tmp_path / "data", redis_url=None, elasticsearch_url=None,
-                        fetch_allow_private=True, fetch_host_interval=0.0)
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        redis_url=None,
+        elasticsearch_url=None,
+        fetch_allow_private=True,
+        fetch_host_interval=0.0,
+    )
     serve_site(server)
     server.route("/bomb.xml", (FEEDS / "billion_laughs.xml").read_bytes(), content_type="application/rss+xml")
     server.route("/broken.xml", (FEEDS / "malformed.xml").read_bytes(), content_type="application/rss+xml")
@@ -133,14 +157,21 @@ def test_feed_bombs_and_broken_feeds_do_not_stop_a_good_feed(server: FixtureServ
     results: list[InputResult] = []
     reports = {r.url: r for r in poll_once(settings, lambda urls: results.extend(run(urls, ctx)))}
 
-    assert "malformed" in reports[server.url("/bomb.xml")].error and "entit" in reports[server.url("/bomb.xml")].error
+    assert (
+        "malformed" in reports[server.url("/bomb.xml")].error
+        and "entit" in reports[server.url("/bomb.xml")].error
+    )
     assert "malformed" in reports[server.url("/broken.xml")].error
     assert reports[server.url("/feed.xml")].error is None
     assert Counter(r.outcome for r in results) == {Outcome.indexed: len(ARTICLES)}
 
 
-def test_celery_worker_batch_of_bad_inputs(distributed_settings: Settings, corpus: list[Case], server: FixtureServer,  # noqa: F811
-                                           tmp_path: Path):
+def test_celery_worker_batch_of_bad_inputs(
+    distributed_settings: Settings,
+    corpus: list[Case],
+    server: FixtureServer,  # noqa: F811
+    tmp_path: Path,
+):
     settings = distributed_settings
     log_path = tmp_path / "worker.log"
     with celery_worker(settings, log_path, concurrency=2, KLIPING_FETCH_HOST_INTERVAL="0") as worker:
@@ -170,7 +201,11 @@ def test_celery_worker_batch_of_bad_inputs(distributed_settings: Settings, corpu
     assert snap.quarantined == expected[Outcome.failed]
     assert snap.queue_ready == 0
     assert snap.outcomes.get(("load", "failed", "too_large")) == 2  # the 50 MB response and file
-    assert snap.outcomes.get(("index", "indexed", "none"), 0) + snap.outcomes.get(("monitor", "indexed", "none"), 0) == expected[Outcome.indexed]
+    assert (
+        snap.outcomes.get(("index", "indexed", "none"), 0)
+        + snap.outcomes.get(("monitor", "indexed", "none"), 0)
+        == expected[Outcome.indexed]
+    )
     assert snap.latency["clean"]["count"] >= expected[Outcome.indexed]
 
     # Logs: JSON lines; one outcome line per input, naming the input, its quarantine id and the stage.
@@ -181,13 +216,17 @@ def test_celery_worker_batch_of_bad_inputs(distributed_settings: Settings, corpu
     assert all(line["input_id"] == failed_id(line["input"]) and line["stage"] for line in outcome_lines)
     assert all(line["article_id"] for line in outcome_lines if line["outcome"] == "indexed")
     # Celery's own "Task … succeeded" line: one per batch task (its inputs' results are in the message).
-    succeeded = [line for line in lines if line["logger"] == "celery.app.trace" and " succeeded in " in line["message"]]
+    succeeded = [
+        line for line in lines if line["logger"] == "celery.app.trace" and " succeeded in " in line["message"]
+    ]
     assert sorted(line["message"].split("[", 1)[1].split("]", 1)[0] for line in succeeded) == sorted(task_ids)
 
     # `kliping retry ID` replays a quarantined input in the distributed mode too, once its page is fixed.
     huge = next(case for case in corpus if case.name == "50 MB response")
     server.route("/bad/huge", as_html(write_articles(tmp_path / "fixed", 1, seed=99)[0]))
-    replayed = kliping(worker_env(settings, KLIPING_FETCH_HOST_INTERVAL="0"), "retry", failed_id(huge.input), "--json")
+    replayed = kliping(
+        worker_env(settings, KLIPING_FETCH_HOST_INTERVAL="0"), "retry", failed_id(huge.input), "--json"
+    )
     assert replayed.returncode == 0, replayed.stdout + replayed.stderr
     assert [json.loads(line)["outcome"] for line in replayed.stdout.splitlines()] == ["indexed"]
     assert len(state.failed()) == expected[Outcome.failed] - 1

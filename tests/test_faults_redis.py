@@ -46,7 +46,9 @@ PRODUCER_PAUSE = 0.02  # seconds between two submissions
 
 
 @pytest.fixture
-def private_settings(distributed_settings: Settings, tmp_path: Path) -> Iterator[tuple[Settings, PrivateRedis]]:  # noqa: F811
+def private_settings(
+    distributed_settings: Settings, tmp_path: Path
+) -> Iterator[tuple[Settings, PrivateRedis]]:  # noqa: F811
     """The test deployment on a private Redis that the test may restart."""
     with PrivateRedis(tmp_path / "redis") as server:
         yield distributed_settings.model_copy(update={"redis_url": server.url, "task_max_retries": 3}), server
@@ -54,8 +56,14 @@ def private_settings(distributed_settings: Settings, tmp_path: Path) -> Iterator
 
 def _health(settings: Settings) -> subprocess.CompletedProcess:
     """Run `kliping health` as an operator (or docker's healthcheck) would."""
-    return subprocess.run([sys.executable, "-m", "workers.cli", "health"], cwd=PROJECT_ROOT, env=worker_env(settings),
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "workers.cli", "health"],
+        cwd=PROJECT_ROOT,
+        env=worker_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def _consuming(settings: Settings) -> bool:
@@ -73,7 +81,7 @@ def test_redis_restart_during_ingestion(private_settings, tmp_path: Path, hook):
     slow = write_articles(tmp_path / "slow", 1, seed=21)[0]
     hook.route("/slow", article_html(slow), delay=SLOW_SECONDS)
     add_rule(settings, hook.url(HOOK_PATH))
-    inputs = [*map(str, files[:BATCH // 4]), hook.url("/slow"), *map(str, files[BATCH // 4:])]
+    inputs = [*map(str, files[: BATCH // 4]), hook.url("/slow"), *map(str, files[BATCH // 4 :])]
     task_ids: list[str] = []
     redis_down = threading.Event()
 
@@ -100,7 +108,11 @@ def test_redis_restart_during_ingestion(private_settings, tmp_path: Path, hook):
         server.start()
         up_at = time.monotonic()
         consuming_after = wait_until(lambda: _consuming(settings), FINISH_TIMEOUT, "workers consuming again")
-        wait_until(lambda: finished(settings, list(lost)) == len(lost), FINISH_TIMEOUT, "tasks in flight at the restart")
+        wait_until(
+            lambda: finished(settings, list(lost)) == len(lost),
+            FINISH_TIMEOUT,
+            "tasks in flight at the restart",
+        )
         recovery = time.monotonic() - up_at
         producer.join(timeout=FINISH_TIMEOUT)
         assert not producer.is_alive() and len(task_ids) == len(inputs)  # every submission went through
@@ -108,12 +120,18 @@ def test_redis_restart_during_ingestion(private_settings, tmp_path: Path, hook):
         healthy = _health(settings)
         assert healthy.returncode == 0, healthy.stdout
         assert worker.alive()
-    print(f"\nRedis restart: down {up_at - down_at:.1f} s; workers consuming {consuming_after:.1f} s after it was back; "
-          f"{len(lost)} tasks in flight at the stop")
-    report(f"Redis restarted during ingestion ({up_at - down_at:.0f} s down, AOF)", len(inputs), counts, recovery)
+    print(
+        f"\nRedis restart: down {up_at - down_at:.1f} s; workers consuming {consuming_after:.1f} s after it was back; "
+        f"{len(lost)} tasks in flight at the stop"
+    )
+    report(
+        f"Redis restarted during ingestion ({up_at - down_at:.0f} s down, AOF)", len(inputs), counts, recovery
+    )
 
 
-def test_health_sees_a_worker_that_answers_but_does_not_consume(distributed_settings: Settings, tmp_path: Path):  # noqa: F811
+def test_health_sees_a_worker_that_answers_but_does_not_consume(
+    distributed_settings: Settings, tmp_path: Path
+):  # noqa: F811
     settings = distributed_settings
     with celery_worker(settings, tmp_path / "w0.log", "faults-w0") as worker:
         wait_for_workers(settings, 1, worker)

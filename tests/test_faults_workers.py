@@ -45,12 +45,18 @@ TEST_VISIBILITY_TIMEOUT = 8
 @pytest.fixture
 def fault_settings(distributed_settings: Settings) -> Iterator[Settings]:  # noqa: F811
     """The test deployment with a short visibility timeout and soft shutdown."""
-    yield distributed_settings.model_copy(update={"visibility_timeout": TEST_VISIBILITY_TIMEOUT,
-                                                  "worker_shutdown_timeout": 3.0, "task_max_retries": 3})
+    yield distributed_settings.model_copy(
+        update={
+            "visibility_timeout": TEST_VISIBILITY_TIMEOUT,
+            "worker_shutdown_timeout": 3.0,
+            "task_max_retries": 3,
+        }
+    )
 
 
-def _batch_with_fault(settings: Settings, tmp_path: Path, server, fault: Callable[[CeleryProcess], list[CeleryProcess]]
-                      ) -> tuple[Tally, float]:
+def _batch_with_fault(
+    settings: Settings, tmp_path: Path, server, fault: Callable[[CeleryProcess], list[CeleryProcess]]
+) -> tuple[Tally, float]:
     """Ingest BATCH articles on a 2-process worker, inject `fault` a third of the way in; counts and recovery seconds.
 
     Recovery: from the fault until every task that was in flight (unacknowledged) at that moment has finished.
@@ -61,12 +67,16 @@ def _batch_with_fault(settings: Settings, tmp_path: Path, server, fault: Callabl
     try:
         wait_for_workers(settings, 1, workers[0])
         task_ids = submit([str(p) for p in inputs], settings)
-        wait_until(lambda: finished_inputs(settings, task_ids) >= BATCH // 3, FINISH_TIMEOUT, "a third of the batch")
+        wait_until(
+            lambda: finished_inputs(settings, task_ids) >= BATCH // 3, FINISH_TIMEOUT, "a third of the batch"
+        )
         lost = list(in_flight(settings))
         assert lost, "nothing in flight to lose"
         faulted_at = time.monotonic()
         workers += fault(workers[0])
-        wait_until(lambda: finished(settings, lost) == len(lost), FINISH_TIMEOUT, "the tasks in flight at the fault")
+        wait_until(
+            lambda: finished(settings, lost) == len(lost), FINISH_TIMEOUT, "the tasks in flight at the fault"
+        )
         recovery = time.monotonic() - faulted_at
         counts = assert_exactly_once(settings, task_ids, inputs, server, expected_alerts(BATCH))
         assert workers[-1].alive()
@@ -91,8 +101,12 @@ def test_sigkill_of_the_whole_worker_then_restart(fault_settings: Settings, tmp_
         return [start_worker(fault_settings, tmp_path / "w1.log", "faults-w1", concurrency=2)]
 
     counts, recovery = _batch_with_fault(fault_settings, tmp_path, hook, kill_and_restart)
-    report(f"SIGKILL of the whole worker, restarted (visibility timeout {TEST_VISIBILITY_TIMEOUT} s)", BATCH, counts,
-           recovery)
+    report(
+        f"SIGKILL of the whole worker, restarted (visibility timeout {TEST_VISIBILITY_TIMEOUT} s)",
+        BATCH,
+        counts,
+        recovery,
+    )
 
 
 def test_sigterm_finishes_or_requeues_in_flight_tasks(fault_settings: Settings, tmp_path: Path, hook):  # noqa: F811
@@ -109,17 +123,25 @@ def test_sigterm_finishes_or_requeues_in_flight_tasks(fault_settings: Settings, 
         wait_for_workers(fault_settings, 1, first)
         # One process takes the slow page (a task of its own), the other the files (batches of 10).
         task_ids = submit(inputs[:1], fault_settings) + submit(inputs[1:], fault_settings)
-        wait_until(lambda: finished_inputs(fault_settings, task_ids) >= 10 and hook.hits("/slow") == 1, FINISH_TIMEOUT,
-                   "ten files done while the slow page is being fetched")
+        wait_until(
+            lambda: finished_inputs(fault_settings, task_ids) >= 10 and hook.hits("/slow") == 1,
+            FINISH_TIMEOUT,
+            "ten files done while the slow page is being fetched",
+        )
         in_flight_at_stop = in_flight(fault_settings)
         stopped_at = time.monotonic()
         first.terminate()  # docker stop: soft shutdown, then the unfinished task is requeued
         first.process.wait(timeout=fault_settings.worker_shutdown_timeout + 30)  # a guard, not a measurement
         shutdown_seconds = time.monotonic() - stopped_at
-        assert finished(fault_settings, task_ids[:1]) == 0  # the slow task did not finish: it was requeued ...
+        assert (
+            finished(fault_settings, task_ids[:1]) == 0
+        )  # the slow task did not finish: it was requeued ...
         second = start_worker(fault_settings, tmp_path / "w1.log", "faults-w1", concurrency=2)
-        wait_until(lambda: finished(fault_settings, list(in_flight_at_stop)) == len(in_flight_at_stop), FINISH_TIMEOUT,
-                   "the tasks in flight at SIGTERM")
+        wait_until(
+            lambda: finished(fault_settings, list(in_flight_at_stop)) == len(in_flight_at_stop),
+            FINISH_TIMEOUT,
+            "the tasks in flight at SIGTERM",
+        )
         recovery = time.monotonic() - stopped_at
         assert hook.hits("/slow") == 2  # ... and run again by the new worker
         counts = assert_exactly_once(fault_settings, task_ids, inputs, hook, expected_alerts(len(files)) + 1)
@@ -128,12 +150,16 @@ def test_sigterm_finishes_or_requeues_in_flight_tasks(fault_settings: Settings, 
         if second is not None:
             second.stop()
     assert "Soft Shutdown" in first.log_path.read_text(errors="replace")
-    print(f"\nSIGTERM: worker exited {shutdown_seconds:.1f} s after the signal "
-          f"(soft shutdown {fault_settings.worker_shutdown_timeout:.0f} s)")
+    print(
+        f"\nSIGTERM: worker exited {shutdown_seconds:.1f} s after the signal "
+        f"(soft shutdown {fault_settings.worker_shutdown_timeout:.0f} s)"
+    )
     report("SIGTERM mid-work (soft shutdown 3 s), new worker", len(inputs), counts, recovery)
 
 
-def test_same_task_delivered_twice_gives_one_document_and_one_alert(fault_settings: Settings, tmp_path: Path, hook):  # noqa: F811
+def test_same_task_delivered_twice_gives_one_document_and_one_alert(
+    fault_settings: Settings, tmp_path: Path, hook
+):  # noqa: F811
     files = write_articles(tmp_path / "batch", 20)
     slow = write_articles(tmp_path / "slow", 1, seed=15)[0]
     hook.route("/slow", article_html(slow), delay=SLOW_SECONDS)
@@ -156,13 +182,20 @@ def test_same_task_delivered_twice_gives_one_document_and_one_alert(fault_settin
         recovery = time.monotonic() - started
         assert hook.hits("/slow") == 2  # it really ran twice
         assert counts.posts == counts.alerts  # two runs, one alert, one POST
-    report("same task delivered twice (visibility timeout 8 s; duplicated messages)", len(inputs), counts, recovery)
+    report(
+        "same task delivered twice (visibility timeout 8 s; duplicated messages)",
+        len(inputs),
+        counts,
+        recovery,
+    )
 
 
 def test_recovery_settings_reach_celery():
     from workers.celery_app import PUBLISH_RETRY_POLICY, celery_config
 
-    settings = Settings(redis_url="redis://localhost:6379/0", visibility_timeout=8, worker_shutdown_timeout=3.0)
+    settings = Settings(
+        redis_url="redis://localhost:6379/0", visibility_timeout=8, worker_shutdown_timeout=3.0
+    )
     config = celery_config(settings)
     transport = config["broker_transport_options"]
     assert transport["visibility_timeout"] == 8

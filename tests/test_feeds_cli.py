@@ -15,8 +15,14 @@ from workers.settings import PROJECT_ROOT
 def kliping(tmp_path, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KLIPING_")}
     env.update(KLIPING_DATA_DIR=str(tmp_path / "data"), KLIPING_FETCH_ALLOW_PRIVATE="true")
-    return subprocess.run([sys.executable, "-m", "workers.cli", *args], cwd=PROJECT_ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "workers.cli", *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_add_poll_ingests_articles_then_nothing_new(tmp_path, server):

@@ -39,9 +39,13 @@ def test_rss1_rdf_with_declared_latin1_encoding():
 
 
 def test_rss091_without_namespaces():
-    text = ('<?xml version="1.0"?><rss version="0.91"><channel><title>Lama</title>'
-            '<item><title>A</title><link>http://lama.example.id/a?id=3&amp;utm_campaign=x</link></item></channel></rss>')
-    assert [i.url for i in parse_feed(text, "http://lama.example.id/rss").items] == ["http://lama.example.id/a?id=3"]
+    text = (
+        '<?xml version="1.0"?><rss version="0.91"><channel><title>Lama</title>'
+        "<item><title>A</title><link>http://lama.example.id/a?id=3&amp;utm_campaign=x</link></item></channel></rss>"
+    )
+    assert [i.url for i in parse_feed(text, "http://lama.example.id/rss").items] == [
+        "http://lama.example.id/a?id=3"
+    ]
 
 
 def test_atom_alternate_link_relative_link_and_identifying_params_kept():
@@ -80,30 +84,48 @@ def test_external_entity_is_refused():
         parse_feed(xxe, BASE)
 
 
-@pytest.mark.parametrize("text", [fixture_text("malformed.xml"), "", "<html><body>bukan feed</body></html>",
-                                  "<?xml version='1.0'?><catatan><isi/></catatan>"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        fixture_text("malformed.xml"),
+        "",
+        "<html><body>bukan feed</body></html>",
+        "<?xml version='1.0'?><catatan><isi/></catatan>",
+    ],
+)
 def test_malformed_or_unknown_documents_are_permanent_errors(text):
     with pytest.raises(PermanentError) as caught:
         parse_feed(text, BASE)
     assert caught.value.reason == Reason.malformed
 
 
-@pytest.mark.parametrize(("url", "expected"), [
-    ("HTTPS://WWW.Tempo.CO:443/read/123/judul?utm_source=x&utm_medium=y", "https://www.tempo.co/read/123/judul"),
-    ("https://news.detik.com/berita/d-7890/judul?fbclid=abc&gclid=1&mc_cid=2#lanjut", "https://news.detik.com/berita/d-7890/judul"),
-    ("https://example.id/index.php?id=77&page=2&_ga=1.2", "https://example.id/index.php?id=77&page=2"),
-    ("http://example.id:8080", "http://example.id:8080/"),
-    ("ftp://example.id/a", None),
-    ("javascript:alert(1)", None),
-    ("http://[::1", None),
-])
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "HTTPS://WWW.Tempo.CO:443/read/123/judul?utm_source=x&utm_medium=y",
+            "https://www.tempo.co/read/123/judul",
+        ),
+        (
+            "https://news.detik.com/berita/d-7890/judul?fbclid=abc&gclid=1&mc_cid=2#lanjut",
+            "https://news.detik.com/berita/d-7890/judul",
+        ),
+        ("https://example.id/index.php?id=77&page=2&_ga=1.2", "https://example.id/index.php?id=77&page=2"),
+        ("http://example.id:8080", "http://example.id:8080/"),
+        ("ftp://example.id/a", None),
+        ("javascript:alert(1)", None),
+        ("http://[::1", None),
+    ],
+)
 def test_canonicalize(url, expected):
     assert canonicalize(url) == expected
 
 
 def test_homepage_feed_links_and_robots_sitemaps():
     links = feed_links(fixture_text("homepage.html"), f"{BASE}/")
-    assert links == [f"{BASE}/feed.xml"]  # the Atom link is the same feed plus a tracking tag; hreflang is no feed
+    assert links == [
+        f"{BASE}/feed.xml"
+    ]  # the Atom link is the same feed plus a tracking tag; hreflang is no feed
     robots = "User-agent: *\nDisallow: /cari\nSitemap: https://warta.example.id/sitemap_index.xml\nSitemap: /sitemap-news.xml\n"
     assert robots_sitemaps(robots, f"{BASE}/") == [f"{BASE}/sitemap_index.xml", f"{BASE}/sitemap-news.xml"]
     assert robots_url(f"{BASE}/berita/a?x=1") == f"{BASE}/robots.txt"

@@ -61,7 +61,12 @@ def test_new_items_then_nothing_new_with_conditional_get(server, make_fetcher, s
     assert [r.error for r in first] == [None]
     assert sorted(ingest.urls) == sorted(server.url(path) for path in ARTICLES)
     state = store.state(feed.url)
-    assert (state.kind, state.etag, state.error_streak, state.last_new_item) == (FeedKind.rss, '"feed-v1"', 0, T0)
+    assert (state.kind, state.etag, state.error_streak, state.last_new_item) == (
+        FeedKind.rss,
+        '"feed-v1"',
+        0,
+        T0,
+    )
     assert state.next_poll == T0 + timedelta(seconds=600 * 0.5)  # busy feed: polled sooner
 
     assert poll_due(store, fetch, ingest, now=T0 + timedelta(seconds=60)) == []  # not due yet
@@ -100,8 +105,12 @@ def test_304_not_modified(server, make_fetcher, store):
 def test_last_modified_is_sent_back(server, make_fetcher, store):
     serve_site(server, etag=None)
     stamp = "Sat, 26 Apr 2025 02:00:00 GMT"
-    server.route("/feed.xml", fixture_text("rss2.xml", server), content_type="application/rss+xml",
-                 headers={"Last-Modified": stamp})
+    server.route(
+        "/feed.xml",
+        fixture_text("rss2.xml", server),
+        content_type="application/rss+xml",
+        headers={"Last-Modified": stamp},
+    )
     feed = Feed(url=server.url("/feed.xml"))
     fetch = make_fetcher().conditional
     poll_feed(feed, store, fetch, Collector(), now=T0)
@@ -118,16 +127,24 @@ def test_sitemap_index_walks_children(server, make_fetcher, store):
     ingest = Collector()
     report = poll_feed(feed, store, make_fetcher().conditional, ingest, now=T0)
     assert report.error is None and store.state(feed.url).kind == FeedKind.sitemap_index
-    assert ingest.urls == [server.url(p) for p in ("/berita/2025/04/26/banjir-bandung-selatan",
-                                                   "/berita/2025/04/26/harga-cabai-turun",
-                                                   "/berita/2025/03/30/mudik-lebaran",
-                                                   "/berita/2025/03/28/tarif-tol-naik")]
+    assert ingest.urls == [
+        server.url(p)
+        for p in (
+            "/berita/2025/04/26/banjir-bandung-selatan",
+            "/berita/2025/04/26/harga-cabai-turun",
+            "/berita/2025/03/30/mudik-lebaran",
+            "/berita/2025/03/28/tarif-tol-naik",
+        )
+    ]
 
 
 def test_homepage_discovery_via_link_and_robots(server, make_fetcher, store):
     serve_site(server)
-    server.route("/robots.txt", f"User-agent: *\nDisallow: /cari\nSitemap: {server.url('/sitemap-news.xml')}\n",
-                 content_type="text/plain")
+    server.route(
+        "/robots.txt",
+        f"User-agent: *\nDisallow: /cari\nSitemap: {server.url('/sitemap-news.xml')}\n",
+        content_type="text/plain",
+    )
     feed = Feed(url=server.url("/"))
     store.add(feed)
     ingest = Collector()
@@ -229,7 +246,9 @@ def test_distributed_poll_queues_new_items_once(server, redis_url, redis_prefix,
     from workers.feeds.commands import _poll_distributed
 
     serve_site(server)
-    settings = make_settings(redis_url=redis_url, elasticsearch_url="http://127.0.0.1:9", redis_prefix=redis_prefix)
+    settings = make_settings(
+        redis_url=redis_url, elasticsearch_url="http://127.0.0.1:9", redis_prefix=redis_prefix
+    )
     client = redis.Redis.from_url(redis_url, decode_responses=True)
     store = RedisFeedStore(client, redis_prefix)
     store.add(Feed(url=server.url("/feed.xml")))

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import httpx
 import pytest
 
 from schemas import Reason
-from tests.support.fetching import fetch, make_fetcher, server  # noqa: F401 - fixtures
-from tests.support.fetching import PAGE, RecordingLimiter, free_port, make_settings
+from tests.support.fetching import (  # noqa: F401 - fixtures
+    PAGE,
+    RecordingLimiter,
+    fetch,
+    free_port,
+    make_fetcher,
+    make_settings,
+    server,
+)
 from workers.errors import PermanentError, SkipInput, TransientError
 
 # --- success -------------------------------------------------------------------------
@@ -134,7 +141,9 @@ def test_loopback_refused_without_allow_private(server, make_fetcher):
     assert server.requests == []  # refused before any connection, robots.txt included
 
 
-@pytest.mark.parametrize("target", ["http://127.0.0.1:{port}/ok", "http://localhost:{port}/ok", "http://10.1.2.3/"])
+@pytest.mark.parametrize(
+    "target", ["http://127.0.0.1:{port}/ok", "http://localhost:{port}/ok", "http://10.1.2.3/"]
+)
 def test_redirect_from_public_host_to_private_is_refused(server, make_fetcher, target):
     # a public IP literal needs no DNS; a mock transport plays that host and redirects inward
     server.route("/ok", PAGE)
@@ -186,8 +195,10 @@ def test_503_retry_after_seconds(server, fetch):
 
 
 def test_429_retry_after_http_date(server, fetch):
-    when = datetime.now(timezone.utc) + timedelta(seconds=90)
-    server.route("/slow-down", "later", status=429, headers={"Retry-After": format_datetime(when, usegmt=True)})
+    when = datetime.now(UTC) + timedelta(seconds=90)
+    server.route(
+        "/slow-down", "later", status=429, headers={"Retry-After": format_datetime(when, usegmt=True)}
+    )
     with pytest.raises(TransientError) as exc:
         fetch(server.url("/slow-down"))
     assert 80 <= exc.value.retry_after <= 91
@@ -302,9 +313,22 @@ def test_unreachable_port(fetch):
 
 @pytest.mark.parametrize(
     "url",
-    ["", "   ", "not a url", "example.com/berita", "//example.com/x", "ftp://example.com/f",
-     "javascript:alert(1)", "mailto:redaksi@example.com", "file:///etc/passwd", "http://", "http:///path",
-     "http://exa mple.com/", "http://a..b/", "http://example.com:99999/"],
+    [
+        "",
+        "   ",
+        "not a url",
+        "example.com/berita",
+        "//example.com/x",
+        "ftp://example.com/f",
+        "javascript:alert(1)",
+        "mailto:redaksi@example.com",
+        "file:///etc/passwd",
+        "http://",
+        "http:///path",
+        "http://exa mple.com/",
+        "http://a..b/",
+        "http://example.com:99999/",
+    ],
 )
 def test_not_a_url(fetch, url):
     with pytest.raises(PermanentError) as exc:

@@ -37,7 +37,9 @@ def test_gzip_bomb_counts_decompressed_bytes(server, make_fetcher):
     assert exc.value.reason is Reason.too_large
 
 
-@pytest.mark.parametrize("content_type", ["image/png", "application/pdf", "application/octet-stream", "video/mp4"])
+@pytest.mark.parametrize(
+    "content_type", ["image/png", "application/pdf", "application/octet-stream", "video/mp4"]
+)
 def test_unsupported_content_types(server, fetch, content_type):
     server.route("/file", b"%PDF-1.7\x00\x01binary", content_type=content_type)
     with pytest.raises(SkipInput) as exc:
@@ -58,7 +60,10 @@ def test_binary_served_as_html_is_bad_encoding(server, fetch):
 
 @pytest.mark.parametrize(
     "meta",
-    ['<meta charset="iso-8859-1">', '<meta http-equiv="Content-Type" content="text/html; charset=ISO-8859-1">'],
+    [
+        '<meta charset="iso-8859-1">',
+        '<meta http-equiv="Content-Type" content="text/html; charset=ISO-8859-1">',
+    ],
 )
 def test_latin1_page_labelled_in_meta_only(server, fetch, meta):
     body = f"<html><head>{meta}<title>Café</title></head><body>Élysée à Jakarta</body></html>"
@@ -70,7 +75,9 @@ def test_latin1_page_labelled_in_meta_only(server, fetch, meta):
 
 
 def test_header_utf8_but_body_cp1252(server, fetch):
-    text = "<html><body><p>“Presiden” menolak — kata café pemilik, harga naïve €5 à la carte.</p></body></html>"
+    text = (
+        "<html><body><p>“Presiden” menolak — kata café pemilik, harga naïve €5 à la carte.</p></body></html>"
+    )
     server.route("/wrong", text.encode("cp1252"), content_type="text/html; charset=utf-8")
     doc = fetch(server.url("/wrong"))
     assert "\ufffd" not in doc.text

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -38,7 +38,7 @@ def test_backoff_honours_retry_after():
 
 
 def test_parse_retry_after():
-    now = datetime(2025, 4, 26, 10, 0, 0, tzinfo=timezone.utc)
+    now = datetime(2025, 4, 26, 10, 0, 0, tzinfo=UTC)
     assert parse_retry_after("120") == 120.0
     assert parse_retry_after(" 0 ") == 0.0
     assert parse_retry_after("Sat, 26 Apr 2025 10:01:30 GMT", now=now) == 90.0
@@ -52,9 +52,27 @@ def test_parse_retry_after():
 
 @pytest.mark.parametrize(
     "address",
-    ["127.0.0.1", "10.0.0.1", "172.16.5.4", "192.168.1.1", "169.254.169.254", "224.0.0.1", "239.255.255.250",
-     "0.0.0.0", "240.0.0.1", "255.255.255.255", "100.64.0.1", "::1", "::", "fe80::1", "fc00::1", "ff02::1",
-     "::ffff:127.0.0.1", "::ffff:10.0.0.1", "2002:7f00:1::"],
+    [
+        "127.0.0.1",
+        "10.0.0.1",
+        "172.16.5.4",
+        "192.168.1.1",
+        "169.254.169.254",
+        "224.0.0.1",
+        "239.255.255.250",
+        "0.0.0.0",
+        "240.0.0.1",
+        "255.255.255.255",
+        "100.64.0.1",
+        "::1",
+        "::",
+        "fe80::1",
+        "fc00::1",
+        "ff02::1",
+        "::ffff:127.0.0.1",
+        "::ffff:10.0.0.1",
+        "2002:7f00:1::",
+    ],
 )
 def test_non_public_addresses(address):
     assert not is_public_address(ipaddress.ip_address(address))
@@ -115,7 +133,11 @@ def test_never_crashes_on_bytes_no_codec_accepts(monkeypatch):
 
 @pytest.mark.parametrize(
     "data",
-    [b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", b"%PDF-1.7\n" + bytes(range(1, 32)) * 20, b"GIF89a\x01\x00\x01\x00\x00"],
+    [
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
+        b"%PDF-1.7\n" + bytes(range(1, 32)) * 20,
+        b"GIF89a\x01\x00\x01\x00\x00",
+    ],
 )
 def test_binary_is_bad_encoding(data):
     with pytest.raises(PermanentError) as exc:

@@ -35,8 +35,15 @@ def clients():
 
 def test_workers_sharing_redis_never_hit_one_host_closer_than_the_interval(clients):
     redis_clients, prefix = clients
-    settings = Settings(fetch_allow_private=True, fetch_host_interval=INTERVAL, respect_robots=False,
-                        fetch_connect_timeout=5.0, fetch_read_timeout=5.0, redis_url=None, elasticsearch_url=None)
+    settings = Settings(
+        fetch_allow_private=True,
+        fetch_host_interval=INTERVAL,
+        respect_robots=False,
+        fetch_connect_timeout=5.0,
+        fetch_read_timeout=5.0,
+        redis_url=None,
+        elasticsearch_url=None,
+    )
     errors: list[Exception] = []
 
     with FixtureServer() as server:

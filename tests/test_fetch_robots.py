@@ -87,7 +87,9 @@ def test_robots_txt_itself_is_always_allowed():
 
 def test_crawl_delay():
     assert rules("User-agent: *\nCrawl-delay: 3\n").crawl_delay == 3.0
-    assert rules("User-agent: kliping\nCrawl-delay: 1.5\n\nUser-agent: *\nCrawl-delay: 9\n").crawl_delay == 1.5
+    assert (
+        rules("User-agent: kliping\nCrawl-delay: 1.5\n\nUser-agent: *\nCrawl-delay: 9\n").crawl_delay == 1.5
+    )
     assert rules("User-agent: *\nCrawl-delay: soon\n").crawl_delay is None
     assert rules("User-agent: *\nCrawl-delay: -1\n").crawl_delay is None
 
@@ -116,8 +118,11 @@ def test_cache_fetches_once_per_origin():
     assert exc.value.reason is Reason.robots_disallowed
     cache.check(httpx.URL("http://kompas.com/a"))  # another origin: another robots.txt
     cache.check(httpx.URL("https://kompas.com:8443/a"))
-    assert loader.urls == ["https://kompas.com/robots.txt", "http://kompas.com/robots.txt",
-                           "https://kompas.com:8443/robots.txt"]
+    assert loader.urls == [
+        "https://kompas.com/robots.txt",
+        "http://kompas.com/robots.txt",
+        "https://kompas.com:8443/robots.txt",
+    ]
 
 
 def test_cache_expires_after_ttl():

@@ -24,7 +24,9 @@ def probe(redis_url, redis_prefix, monkeypatch):
 
 def test_waiting_tasks_with_a_recent_start_are_healthy(probe):
     settings, client = probe
-    assert "last task started never" in health.check_consuming(settings, client)  # idle, nothing waiting: fine
+    assert "last task started never" in health.check_consuming(
+        settings, client
+    )  # idle, nothing waiting: fine
     client.lpush(f"{settings.redis_prefix}:celery:{INGEST_QUEUE}", "a task")
     health.mark_consumed(client, settings.redis_prefix)
     assert "1 ready" in health.check_consuming(settings, client)

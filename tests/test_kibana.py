@@ -23,7 +23,9 @@ _KQL_FIELD = re.compile(r"([A-Za-z_][\w.]*)\s*:")
 
 
 def _objects() -> list[dict]:
-    return [json.loads(line) for line in SAVED_OBJECTS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        json.loads(line) for line in SAVED_OBJECTS.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
 
 
 def _template_fields(properties: dict | None = None, prefix: str = "") -> dict[str, str]:
@@ -82,7 +84,9 @@ def _referenced_fields(obj: dict) -> tuple[set[str], set[str]]:
 
 
 def test_ndjson_parses_and_is_what_the_generator_writes():
-    spec = importlib.util.spec_from_file_location("kibana_generate", PROJECT_ROOT / "ops" / "kibana" / "generate.py")
+    spec = importlib.util.spec_from_file_location(
+        "kibana_generate", PROJECT_ROOT / "ops" / "kibana" / "generate.py"
+    )
     generate = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(generate)
     assert SAVED_OBJECTS.read_text(encoding="utf-8") == generate.render(), "run python ops/kibana/generate.py"
@@ -100,8 +104,18 @@ def test_every_field_exists_in_the_template_and_aggregations_use_aggregatable_on
         assert named <= set(fields), (obj["id"], named - set(fields))
         assert {f for f in aggregated if fields[f] not in AGGREGATABLE} == set(), obj["id"]
     # the walk found what the dashboard is about (guards against a walk that finds nothing)
-    assert {"published_at", "source.name", "persons", "organizations", "locations", "sentiment.label",
-            "source.scope", "dedup.is_canonical", "dedup.copy_count", "url"} <= seen
+    assert {
+        "published_at",
+        "source.name",
+        "persons",
+        "organizations",
+        "locations",
+        "sentiment.label",
+        "source.scope",
+        "dedup.is_canonical",
+        "dedup.copy_count",
+        "url",
+    } <= seen
 
 
 def test_every_referenced_object_is_in_the_file():
@@ -128,7 +142,10 @@ def test_data_view_dashboard_and_saved_searches():
     assert on_dashboard == {oid for (kind, oid) in objects if kind == "visualization"} | {"kliping-latest"}
     for label in ("negative", "neutral", "positive"):
         search = _decoded(objects[("search", f"kliping-sentiment-{label}")]["attributes"])
-        assert search["kibanaSavedObjectMeta"]["searchSourceJSON"]["query"]["query"] == f'sentiment.label : "{label}"'
+        assert (
+            search["kibanaSavedObjectMeta"]["searchSourceJSON"]["query"]["query"]
+            == f'sentiment.label : "{label}"'
+        )
     latest = objects[("search", "kliping-latest")]["attributes"]
     assert "url" in latest["columns"] and latest["sort"] == [["published_at", "desc"]]
 
@@ -157,7 +174,11 @@ class _KibanaStub(BaseHTTPRequestHandler):
 @pytest.fixture
 def kibana() -> Iterator[tuple[str, type[_KibanaStub]]]:
     """(URL, handler class) of a local server standing in for Kibana's import API."""
-    handler = type("_Stub", (_KibanaStub,), {"answer": {"success": True, "successCount": 16, "errors": []}, "received": []})
+    handler = type(
+        "_Stub",
+        (_KibanaStub,),
+        {"answer": {"success": True, "successCount": 16, "errors": []}, "received": []},
+    )
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -168,8 +189,15 @@ def kibana() -> Iterator[tuple[str, type[_KibanaStub]]]:
 
 def _kliping(*args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KLIPING_")}
-    return subprocess.run([sys.executable, "-m", "workers.cli", *args], cwd=PROJECT_ROOT, env=env,
-                          capture_output=True, text=True, check=False, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "workers.cli", *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
 
 
 def test_kibana_setup_posts_the_file_with_the_xsrf_header(kibana):
@@ -186,8 +214,11 @@ def test_kibana_setup_posts_the_file_with_the_xsrf_header(kibana):
 
 def test_kibana_import_fails_on_per_object_errors(kibana):
     url, stub = kibana
-    stub.answer = {"success": False, "successCount": 15, "errors": [
-        {"id": "kliping-latest", "type": "search", "error": {"type": "missing_references"}}]}
+    stub.answer = {
+        "success": False,
+        "successCount": 15,
+        "errors": [{"id": "kliping-latest", "type": "search", "error": {"type": "missing_references"}}],
+    }
     done = _kliping("kibana", "import", "--url", url)
     assert done.returncode == 1
     assert "search/kliping-latest: missing_references" in done.stderr

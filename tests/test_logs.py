@@ -63,7 +63,9 @@ def test_pipeline_lines_carry_input_article_id_and_stage(settings: Settings, tmp
     lines = _lines(captured)
     assert lines and all(set(TRACE_FIELDS) <= set(line) and line["ts"] and line["level"] for line in lines)
     outcomes = [line for line in lines if "outcome" in line]
-    assert [(line["input"], line["outcome"]) for line in outcomes] == [(r.input, r.outcome.value) for r in results]
+    assert [(line["input"], line["outcome"]) for line in outcomes] == [
+        (r.input, r.outcome.value) for r in results
+    ]
     assert all(line["input_id"] == failed_id(line["input"]) for line in outcomes)
     indexed = [line for line in outcomes if line["outcome"] == "indexed"]
     assert [line["article_id"] for line in indexed] == [r.id for r in results if r.outcome.value == "indexed"]
@@ -71,7 +73,10 @@ def test_pipeline_lines_carry_input_article_id_and_stage(settings: Settings, tmp
     assert next(line for line in outcomes if line["input"] == str(big))["reason"] == "too_large"
 
     url_lines = [line for line in lines if line["input"] == "https://example.com/berita/1"]
-    assert [line["message"] for line in url_lines][:2] == ["fetching", "unexpected error on https://example.com/berita/1"]
+    assert [line["message"] for line in url_lines][:2] == [
+        "fetching",
+        "unexpected error on https://example.com/berita/1",
+    ]
     assert all(line["stage"] == "load" and line["article_id"] is None for line in url_lines)
     assert "RuntimeError: a bug in a stage" in url_lines[1]["exc"]
     assert url_lines[-1]["outcome"] == "failed" and url_lines[-1]["reason"] == "internal_error"
@@ -84,7 +89,12 @@ def test_lines_outside_an_input_have_empty_trace_fields(captured):
             logging.getLogger("workers.clean").info("cleaning")
     [outside, inside] = _lines(captured)
     assert {k: outside[k] for k in TRACE_FIELDS} == dict.fromkeys(TRACE_FIELDS)
-    assert {k: inside[k] for k in TRACE_FIELDS} == {"input": "a.txt", "input_id": "id-a", "article_id": None, "stage": "clean"}
+    assert {k: inside[k] for k in TRACE_FIELDS} == {
+        "input": "a.txt",
+        "input_id": "id-a",
+        "article_id": None,
+        "stage": "clean",
+    }
 
 
 def test_text_format_names_stage_and_ids():

@@ -28,8 +28,12 @@ EXPORTER_START_TIMEOUT = 60.0  # a guard while the subprocess imports
 @pytest.fixture
 def settings(tmp_path, redis_url, redis_prefix) -> Settings:
     """A deployment on the test Redis under this test's prefix (no workers)."""
-    return Settings(redis_url=redis_url, redis_prefix=redis_prefix, elasticsearch_url="http://127.0.0.1:9",
-                    data_dir=tmp_path / "data")
+    return Settings(
+        redis_url=redis_url,
+        redis_prefix=redis_prefix,
+        elasticsearch_url="http://127.0.0.1:9",
+        data_dir=tmp_path / "data",
+    )
 
 
 @pytest.fixture
@@ -39,16 +43,25 @@ def metrics(settings: Settings) -> RedisMetrics:
 
 
 def _trace(stage: Stage, **seconds: float) -> Trace:
-    return Trace(input="x", input_id="y", stage=stage, seconds={Stage(name): s for name, s in seconds.items()})
+    return Trace(
+        input="x", input_id="y", stage=stage, seconds={Stage(name): s for name, s in seconds.items()}
+    )
 
 
 def _record_sample(metrics: RedisMetrics) -> None:
     """Three inputs and two retries, as workers would record them."""
-    metrics.record(_trace(Stage.monitor, load=0.002, clean=0.3, dedupe=0.004, enrich=0.05, index=0.02, monitor=0.0005),
-                   InputResult(input="a", outcome=Outcome.indexed, id="a1"))
-    metrics.record(_trace(Stage.clean, load=0.002, clean=0.08),
-                   InputResult(input="b", outcome=Outcome.skipped, reason="no_text: no article text found"))
-    metrics.record(_trace(Stage.load, load=0.7), InputResult(input="c", outcome=Outcome.failed, reason="too_large: body of 9 bytes"))
+    metrics.record(
+        _trace(Stage.monitor, load=0.002, clean=0.3, dedupe=0.004, enrich=0.05, index=0.02, monitor=0.0005),
+        InputResult(input="a", outcome=Outcome.indexed, id="a1"),
+    )
+    metrics.record(
+        _trace(Stage.clean, load=0.002, clean=0.08),
+        InputResult(input="b", outcome=Outcome.skipped, reason="no_text: no article text found"),
+    )
+    metrics.record(
+        _trace(Stage.load, load=0.7),
+        InputResult(input="c", outcome=Outcome.failed, reason="too_large: body of 9 bytes"),
+    )
     metrics.retry(Reason.service_unavailable)
     metrics.retry(Reason.service_unavailable)
 
@@ -56,12 +69,20 @@ def _record_sample(metrics: RedisMetrics) -> None:
 def test_record_and_snapshot_exact_counts(settings: Settings, metrics: RedisMetrics):
     _record_sample(metrics)
     RedisStateStore(redis.Redis.from_url(settings.redis_url), settings.redis_prefix).quarantine(
-        FailedInput(id="c", input="c", reason=Reason.too_large, error="body of 9 bytes"))
+        FailedInput(id="c", input="c", reason=Reason.too_large, error="body of 9 bytes")
+    )
     snap = metrics.snapshot("ingest")
-    assert snap.outcomes == {("monitor", "indexed", "none"): 1, ("clean", "skipped", "no_text"): 1,
-                             ("load", "failed", "too_large"): 1}
+    assert snap.outcomes == {
+        ("monitor", "indexed", "none"): 1,
+        ("clean", "skipped", "no_text"): 1,
+        ("load", "failed", "too_large"): 1,
+    }
     assert snap.retries == {"service_unavailable": 2}
-    assert snap.latency["load"]["count"] == 3 and snap.latency["load"]["0.005"] == 2 and snap.latency["load"]["1.0"] == 1
+    assert (
+        snap.latency["load"]["count"] == 3
+        and snap.latency["load"]["0.005"] == 2
+        and snap.latency["load"]["1.0"] == 1
+    )
     assert snap.latency["clean"] == {"0.1": 1, "0.5": 1, "sum": pytest.approx(0.38), "count": 2}
     assert snap.quarantined == 1
     assert (snap.queue_ready, snap.queue_unacked) == (0, 0)
@@ -73,7 +94,9 @@ def test_queue_depth_counts_tasks_waiting_in_the_broker(settings: Settings, metr
         paths.append(tmp_path / f"a{n}.txt")
         paths[-1].write_text("x", encoding="utf-8")
     # No worker runs: all seven stay queued, in tasks of three (the depth counts tasks).
-    submit([str(p) for p in paths], settings.model_copy(update={"ingest_batch_size": 3, "ingest_min_tasks": 1}))
+    submit(
+        [str(p) for p in paths], settings.model_copy(update={"ingest_batch_size": 3, "ingest_min_tasks": 1})
+    )
     assert metrics.queue_depth("ingest") == (3, 0)
 
 
@@ -81,8 +104,13 @@ def test_queue_depth_counts_tasks_waiting_in_the_broker(settings: Settings, metr
 def exporter(settings: Settings) -> Iterator[str]:
     """`kliping metrics` running as a subprocess; its /metrics URL."""
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "workers.cli", "metrics", "--host", "127.0.0.1", "--port", str(port)],
-                               cwd=PROJECT_ROOT, env=worker_env(settings), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "workers.cli", "metrics", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=PROJECT_ROOT,
+        env=worker_env(settings),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}/metrics"
     try:
         started = time.monotonic()
@@ -103,8 +131,11 @@ def exporter(settings: Settings) -> Iterator[str]:
 def _samples(url: str) -> dict[tuple[str, tuple], float]:
     """(sample name, sorted labels) → value of one scrape."""
     text = httpx.get(url, timeout=5.0).text
-    return {(s.name, tuple(sorted(s.labels.items()))): s.value
-            for family in text_string_to_metric_families(text) for s in family.samples}
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
 
 
 def test_exporter_serves_every_metric(settings: Settings, metrics: RedisMetrics, exporter: str, tmp_path):
@@ -115,9 +146,18 @@ def test_exporter_serves_every_metric(settings: Settings, metrics: RedisMetrics,
     samples = _samples(exporter)
 
     assert samples[("kliping_up", ())] == 1
-    assert samples[("kliping_inputs_total", (("outcome", "skipped"), ("reason", "no_text"), ("stage", "clean")))] == 1
-    assert samples[("kliping_inputs_total", (("outcome", "failed"), ("reason", "too_large"), ("stage", "load")))] == 1
-    assert samples[("kliping_inputs_total", (("outcome", "indexed"), ("reason", "none"), ("stage", "monitor")))] == 1
+    assert (
+        samples[("kliping_inputs_total", (("outcome", "skipped"), ("reason", "no_text"), ("stage", "clean")))]
+        == 1
+    )
+    assert (
+        samples[("kliping_inputs_total", (("outcome", "failed"), ("reason", "too_large"), ("stage", "load")))]
+        == 1
+    )
+    assert (
+        samples[("kliping_inputs_total", (("outcome", "indexed"), ("reason", "none"), ("stage", "monitor")))]
+        == 1
+    )
     assert samples[("kliping_retries_total", (("reason", "service_unavailable"),))] == 2
     assert samples[("kliping_stage_seconds_count", (("stage", "load"),))] == 3
     assert samples[("kliping_stage_seconds_bucket", (("le", "0.005"), ("stage", "load")))] == 2  # cumulative

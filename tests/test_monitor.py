@@ -28,8 +28,12 @@ def ctx(settings):
     store = context.monitor.store
     store.add_rule(Rule(name="ukraina", query='Ukraina OR Ukrainian OR "Korea Utara"'))
     store.add_rule(Rule(name="banjir", query="banjir AND NOT gempa"))
-    store.add_rule(Rule(name="banjir-tanpa-longsor", query="banjir AND NOT (gempa OR longsor)"))  # the flood text has longsor
-    store.add_rule(Rule(name="negatif-korut", query="kursk", sentiment=SentimentLabel.negative, entity="Kim Jong Un"))
+    store.add_rule(
+        Rule(name="banjir-tanpa-longsor", query="banjir AND NOT (gempa OR longsor)")
+    )  # the flood text has longsor
+    store.add_rule(
+        Rule(name="negatif-korut", query="kursk", sentiment=SentimentLabel.negative, entity="Kim Jong Un")
+    )
     store.add_rule(Rule(name="positif-korut", query="kursk", sentiment=SentimentLabel.positive))
     store.add_rule(Rule(name="sepi", query='"tidak ada berita ini"'))
     return context
@@ -38,12 +42,18 @@ def ctx(settings):
 def _reprint(tmp_path):
     original = next((PROJECT_ROOT / "seeds").glob("004_*.txt")).read_text(encoding="utf-8")
     path = tmp_path / "reprint.txt"
-    path.write_text("Putin berterima kasih kepada Korea Utara\n\n" + original.replace("(SeaPRwire) – ", "MOSKOW - "), encoding="utf-8")
+    path.write_text(
+        "Putin berterima kasih kepada Korea Utara\n\n" + original.replace("(SeaPRwire) – ", "MOSKOW - "),
+        encoding="utf-8",
+    )
     return path
 
 
 def test_rule_fires_once_per_story_and_copies_fire_nothing(ctx, seed_paths, tmp_path):
-    inputs = [str(p) for p in seed_paths] + [str(ENRICH / "english_summit.txt"), str(ENRICH / "bandung_banjir.txt")]
+    inputs = [str(p) for p in seed_paths] + [
+        str(ENRICH / "english_summit.txt"),
+        str(ENRICH / "bandung_banjir.txt"),
+    ]
     results = list(run(inputs, ctx))
     assert [r.outcome for r in results] == [Outcome.indexed] * 7, [r.reason for r in results]
     store = ctx.monitor.store
@@ -71,7 +81,10 @@ def test_rule_fires_once_per_story_and_copies_fire_nothing(ctx, seed_paths, tmp_
     assert copy.id in store.get_alert(seed_alert.id).attached
 
     changed = tmp_path / "003_changed.txt"  # a later, changed version of a seed: attached, not re-fired
-    changed.write_text(seed_paths[3].read_text(encoding="utf-8") + "\nPembaruan: pasukan Korea Utara ditarik.", encoding="utf-8")
+    changed.write_text(
+        seed_paths[3].read_text(encoding="utf-8") + "\nPembaruan: pasukan Korea Utara ditarik.",
+        encoding="utf-8",
+    )
     list(run([str(changed)], ctx))
     assert [a.id for a in store.alerts()] == [a.id for a in alerts]
 
@@ -103,7 +116,7 @@ def test_rule_filters_entity_source_sentiment(ctx, seed_paths):
 
 def test_spike_statistic():
     assert poisson_tail(0, 3.0) == 1.0
-    assert poisson_tail(1, 2.0) == pytest.approx(1 - 2.718281828 ** -2.0)
+    assert poisson_tail(1, 2.0) == pytest.approx(1 - 2.718281828**-2.0)
     assert not is_spike(MIN_SPIKE_COUNT - 1, [0] * 24)
     assert is_spike(10, [1] * 24)
     assert not is_spike(10, [9, 11] * 12)  # a busy rule's usual level is not a spike
@@ -147,10 +160,20 @@ def test_cli_rules_and_alerts(tmp_path):
     def kliping(*args: str) -> subprocess.CompletedProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("KLIPING_")}
         env["KLIPING_DATA_DIR"] = str(tmp_path / "data")
-        return subprocess.run([sys.executable, "-m", "workers.cli", *args], cwd=PROJECT_ROOT, env=env,
-                              capture_output=True, text=True, timeout=300, check=False)
+        return subprocess.run(
+            [sys.executable, "-m", "workers.cli", *args],
+            cwd=PROJECT_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
 
-    assert kliping("rules", "add", "korut", '"Korea Utara" OR Korut', "--source", "Pikiran Rakyat").returncode == 0
+    assert (
+        kliping("rules", "add", "korut", '"Korea Utara" OR Korut', "--source", "Pikiran Rakyat").returncode
+        == 0
+    )
     refused = kliping("rules", "add", "rusak", "(kursk")
     assert refused.returncode == 2 and "missing" in refused.stderr
     assert "korut" in kliping("rules", "list").stdout

@@ -93,13 +93,17 @@ def test_concurrent_senders_post_once(backend, tmp_path, server, request):
         stores = [SqliteMonitorStore(tmp_path / "m.sqlite3") for _ in range(2)]
     else:
         url, prefix = request.getfixturevalue("redis_url"), request.getfixturevalue("redis_prefix")
-        stores = [RedisMonitorStore(redis.Redis.from_url(url, decode_responses=True), prefix) for _ in range(2)]
+        stores = [
+            RedisMonitorStore(redis.Redis.from_url(url, decode_responses=True), prefix) for _ in range(2)
+        ]
     stores[0].add_rule(Rule(name="r", query="kursk", webhook=server.url("/slow")))
     alert = Alert(id=alert_id("r", "s"), rule="r", story_id="s", article_id="a", title="Kursk")
     assert stores[0].claim_alert(alert)
     with httpx.Client(timeout=5) as first, httpx.Client(timeout=5) as second:
-        threads = [threading.Thread(target=attempt, args=(alert.id, store, client))
-                   for store, client in zip(stores, (first, second))]
+        threads = [
+            threading.Thread(target=attempt, args=(alert.id, store, client))
+            for store, client in zip(stores, (first, second))
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -112,8 +116,15 @@ def test_cli_shows_failures_and_redelivers(tmp_path, server):
     def kliping(*args: str) -> subprocess.CompletedProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("KLIPING_")}
         env["KLIPING_DATA_DIR"] = str(tmp_path / "data")
-        return subprocess.run([sys.executable, "-m", "workers.cli", *args], cwd=PROJECT_ROOT, env=env,
-                              capture_output=True, text=True, timeout=300, check=False)
+        return subprocess.run(
+            [sys.executable, "-m", "workers.cli", *args],
+            cwd=PROJECT_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
 
     route = server.route("/hook", status=503, content_type="text/plain")
     assert kliping("rules", "add", "kursk", "Kursk", "--webhook", server.url("/hook")).returncode == 0

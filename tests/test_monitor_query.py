@@ -35,10 +35,12 @@ def matches(query: str, text: str = TEXT) -> bool:
 def test_parse_precedence_and_implicit_and():
     assert parse("a OR b c") == Or((Term(("a",), False), And((Term(("b",), False), Term(("c",), False)))))
     assert parse("NOT a b") == And((Not(Term(("a",), False)), Term(("b",), False)))
-    assert parse('("Korea Utara" OR Korut) AND NOT Selatan') == And((
-        Or((Term(("korea", "utara"), True), Term(("korut",), False))),
-        Not(Term(("selatan",), False)),
-    ))
+    assert parse('("Korea Utara" OR Korut) AND NOT Selatan') == And(
+        (
+            Or((Term(("korea", "utara"), True), Term(("korut",), False))),
+            Not(Term(("selatan",), False)),
+        )
+    )
 
 
 @pytest.mark.parametrize("query", ["", "   ", "(korupsi", "korupsi)", "AND", "korupsi OR", "NOT"])
@@ -47,25 +49,28 @@ def test_malformed_queries_are_errors(query):
         parse(query)
 
 
-@pytest.mark.parametrize(("query", "expected"), [
-    ("korupsi", True),  # the root finds dikorupsi / korupsinya
-    ('"korupsi"', False),  # quoted: exact form only, and the text has no bare "korupsi"
-    ('"korupsinya"', True),
-    ("KORUPSI", True),  # case-insensitive
-    ("kirim", True),  # mengirim
-    ('"Korea Utara"', True),
-    ('"Utara Korea"', False),  # phrase order matters
-    ('"korea selatan"', False),
-    ("korea selatan", False),  # implicit AND
-    ("korea NOT selatan", True),
-    ("korea AND NOT utara", False),
-    ("(selatan OR kursk) AND pasukan", True),
-    ("NOT (selatan OR jepang)", True),
-    ("perez", True),  # accents folded on both sides
-    ("Pérez AND muller AND \"sao paulo\"", True),
-    ("and", False),  # lower-case operators are words
-    ("bansos OR banjir", True),
-])
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("korupsi", True),  # the root finds dikorupsi / korupsinya
+        ('"korupsi"', False),  # quoted: exact form only, and the text has no bare "korupsi"
+        ('"korupsinya"', True),
+        ("KORUPSI", True),  # case-insensitive
+        ("kirim", True),  # mengirim
+        ('"Korea Utara"', True),
+        ('"Utara Korea"', False),  # phrase order matters
+        ('"korea selatan"', False),
+        ("korea selatan", False),  # implicit AND
+        ("korea NOT selatan", True),
+        ("korea AND NOT utara", False),
+        ("(selatan OR kursk) AND pasukan", True),
+        ("NOT (selatan OR jepang)", True),
+        ("perez", True),  # accents folded on both sides
+        ('Pérez AND muller AND "sao paulo"', True),
+        ("and", False),  # lower-case operators are words
+        ("bansos OR banjir", True),
+    ],
+)
 def test_query_semantics(query, expected):
     assert matches(query) is expected
 
@@ -80,7 +85,11 @@ def test_required_keys():
 
 def _article(text: str, number: int) -> Article:
     return Article(
-        id=f"a{number}", input=f"a{number}", title=text.split(".")[0][:80], text=text, content_hash=str(number),
+        id=f"a{number}",
+        input=f"a{number}",
+        title=text.split(".")[0][:80],
+        text=text,
+        content_hash=str(number),
         source=Source(name=random.choice(["Kompas", "Antara"])),
         sentiment=Sentiment(label=random.choice(list(SentimentLabel))),
         entities=[Entity(name="Kim Jong Un", type=EntityType.PERSON)] if number % 2 else [],
@@ -102,7 +111,9 @@ def test_prefilter_equals_brute_force_on_generated_rules():
     rng = random.Random(8)
     random.seed(8)
     texts = [p.read_text(encoding="utf-8") for p in sorted((PROJECT_ROOT / "seeds").glob("*.txt"))]
-    texts += [p.read_text(encoding="utf-8") for p in sorted((PROJECT_ROOT / "tests/fixtures/enrich").glob("*.txt"))]
+    texts += [
+        p.read_text(encoding="utf-8") for p in sorted((PROJECT_ROOT / "tests/fixtures/enrich").glob("*.txt"))
+    ]
     vocabulary = sorted({w for t in texts for w in Document.of(t).exact if len(w) > 3})
     vocabulary = rng.sample(vocabulary, 300) + ["korupsi", "perang", "banjir", "tidakada", "serang", "bantu"]
     rules = []

@@ -17,9 +17,22 @@ SEED_TITLES = {
 }
 SEED_OUTLETS = {"000": "Pikiran Rakyat", "001": "Pantau", "002": "Tribunnews", "004": "SeaPRwire"}
 BOILERPLATE = [
-    "Sentimen", "Grup Musik", "Jenis Media", "Tokoh Terkait", "Simak update", "HOME", "SHARE", "Penulis :",
-    "Editor :", "Isi komentar", "Scroll to Top", "(SeaPRwire)", "Artikel ini disediakan", "Sektor:",
-    "SeaPRwire menyediakan", "---|",
+    "Sentimen",
+    "Grup Musik",
+    "Jenis Media",
+    "Tokoh Terkait",
+    "Simak update",
+    "HOME",
+    "SHARE",
+    "Penulis :",
+    "Editor :",
+    "Isi komentar",
+    "Scroll to Top",
+    "(SeaPRwire)",
+    "Artikel ini disediakan",
+    "Sektor:",
+    "SeaPRwire menyediakan",
+    "---|",
 ]
 
 
@@ -84,7 +97,10 @@ def test_syndicated_copy_links_to_canonical_and_reuses_enrichment(ingested, tmp_
     ctx, _ = ingested
     original = (PROJECT_ROOT / "seeds").glob("004_*.txt").__next__().read_text(encoding="utf-8")
     reprint = tmp_path / "reprint.txt"
-    reprint.write_text("Putin berterima kasih kepada Korea Utara\n\n" + original.replace("(SeaPRwire) – ", "MOSKOW - "), encoding="utf-8")
+    reprint.write_text(
+        "Putin berterima kasih kepada Korea Utara\n\n" + original.replace("(SeaPRwire) – ", "MOSKOW - "),
+        encoding="utf-8",
+    )
     [result] = list(run([str(reprint)], ctx))
     assert result.outcome == Outcome.copy, result.reason
     canonical = ctx.index.get(result.canonical_id)

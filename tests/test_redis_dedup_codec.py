@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 import redis
@@ -24,7 +24,13 @@ SIGNATURE = [(i * 2654435761) % 2**32 for i in range(NUM_PERM)]
 
 def _fp(article_id: str, canonical_id: str | None = None, **extra) -> Fingerprint:
     extra.setdefault("body_hash", f"hash-{article_id}")
-    return Fingerprint(article_id=article_id, canonical_id=canonical_id or article_id, signature=SIGNATURE, shingles=120, **extra)
+    return Fingerprint(
+        article_id=article_id,
+        canonical_id=canonical_id or article_id,
+        signature=SIGNATURE,
+        shingles=120,
+        **extra,
+    )
 
 
 @pytest.fixture
@@ -35,15 +41,24 @@ def dedup(redis_url, redis_prefix):
     client.close()
 
 
-@pytest.mark.parametrize("published_at", [
-    None,
-    datetime(2025, 4, 28, 9, 30, 15, 123456, tzinfo=timezone.utc),
-    datetime(2025, 4, 28, 16, 30, tzinfo=timezone(timedelta(hours=7))),
-    datetime(2025, 4, 28, 9, 30),  # naive stays naive
-])
+@pytest.mark.parametrize(
+    "published_at",
+    [
+        None,
+        datetime(2025, 4, 28, 9, 30, 15, 123456, tzinfo=UTC),
+        datetime(2025, 4, 28, 16, 30, tzinfo=timezone(timedelta(hours=7))),
+        datetime(2025, 4, 28, 9, 30),  # naive stays naive
+    ],
+)
 def test_packed_fingerprint_round_trips_every_field(published_at):
-    fp = _fp("0123456789abcdef", canonical_id="fedcba9876543210", outlet="KOMPAS.com",
-             url="https://www.kompas.com/read/2025/04/28/x", published_at=published_at, is_original=True)
+    fp = _fp(
+        "0123456789abcdef",
+        canonical_id="fedcba9876543210",
+        outlet="KOMPAS.com",
+        url="https://www.kompas.com/read/2025/04/28/x",
+        published_at=published_at,
+        is_original=True,
+    )
     back = unpack_fingerprint(fp.article_id, pack_fingerprint(fp))
     assert back == fp
     if published_at is not None:
@@ -57,7 +72,11 @@ def test_packed_fingerprint_keeps_none_apart_from_empty():
 
 
 def test_a_packed_fingerprint_is_the_signature_plus_a_little():
-    fp = _fp("0123456789abcdef", outlet="Tribunnews", url="https://www.tribunnews.com/internasional/2025/04/28/korut")
+    fp = _fp(
+        "0123456789abcdef",
+        outlet="Tribunnews",
+        url="https://www.tribunnews.com/internasional/2025/04/28/korut",
+    )
     assert len(pack_fingerprint(fp)) < NUM_PERM * 4 + 150
 
 
@@ -99,7 +118,9 @@ def test_a_repoint_takes_the_old_canonical_out_of_the_bands(dedup):
 
 def test_register_many_writes_what_register_writes(dedup, redis_url, redis_prefix):
     keys = bands(SIGNATURE)
-    winners = dedup.register_many([(_fp(article_id), keys) for article_id in HEX_IDS[:2]] + [(_fp("dup", body_hash="x"), keys)])
+    winners = dedup.register_many(
+        [(_fp(article_id), keys) for article_id in HEX_IDS[:2]] + [(_fp("dup", body_hash="x"), keys)]
+    )
     assert winners == HEX_IDS[:2] + ["dup"]
     assert dedup.candidates(keys) == {*HEX_IDS[:2], "dup"}
     assert dedup.fingerprint(HEX_IDS[0]) == _fp(HEX_IDS[0])

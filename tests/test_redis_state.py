@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis
@@ -44,8 +44,12 @@ def state(client, redis_prefix) -> RedisStateStore:
 def _fp(article_id: str, body_hash: str = "h1", canonical_id: str | None = None) -> Fingerprint:
     """A fingerprint; a canonical unless `canonical_id` names another article."""
     return Fingerprint(
-        article_id=article_id, canonical_id=canonical_id or article_id, body_hash=body_hash,
-        signature=[1, 2, 3, 4], shingles=40, outlet="Pantau",
+        article_id=article_id,
+        canonical_id=canonical_id or article_id,
+        body_hash=body_hash,
+        signature=[1, 2, 3, 4],
+        shingles=40,
+        outlet="Pantau",
     )
 
 
@@ -93,12 +97,14 @@ def test_copies_are_stored_but_never_join_the_bands(dedup):
 
 
 def test_stories_since_returns_recent_stories_oldest_first(dedup):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     dedup.put_story(StoryRecord(story_id="new", terms=["kursk"], published_at=now))
     dedup.put_story(StoryRecord(story_id="old", terms=["jakarta"], published_at=now - timedelta(days=10)))
     dedup.put_story(StoryRecord(story_id="mid", terms=["korut"], published_at=now - timedelta(days=1)))
     assert [s.story_id for s in dedup.stories_since(now - timedelta(days=3))] == ["mid", "new"]
-    dedup.put_story(StoryRecord(story_id="mid", terms=["korut", "rusia"], published_at=now - timedelta(days=1)))
+    dedup.put_story(
+        StoryRecord(story_id="mid", terms=["korut", "rusia"], published_at=now - timedelta(days=1))
+    )
     assert dedup.stories_since(now - timedelta(days=2))[0].terms == ["korut", "rusia"]
     assert dedup.stories_since(now + timedelta(days=1)) == []
 
@@ -139,7 +145,9 @@ def test_a_body_whose_owner_expired_can_be_claimed_again(dedup, client, redis_pr
 
 def test_back_filled_stories_do_not_trim_each_other(dedup):
     # Articles older than the window (a back-fill) must still find each other's stories.
-    long_ago = datetime.now(timezone.utc) - timedelta(seconds=3 * DEDUP_TTL_SECONDS)
+    long_ago = datetime.now(UTC) - timedelta(seconds=3 * DEDUP_TTL_SECONDS)
     dedup.put_story(StoryRecord(story_id="first", terms=["kursk"], published_at=long_ago))
-    dedup.put_story(StoryRecord(story_id="later", terms=["kursk"], published_at=long_ago + timedelta(hours=2)))
+    dedup.put_story(
+        StoryRecord(story_id="later", terms=["kursk"], published_at=long_ago + timedelta(hours=2))
+    )
     assert [s.story_id for s in dedup.stories_since(long_ago - timedelta(days=1))] == ["first", "later"]

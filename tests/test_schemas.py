@@ -34,7 +34,9 @@ def _mismatches(model: type[BaseModel], properties: dict, path: str = "") -> lis
         sub_model = _model_of(model.model_fields[name].annotation)
         sub_props = properties[name].get("properties")
         if sub_model is not None and sub_props is None:
-            problems.append(f"{path}{name}: an object in the model, a {properties[name].get('type')} in the template")
+            problems.append(
+                f"{path}{name}: an object in the model, a {properties[name].get('type')} in the template"
+            )
         elif sub_model is None and sub_props is not None:
             problems.append(f"{path}{name}: a scalar in the model, an object in the template")
         elif sub_model is not None:
@@ -94,12 +96,27 @@ def _field_types(properties: dict, prefix: str = "") -> dict[str, str]:
 def test_template_has_the_fields_analysts_filter_and_aggregate_on():
     types_ = _field_types(template_mappings()["properties"])
     keywords = [
-        "source.name", "source.domain", "source.scope", "source.kind", "language", "section", "authors", "url",
-        "persons", "organizations", "locations", "entities.name", "sentiment.label",
-        "dedup.canonical_id", "dedup.story_id", "dedup.copies.outlet",
+        "source.name",
+        "source.domain",
+        "source.scope",
+        "source.kind",
+        "language",
+        "section",
+        "authors",
+        "url",
+        "persons",
+        "organizations",
+        "locations",
+        "entities.name",
+        "sentiment.label",
+        "dedup.canonical_id",
+        "dedup.story_id",
+        "dedup.copies.outlet",
     ]
     assert {field: types_[field] for field in keywords} == dict.fromkeys(keywords, "keyword")
-    assert {f: types_[f] for f in ("published_at", "fetched_at", "indexed_at")} == dict.fromkeys(("published_at", "fetched_at", "indexed_at"), "date")
+    assert {f: types_[f] for f in ("published_at", "fetched_at", "indexed_at")} == dict.fromkeys(
+        ("published_at", "fetched_at", "indexed_at"), "date"
+    )
     assert types_["dedup.is_canonical"] == "boolean" and types_["dedup.copy_count"] == "integer"
     assert types_["sentiment.score"] == "float"
     # English articles: the .en subfields carry English stemming; .exact is unstemmed for phrase alerts.

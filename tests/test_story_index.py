@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
-from tests.test_dedupe_canonical import WHEN, _article
-from tests.test_dedupe_canonical import index  # noqa: F401 - each dedup index, empty
+from tests.test_dedupe_canonical import (
+    WHEN,
+    _article,
+    index,  # noqa: F401 - each dedup index, empty
+)
 from workers.backends import StoryRecord
 from workers.backends.embedded import EmbeddedStore
 from workers.dedupe import STORY_MIN_SHARED, assign_story
 
-NOW = datetime(2025, 4, 28, 12, tzinfo=timezone.utc)
+NOW = datetime(2025, 4, 28, 12, tzinfo=UTC)
 KURSK = ["kursk", "korea utara", "rusia", "pasukan", "ukraina"]
 
 
@@ -24,19 +27,36 @@ def test_only_stories_sharing_enough_terms_at_or_after_since(index):  # noqa: F8
     assert [s.story_id for s in found] == ["early", "late"]
     assert found[0].terms == KURSK
     assert index.stories_sharing([], NOW - timedelta(days=3), STORY_MIN_SHARED) == []
-    assert [s.story_id for s in index.stories_sharing(KURSK[:2], NOW - timedelta(days=3), 2)] == ["early", "late", "two"]
+    assert [s.story_id for s in index.stories_sharing(KURSK[:2], NOW - timedelta(days=3), 2)] == [
+        "early",
+        "late",
+        "two",
+    ]
 
 
 def test_stories_after_until_are_not_read(index):  # noqa: F811
     # a back-filled article of 2020 must not read every later story sharing its terms
     index.put_story(StoryRecord(story_id="then", terms=KURSK, published_at=NOW - timedelta(days=1)))
-    index.put_story(StoryRecord(story_id="zone", terms=KURSK, published_at=(NOW + timedelta(hours=2)).astimezone(timezone(timedelta(hours=9)))))
+    index.put_story(
+        StoryRecord(
+            story_id="zone",
+            terms=KURSK,
+            published_at=(NOW + timedelta(hours=2)).astimezone(timezone(timedelta(hours=9))),
+        )
+    )
     index.put_story(StoryRecord(story_id="later", terms=KURSK, published_at=NOW + timedelta(days=4)))
-    found = index.stories_sharing(KURSK, NOW - timedelta(days=3), STORY_MIN_SHARED, until=NOW + timedelta(days=3))
+    found = index.stories_sharing(
+        KURSK, NOW - timedelta(days=3), STORY_MIN_SHARED, until=NOW + timedelta(days=3)
+    )
     assert [s.story_id for s in found] == ["then", "zone"]
     # the bounds are exact whatever the zone a story was written in (+09:00 reads later as text)
-    assert [s.story_id for s in index.stories_sharing(KURSK, NOW - timedelta(days=3), STORY_MIN_SHARED, until=NOW)] == ["then"]
-    assert [s.story_id for s in index.stories_sharing(KURSK, NOW + timedelta(hours=1), STORY_MIN_SHARED)] == ["zone", "later"]
+    assert [
+        s.story_id for s in index.stories_sharing(KURSK, NOW - timedelta(days=3), STORY_MIN_SHARED, until=NOW)
+    ] == ["then"]
+    assert [s.story_id for s in index.stories_sharing(KURSK, NOW + timedelta(hours=1), STORY_MIN_SHARED)] == [
+        "zone",
+        "later",
+    ]
 
 
 def test_a_refreshed_story_is_found_by_its_new_terms(index):  # noqa: F811
@@ -48,14 +68,29 @@ def test_a_refreshed_story_is_found_by_its_new_terms(index):  # noqa: F811
 
 def test_a_canonical_joins_its_story_among_many_others(index):  # noqa: F811
     for n in range(300):
-        index.put_story(StoryRecord(story_id=f"other{n}", terms=[f"tokoh{n}", f"kota{n}", "jakarta", "indonesia"],
-                                    published_at=WHEN))
-    first = _article("first", "Korea Utara mengirim pasukan ke Kursk untuk membantu Rusia melawan Ukraina.", published_at=WHEN)
+        index.put_story(
+            StoryRecord(
+                story_id=f"other{n}",
+                terms=[f"tokoh{n}", f"kota{n}", "jakarta", "indonesia"],
+                published_at=WHEN,
+            )
+        )
+    first = _article(
+        "first",
+        "Korea Utara mengirim pasukan ke Kursk untuk membantu Rusia melawan Ukraina.",
+        published_at=WHEN,
+    )
     first = first.model_copy(update={"keywords": KURSK})
     story = assign_story(first, index, timedelta(days=3))
     assert story == "first"
-    second = _article("second", "Pasukan Korea Utara bertempur di Kursk bersama Rusia.", published_at=WHEN + timedelta(hours=5))
-    assert assign_story(second.model_copy(update={"keywords": KURSK[::-1]}), index, timedelta(days=3)) == "first"
+    second = _article(
+        "second",
+        "Pasukan Korea Utara bertempur di Kursk bersama Rusia.",
+        published_at=WHEN + timedelta(hours=5),
+    )
+    assert (
+        assign_story(second.model_copy(update={"keywords": KURSK[::-1]}), index, timedelta(days=3)) == "first"
+    )
 
 
 def test_an_older_embedded_store_gets_its_term_index_on_open(tmp_path):
@@ -66,7 +101,9 @@ def test_an_older_embedded_store_gets_its_term_index_on_open(tmp_path):
     with sqlite3.connect(path) as db:  # as a store written before the term index existed
         db.execute("DELETE FROM story_terms")
     reopened = EmbeddedStore(path)
-    assert [s.story_id for s in reopened.stories_sharing(KURSK, NOW - timedelta(days=1), STORY_MIN_SHARED)] == ["s"]
+    assert [
+        s.story_id for s in reopened.stories_sharing(KURSK, NOW - timedelta(days=1), STORY_MIN_SHARED)
+    ] == ["s"]
 
 
 def _steps_of_put_story(store: EmbeddedStore, story_id: str) -> int:
@@ -88,10 +125,17 @@ def test_embedded_put_story_does_not_read_the_whole_term_index(tmp_path):
     store.put_story(StoryRecord(story_id="s", terms=["banjir", "jakarta", "bekasi"], published_at=NOW))
     small = _steps_of_put_story(store, "s")
     for n in range(2000):
-        store.put_story(StoryRecord(story_id=f"other{n}", terms=[f"tokoh{n}", f"kota{n}", "jakarta"], published_at=NOW))
+        store.put_story(
+            StoryRecord(story_id=f"other{n}", terms=[f"tokoh{n}", f"kota{n}", "jakarta"], published_at=NOW)
+        )
     large = _steps_of_put_story(store, "s")
     assert large < 2 * small + 10  # 6,000 more term rows: a scan would take hundreds of steps more
-    assert [s.story_id for s in store.stories_sharing(["banjir", "jakarta", "bekasi"], NOW - timedelta(days=1), STORY_MIN_SHARED)] == []
+    assert [
+        s.story_id
+        for s in store.stories_sharing(
+            ["banjir", "jakarta", "bekasi"], NOW - timedelta(days=1), STORY_MIN_SHARED
+        )
+    ] == []
 
 
 def test_embedded_story_lookup_reads_only_the_covering_index(tmp_path):
@@ -103,11 +147,18 @@ def test_embedded_story_lookup_reads_only_the_covering_index(tmp_path):
         db.execute("DROP INDEX story_terms_term_at_story")
         db.execute("CREATE INDEX story_terms_term_at ON story_terms (term, at)")
     store = EmbeddedStore(path)
-    names = {row[0] for row in store._rows("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'story_terms'")}
+    names = {
+        row[0]
+        for row in store._rows(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'story_terms'"
+        )
+    }
     assert "story_terms_term_at" not in names and "story_terms_term_at_story" in names
     statements: list[str] = []
     store._db.set_trace_callback(statements.append)  # the statements run, with their values bound
-    assert [s.story_id for s in store.stories_sharing(KURSK, NOW - timedelta(days=1), STORY_MIN_SHARED)] == ["s"]
+    assert [s.story_id for s in store.stories_sharing(KURSK, NOW - timedelta(days=1), STORY_MIN_SHARED)] == [
+        "s"
+    ]
     store._db.set_trace_callback(None)
     [lookup] = [sql for sql in statements if "story_terms" in sql]
     plan = " ".join(row[3] for row in store._rows(f"EXPLAIN QUERY PLAN {lookup}"))

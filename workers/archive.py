@@ -113,7 +113,9 @@ class RawArchive:
         """The archived document of an input, in place of a fetch; SkipInput when there is none."""
         raw = self.get(input_ref)
         if raw is None:
-            raise SkipInput(f"no archived raw document of {input_ref} (never fetched, or expired)", Reason.not_found)
+            raise SkipInput(
+                f"no archived raw document of {input_ref} (never fetched, or expired)", Reason.not_found
+            )
         return raw
 
     def entries(self, now: datetime | None = None) -> Iterator[Entry]:
@@ -187,8 +189,9 @@ def _read(path: Path) -> RawDocument:
     except FileNotFoundError:
         raise
     except (OSError, EOFError, zlib.error, ValueError, ValidationError, json.JSONDecodeError) as exc:
-        raise SkipInput(f"archived raw document {path} is unreadable: {type(exc).__name__}: {exc}",
-                        Reason.malformed) from exc
+        raise SkipInput(
+            f"archived raw document {path} is unreadable: {type(exc).__name__}: {exc}", Reason.malformed
+        ) from exc
 
 
 def _input_of(ref: str, ctx: Context) -> str:

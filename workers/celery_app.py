@@ -44,8 +44,11 @@ POLL_FEEDS_TASK = "workers.tasks.poll_feeds"
 # task takes a Redis lock, so only one poll runs at a time.
 POLL_FEEDS_EVERY_SECONDS = 60.0
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
-    "poll-feeds": {"task": POLL_FEEDS_TASK, "schedule": POLL_FEEDS_EVERY_SECONDS,
-                   "options": {"queue": INGEST_QUEUE, "expires": POLL_FEEDS_EVERY_SECONDS}},
+    "poll-feeds": {
+        "task": POLL_FEEDS_TASK,
+        "schedule": POLL_FEEDS_EVERY_SECONDS,
+        "options": {"queue": INGEST_QUEUE, "expires": POLL_FEEDS_EVERY_SECONDS},
+    },
 }
 
 
@@ -56,8 +59,12 @@ MAX_RESTORE_SWEEP_SECONDS = 10
 # A producer (or a retrying task) publishing while Redis restarts retries this often, this many
 # seconds apart at most: ~60 s of outage are absorbed instead of an input being lost.
 PUBLISH_RETRIES, PUBLISH_RETRY_MAX_INTERVAL = 30, 2.0
-PUBLISH_RETRY_POLICY = {"max_retries": PUBLISH_RETRIES, "interval_start": 0.2, "interval_step": 0.5,
-                        "interval_max": PUBLISH_RETRY_MAX_INTERVAL}
+PUBLISH_RETRY_POLICY = {
+    "max_retries": PUBLISH_RETRIES,
+    "interval_start": 0.2,
+    "interval_step": 0.5,
+    "interval_max": PUBLISH_RETRY_MAX_INTERVAL,
+}
 # SIGTERM starts a cold shutdown with a soft phase (billiard reads this before Celery starts):
 # running tasks get `worker_shutdown_timeout` seconds, then the unfinished ones are requeued at
 # once, instead of a warm shutdown that waits up to the hard time limit and is then SIGKILLed by
@@ -109,8 +116,11 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_time_limit": settings.task_time_limit,
         "task_soft_time_limit": max(1, settings.task_time_limit - SOFT_LIMIT_MARGIN_SECONDS),
         "task_default_queue": INGEST_QUEUE,
-        "task_routes": {INGEST_BATCH_TASK: {"queue": INGEST_QUEUE}, DELIVER_TASK: {"queue": INGEST_QUEUE},
-                        POLL_FEEDS_TASK: {"queue": INGEST_QUEUE}},
+        "task_routes": {
+            INGEST_BATCH_TASK: {"queue": INGEST_QUEUE},
+            DELIVER_TASK: {"queue": INGEST_QUEUE},
+            POLL_FEEDS_TASK: {"queue": INGEST_QUEUE},
+        },
         "task_track_started": True,
         "result_expires": RESULT_EXPIRES_SECONDS,
         "result_extended": True,  # results carry their args: `follow` can name the input of a crash

@@ -9,7 +9,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -44,7 +44,7 @@ def _parse_since(value: str) -> datetime:
         when = datetime.fromisoformat(value)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"not an ISO date (YYYY-MM-DD[THH:MM]): {value!r}") from exc
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def _follow(results: Iterator[InputResult], total: int, as_json: bool) -> tuple[Counter, list[InputResult]]:
@@ -53,8 +53,13 @@ def _follow(results: Iterator[InputResult], total: int, as_json: bool) -> tuple[
     problems: list[InputResult] = []
     show_bar = not as_json and total >= PROGRESS_FROM and err.is_terminal
     progress = Progress(
-        TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        TextColumn("{task.description}"), console=err, disable=not show_bar,
+        TextColumn("[bold]ingest"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=err,
+        disable=not show_bar,
     )
     with progress:
         task = progress.add_task("", total=total)
@@ -80,7 +85,9 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
         task_ids = submit(inputs, settings)
         if not args.wait:
-            err.print(f"queued {len(inputs)} inputs in {len(task_ids)} tasks; follow them with `kliping ingest --wait` or `kliping stats`")
+            err.print(
+                f"queued {len(inputs)} inputs in {len(task_ids)} tasks; follow them with `kliping ingest --wait` or `kliping stats`"
+            )
             return 0
         results: Iterator[InputResult] = follow(task_ids, settings, timeout=args.timeout)
         ctx = None
@@ -113,8 +120,12 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     """Search stored articles."""
     query = SearchQuery(
-        text=args.query or None, entity=args.entity, source=args.source, since=args.since,
-        sentiment=SentimentLabel(args.sentiment) if args.sentiment else None, limit=args.limit,
+        text=args.query or None,
+        entity=args.entity,
+        source=args.source,
+        since=args.since,
+        sentiment=SentimentLabel(args.sentiment) if args.sentiment else None,
+        limit=args.limit,
     )
     hits = _context(settings).index.search(query)
     if args.json:
@@ -160,8 +171,15 @@ def cmd_rules(args: argparse.Namespace, settings: Settings) -> int:
     store = monitor_store(settings)
     if args.action == "add":
         parse(args.query)  # refuse a malformed query now, not at the first article
-        rule = Rule(name=args.name, query=args.query, entity=args.entity, source=args.source,
-                    sentiment=args.sentiment, webhook=args.webhook, spike=args.spike)
+        rule = Rule(
+            name=args.name,
+            query=args.query,
+            entity=args.entity,
+            source=args.source,
+            sentiment=args.sentiment,
+            webhook=args.webhook,
+            spike=args.spike,
+        )
         store.add_rule(rule)
         out.print(f"rule {rule.name} saved", highlight=False)
         return 0
@@ -175,9 +193,16 @@ def cmd_rules(args: argparse.Namespace, settings: Settings) -> int:
         if args.json:
             print(rule.model_dump_json())
             continue
-        filters = " ".join(f"--{k} {v.value if hasattr(v, 'value') else v}" for k, v in
-                           (("entity", rule.entity), ("source", rule.source), ("sentiment", rule.sentiment),
-                            ("webhook", rule.webhook)) if v)
+        filters = " ".join(
+            f"--{k} {v.value if hasattr(v, 'value') else v}"
+            for k, v in (
+                ("entity", rule.entity),
+                ("source", rule.source),
+                ("sentiment", rule.sentiment),
+                ("webhook", rule.webhook),
+            )
+            if v
+        )
         out.print(f"{rule.name}  {rule.query}  {filters}{'  --spike' if rule.spike else ''}", highlight=False)
     return 0
 
@@ -194,7 +219,9 @@ def cmd_alerts(args: argparse.Namespace, settings: Settings) -> int:
 
         for alert in alerts:
             reopen(alert.id, store)
-        deliver_alerts([a.id for a in alerts if a.delivery.state.value in ("pending", "sending", "failed")], store)
+        deliver_alerts(
+            [a.id for a in alerts if a.delivery.state.value in ("pending", "sending", "failed")], store
+        )
         alerts = store.alerts(since=args.since)
     for alert in alerts:
         if args.json:
@@ -220,7 +247,10 @@ def cmd_failed(args: argparse.Namespace, settings: Settings) -> int:
         if args.json:
             print(item.model_dump_json())
         else:
-            out.print(f"{item.id}  {item.input}  [red]{item.reason.value}[/] ×{item.attempts}  {item.error.splitlines()[0] if item.error else ''}", highlight=False)
+            out.print(
+                f"{item.id}  {item.input}  [red]{item.reason.value}[/] ×{item.attempts}  {item.error.splitlines()[0] if item.error else ''}",
+                highlight=False,
+            )
     if not items and not args.json:
         out.print("no failed inputs")
     return 0
@@ -277,8 +307,10 @@ def cmd_archive(args: argparse.Namespace, settings: Settings) -> int:
     # built directly, not with raw_archive(): with retention 0 a prune empties the archive
     archive = RawArchive(archive_root(settings), settings.raw_retention_days)
     deleted = archive.prune()
-    out.print(f"pruned {deleted} raw documents older than {settings.raw_retention_days} days from {archive.root}",
-              highlight=False)
+    out.print(
+        f"pruned {deleted} raw documents older than {settings.raw_retention_days} days from {archive.root}",
+        highlight=False,
+    )
     return 0
 
 
@@ -288,7 +320,9 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 
     from workers.celery_app import SIGTERM_REMAP, app
 
-    os.environ.setdefault(*SIGTERM_REMAP)  # read when the worker starts: SIGTERM → soft shutdown, then requeue
+    os.environ.setdefault(
+        *SIGTERM_REMAP
+    )  # read when the worker starts: SIGTERM → soft shutdown, then requeue
 
     argv = ["worker", "-Q", "ingest", "--loglevel", settings.log_level]
     if settings.worker_concurrency:
@@ -327,7 +361,9 @@ def cmd_es(args: argparse.Namespace, settings: Settings) -> int:
     else:
         new, old, failures = index.reindex()
         if not failures:
-            out.print(f"re-sent {index.count()} articles into {new}; alias {index.alias} moved from {', '.join(old) or 'nothing'}")
+            out.print(
+                f"re-sent {index.count()} articles into {new}; alias {index.alias} moved from {', '.join(old) or 'nothing'}"
+            )
             if old:
                 out.print(f"old indices kept until you delete them: DELETE /{','.join(old)}", highlight=False)
     for failure in failures[:20]:
@@ -348,7 +384,9 @@ def cmd_kibana(args: argparse.Namespace, settings: Settings) -> int:
     except (KibanaImportError, httpx.HTTPError) as exc:
         err.print(f"[red]Kibana import failed:[/] {exc}", highlight=False)
         return 1
-    out.print(f"imported {count} saved objects into {args.url}; open {args.url.rstrip('/')}/app/dashboards#/view/kliping-monitoring")
+    out.print(
+        f"imported {count} saved objects into {args.url}; open {args.url.rstrip('/')}/app/dashboards#/view/kliping-monitoring"
+    )
     return 0
 
 
@@ -377,7 +415,13 @@ def cmd_health(args: argparse.Namespace, settings: Settings) -> int:
     else:
         from workers.backends.embedded import EmbeddedStore
 
-        results = [_check(checks, "store", lambda: f"{EmbeddedStore(settings.db_path).count()} articles in {settings.db_path}")]
+        results = [
+            _check(
+                checks,
+                "store",
+                lambda: f"{EmbeddedStore(settings.db_path).count()} articles in {settings.db_path}",
+            )
+        ]
     for name, state in checks.items():
         out.print(f"{name}: {state}", highlight=False)
     return 0 if all(results) else 1
@@ -399,7 +443,9 @@ def cmd_metrics(args: argparse.Namespace, settings: Settings) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command."""
-    parser = argparse.ArgumentParser(prog="kliping", description="Media-monitoring ingestion: fetch, clean, dedup, enrich, index.")
+    parser = argparse.ArgumentParser(
+        prog="kliping", description="Media-monitoring ingestion: fetch, clean, dedup, enrich, index."
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -407,8 +453,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="+", metavar="PATH_OR_URL")
     p.add_argument("--json", action="store_true", help="one JSON object per input instead of the summary")
     p.add_argument("--show", action="store_true", help="show the stored articles afterwards (embedded mode)")
-    p.add_argument("--wait", action="store_true", help="distributed mode: follow the queued inputs to the end")
-    p.add_argument("--timeout", type=float, default=3600.0, help="distributed mode: give up waiting after this many seconds")
+    p.add_argument(
+        "--wait", action="store_true", help="distributed mode: follow the queued inputs to the end"
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=3600.0,
+        help="distributed mode: give up waiting after this many seconds",
+    )
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("export", help="every stored article as JSON lines")
@@ -444,7 +497,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_retry)
 
-    p = sub.add_parser("reextract", help="clean and store again from the archived raw responses (no fetching)")
+    p = sub.add_parser(
+        "reextract", help="clean and store again from the archived raw responses (no fetching)"
+    )
     p.add_argument("refs", nargs="*", metavar="ID_OR_INPUT")
     p.add_argument("--all", action="store_true", help="every archived input")
     p.add_argument("--json", action="store_true")
@@ -454,30 +509,45 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["prune"])
     p.set_defaults(func=cmd_archive)
 
-    for name, func, text in (("worker", cmd_worker, "start a Celery worker"), ("beat", cmd_beat, "start the Celery beat scheduler")):
+    for name, func, text in (
+        ("worker", cmd_worker, "start a Celery worker"),
+        ("beat", cmd_beat, "start the Celery beat scheduler"),
+    ):
         # Every argument is Celery's (`kliping worker -c 4 -n w1@%h`, `--help` included): with no
         # option prefix of its own, argparse hands even a leading `-c` to the remainder.
         p = sub.add_parser(name, help=text, prefix_chars="+", add_help=False)
         p.add_argument("extra", nargs=argparse.REMAINDER, help="further Celery options")
         p.set_defaults(func=func)
 
-    p = sub.add_parser("es", help="Elasticsearch: setup (templates, ILM, alias) or reindex (stored articles into a fresh index)")
+    p = sub.add_parser(
+        "es",
+        help="Elasticsearch: setup (templates, ILM, alias) or reindex (stored articles into a fresh index)",
+    )
     p.add_argument("action", choices=["setup", "reindex"])
-    p.add_argument("--from-embedded", action="store_true", help="reindex: re-send the embedded store's articles instead")
+    p.add_argument(
+        "--from-embedded", action="store_true", help="reindex: re-send the embedded store's articles instead"
+    )
     p.set_defaults(func=cmd_es)
 
     from workers.kibana import DEFAULT_KIBANA_URL, SAVED_OBJECTS
 
-    p = sub.add_parser("kibana", help="Kibana: import the data view, dashboard and saved searches (setup, or its alias import)")
+    p = sub.add_parser(
+        "kibana",
+        help="Kibana: import the data view, dashboard and saved searches (setup, or its alias import)",
+    )
     p.add_argument("action", choices=["setup", "import"])
     p.add_argument("--url", default=DEFAULT_KIBANA_URL, help=f"Kibana URL (default {DEFAULT_KIBANA_URL})")
-    p.add_argument("--file", default=str(SAVED_OBJECTS), help="saved objects ndjson (default ops/kibana/kliping.ndjson)")
+    p.add_argument(
+        "--file", default=str(SAVED_OBJECTS), help="saved objects ndjson (default ops/kibana/kliping.ndjson)"
+    )
     p.add_argument("--api-key", default=None, help="Kibana API key, when security is on")
     p.set_defaults(func=cmd_kibana)
 
     p = sub.add_parser("rules", help="standing monitoring queries: add, list, remove")
     rules = p.add_subparsers(dest="action", required=True)
-    r = rules.add_parser("add", help='add or replace a rule: NAME QUERY (words, "phrases", AND/OR/NOT, parentheses)')
+    r = rules.add_parser(
+        "add", help='add or replace a rule: NAME QUERY (words, "phrases", AND/OR/NOT, parentheses)'
+    )
     r.add_argument("name")
     r.add_argument("query")
     r.add_argument("--entity", default=None, help="only articles mentioning this entity")
@@ -497,7 +567,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_alerts)
 
-    p = sub.add_parser("metrics", help="serve Prometheus metrics (outcomes, stage latency, queue depth, retries, quarantine)")
+    p = sub.add_parser(
+        "metrics", help="serve Prometheus metrics (outcomes, stage latency, queue depth, retries, quarantine)"
+    )
     p.add_argument("--host", default="0.0.0.0", help="address to listen on (default all)")
     p.add_argument("--port", type=int, default=None, help="port (default KLIPING_METRICS_PORT, 9108)")
     p.set_defaults(func=cmd_metrics)
@@ -515,7 +587,9 @@ def main(argv: Iterable[str] | None = None) -> int:
     """Entry point of the `kliping` command."""
     args = build_parser().parse_args(list(argv) if argv is not None else None)
     settings = get_settings()
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     if not args.verbose:  # the client logs every retry with a traceback; our errors say it once
         logging.getLogger("elastic_transport").setLevel(logging.CRITICAL)
     try:

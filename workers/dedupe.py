@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 import zlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
@@ -66,16 +66,19 @@ STORY_MIN_SHARED = 3
 _rng = np.random.default_rng(20250428)
 _A = _rng.integers(1, 2**63, NUM_PERM, dtype=np.uint64) | np.uint64(1)
 _B = _rng.integers(0, 2**63, NUM_PERM, dtype=np.uint64)
-_POSITION = _rng.integers(1, 2**63, SHINGLE_SIZE, dtype=np.uint64) | np.uint64(1)  # one multiplier per place in a shingle
+_POSITION = _rng.integers(1, 2**63, SHINGLE_SIZE, dtype=np.uint64) | np.uint64(
+    1
+)  # one multiplier per place in a shingle
 _SHIFT = np.uint64(32)
 _EMPTY_SIGNATURE = np.full(NUM_PERM, 2**32 - 1, dtype=np.uint64)
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _WORD = re.compile(r"\w+", re.UNICODE)
 # A wire or press-wire marker opening the text: "(SeaPRwire) –", "(ANTARA) -", "JAKARTA (ANTARA) -",
 # "Mataram, NTB (ANTARA News) -". The cleaner usually moves it into the source; a text that kept it
 # (no dateline recognised) is still an original.
 _WIRE_MARKER = re.compile(
-    r"^\s*(?:[A-Z][\w .,]{0,40}?\s*)?\(\s*(?:antara(?:\s+news)?|seaprwire|reuters|afp|ap|xinhua|bernama)\s*\)\s*[-–—:]", re.I
+    r"^\s*(?:[A-Z][\w .,]{0,40}?\s*)?\(\s*(?:antara(?:\s+news)?|seaprwire|reuters|afp|ap|xinhua|bernama)\s*\)\s*[-–—:]",
+    re.I,
 )
 # Rounds of verify-then-register before giving up (the index changed under us every time): the
 # runner retries the input later.
@@ -118,7 +121,7 @@ def _shingles(tokens: list[str]) -> np.ndarray:
     with np.errstate(over="ignore"):
         summed = word_hashes[:grams] * _POSITION[0]
         for place in range(1, size):
-            summed += word_hashes[place:place + grams] * _POSITION[place]
+            summed += word_hashes[place : place + grams] * _POSITION[place]
     return np.unique(summed >> _SHIFT)
 
 
@@ -135,12 +138,17 @@ def bands(signature: np.ndarray | list[int]) -> list[str]:
     # 6-byte digests: a chance collision among a million canonicals per band is ~1 in 10**8, and
     # shorter fields keep the Redis band index near 35 bytes a band (ops/benchmark_dedup.py).
     sig = np.asarray(signature, dtype=np.uint64)
-    return [f"{i}:{hashlib.blake2b(sig[i * ROWS:(i + 1) * ROWS].tobytes(), digest_size=6).hexdigest()}" for i in range(BANDS)]
+    return [
+        f"{i}:{hashlib.blake2b(sig[i * ROWS : (i + 1) * ROWS].tobytes(), digest_size=6).hexdigest()}"
+        for i in range(BANDS)
+    ]
 
 
 def is_original(article: Article) -> bool:
     """True for a wire or press-release original: its source is a wire, or it opens with a wire marker."""
-    return article.source.kind in (SourceKind.wire, SourceKind.press_release) or bool(_WIRE_MARKER.match(article.text))
+    return article.source.kind in (SourceKind.wire, SourceKind.press_release) or bool(
+        _WIRE_MARKER.match(article.text)
+    )
 
 
 def fingerprint(article: Article) -> Fingerprint:
@@ -179,12 +187,24 @@ class Verdict(DedupVerdict):
 def _verdict(fp: Fingerprint, canonical: Fingerprint) -> Verdict | None:
     """A copy verdict when fp matches the canonical's fingerprint closely enough, else None."""
     if fp.body_hash == canonical.body_hash:
-        return Verdict(is_copy=True, canonical_id=canonical.article_id, method=DedupMethod.exact, similarity=1.0)
+        return Verdict(
+            is_copy=True, canonical_id=canonical.article_id, method=DedupMethod.exact, similarity=1.0
+        )
     jaccard, contained = similarity(fp, canonical)
     if jaccard >= NEAR_JACCARD:
-        return Verdict(is_copy=True, canonical_id=canonical.article_id, method=DedupMethod.near, similarity=round(jaccard, 3))
+        return Verdict(
+            is_copy=True,
+            canonical_id=canonical.article_id,
+            method=DedupMethod.near,
+            similarity=round(jaccard, 3),
+        )
     if contained >= CONTAINMENT and min(fp.shingles, canonical.shingles) >= MIN_CONTAINED_SHINGLES:
-        return Verdict(is_copy=True, canonical_id=canonical.article_id, method=DedupMethod.containment, similarity=round(contained, 3))
+        return Verdict(
+            is_copy=True,
+            canonical_id=canonical.article_id,
+            method=DedupMethod.containment,
+            similarity=round(contained, 3),
+        )
     return None
 
 
@@ -198,7 +218,7 @@ def outranks(fp: Fingerprint, canonical: Fingerprint) -> bool:
 
 
 def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _matches(fp: Fingerprint, ids: set[str], index: DedupIndex) -> list[tuple[Fingerprint, Verdict]]:
@@ -244,7 +264,9 @@ def dedupe(article: Article, index: DedupIndex) -> Verdict:
     raise TransientError(f"dedup index kept changing under {article.id}", Reason.service_unavailable)
 
 
-def _join(fp: Fingerprint, keys: list[str], matches: list[tuple[Fingerprint, Verdict]], index: DedupIndex) -> tuple[Verdict | None, str | None]:
+def _join(
+    fp: Fingerprint, keys: list[str], matches: list[tuple[Fingerprint, Verdict]], index: DedupIndex
+) -> tuple[Verdict | None, str | None]:
     """Join the closest canonical's group (or take it over when fp outranks it); else the id to try next.
 
     An original taking over also takes every other group whose canonical copies it and that it
@@ -257,7 +279,9 @@ def _join(fp: Fingerprint, keys: list[str], matches: list[tuple[Fingerprint, Ver
         if claim.winner == fp.article_id or claim.moved_to == fp.article_id:  # done, now or by an earlier try
             for other, _ in matches[1:]:
                 if outranks(fp, other):
-                    index.repoint(fp, other.article_id, keys, bands(other.signature))  # moved or gone: it went elsewhere
+                    index.repoint(
+                        fp, other.article_id, keys, bands(other.signature)
+                    )  # moved or gone: it went elsewhere
             return Verdict(is_copy=False, canonical_id=fp.article_id, replaces=canonical.article_id), None
     else:
         claim = index.register(fp.model_copy(update={"canonical_id": canonical.article_id}), [])
@@ -267,7 +291,9 @@ def _join(fp: Fingerprint, keys: list[str], matches: list[tuple[Fingerprint, Ver
     return None, claim.moved_to or claim.winner or index.find_exact(fp.body_hash) or canonical.article_id
 
 
-def link_group(article: Article, verdict: Verdict, articles: ArticleIndex, index: DedupIndex, window: timedelta) -> Article:
+def link_group(
+    article: Article, verdict: Verdict, articles: ArticleIndex, index: DedupIndex, window: timedelta
+) -> Article:
     """Set a canonical's dedup fields from its group, store it, and point every stored member at it.
 
     Idempotent: a retry after a crash finds the same members and leaves them pointing here.
@@ -295,20 +321,30 @@ def link_group(article: Article, verdict: Verdict, articles: ArticleIndex, index
         if late.article_id not in copies:
             articles.add_copy(article.id, CopyRef(id=late.article_id, outlet=late.outlet, url=late.url))
             members.append(late)
-    stored.update({m.article_id: articles.get(m.article_id) for m in members if stored.get(m.article_id) is None})
+    stored.update(
+        {m.article_id: articles.get(m.article_id) for m in members if stored.get(m.article_id) is None}
+    )
     own = None  # computed only when a member needs re-pointing: most canonicals have none
     by_id = {m.article_id: m for m in members}
     for member_id, member in stored.items():
         if member is None or member_id == article.id:
             continue
-        if member.dedup and not member.dedup.is_canonical and member.dedup.canonical_id == article.id and member.dedup.story_id == article.dedup.story_id:
+        if (
+            member.dedup
+            and not member.dedup.is_canonical
+            and member.dedup.canonical_id == article.id
+            and member.dedup.story_id == article.dedup.story_id
+        ):
             continue
         if own is None:
             own = fingerprint(article)
         match = _verdict(by_id.get(member_id) or fingerprint(member), own)
         member.dedup = Dedup(
-            canonical_id=article.id, is_canonical=False, story_id=article.dedup.story_id,
-            method=match.method if match else DedupMethod.near, similarity=match.similarity if match else None,
+            canonical_id=article.id,
+            is_canonical=False,
+            story_id=article.dedup.story_id,
+            method=match.method if match else DedupMethod.near,
+            similarity=match.similarity if match else None,
         )
         articles.put(member)
     return article

@@ -64,10 +64,16 @@ def _results(task_id: str, meta: dict) -> list[InputResult]:
         return [InputResult.model_validate(item) for item in meta["result"]]
     refs = (meta.get("args") or [[task_id]])[0]
     error = meta.get("result") or {}
-    detail = f"{error.get('exc_type', 'error')}: {error.get('exc_message', '')}" if isinstance(error, dict) else str(error)
+    detail = (
+        f"{error.get('exc_type', 'error')}: {error.get('exc_message', '')}"
+        if isinstance(error, dict)
+        else str(error)
+    )
     done = [InputResult.model_validate(item) for item in (meta.get("kwargs") or {}).get("done") or []]
-    return done + [InputResult(input=str(ref), outcome=Outcome.failed, reason=f"{Reason.internal_error.value}: {detail}")
-                   for ref in refs]
+    return done + [
+        InputResult(input=str(ref), outcome=Outcome.failed, reason=f"{Reason.internal_error.value}: {detail}")
+        for ref in refs
+    ]
 
 
 def follow(task_ids: list[str], settings: Settings, timeout: float | None = None) -> Iterator[InputResult]:

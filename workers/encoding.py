@@ -26,8 +26,13 @@ _DETECT_BYTES = 64 * 1024  # charset_normalizer is slow on whole pages; a sample
 _BINARY_SNIFF_BYTES = 8192
 _BINARY_CONTROL_RATIO = 0.01
 _CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x1B), *range(0x1C, 0x20)])
-_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
-         (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
 # WHATWG Encoding Standard: these labels mean windows-1252 in every browser, and pages
 # labelled ISO-8859-1 routinely contain cp1252 curly quotes.
 _WINDOWS_1252_ALIASES = frozenset({"latin-1", "iso8859-1", "ascii"})
@@ -45,7 +50,7 @@ def decode_text(data: bytes, declared_charset: str | None = None, is_html: bool 
     """Decode bytes (BOM, valid UTF-8, header/in-document label, detection, cp1252); binary → bad_encoding."""
     for bom, codec in _BOMS:
         if data.startswith(bom):
-            return Decoded(data[len(bom):].decode(codec, errors="replace"), codec, "bom")
+            return Decoded(data[len(bom) :].decode(codec, errors="replace"), codec, "bom")
     if _looks_binary(data[:_BINARY_SNIFF_BYTES]):
         raise PermanentError("binary content served as text", Reason.bad_encoding)
     sniffed = _sniff_declared(data) if is_html else []

@@ -27,7 +27,7 @@ import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 
@@ -40,8 +40,18 @@ from workers.settings import Settings
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Decoded", "Fetcher", "LocalRateLimiter", "RateLimiter", "RedisRateLimiter", "backoff_delay",
-           "decode_text", "is_public_address", "parse_retry_after", "parse_url"]
+__all__ = [
+    "Decoded",
+    "Fetcher",
+    "LocalRateLimiter",
+    "RateLimiter",
+    "RedisRateLimiter",
+    "backoff_delay",
+    "decode_text",
+    "is_public_address",
+    "parse_retry_after",
+    "parse_url",
+]
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 FEED_TYPES = frozenset({"application/rss+xml", "application/atom+xml", "application/xml", "text/xml"})
@@ -52,10 +62,14 @@ _KEPT_HEADERS = ("content-type", "etag", "last-modified", "content-language")
 ROBOTS_MAX_BYTES = 500 * 1024  # RFC 9309 §2.5: crawlers must parse at least 500 KiB
 
 _HOST_NOT_FOUND = frozenset({socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)})
-_HOST = re.compile(r"^(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.?$")
+_HOST = re.compile(
+    r"^(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.?$"
+)
 
 
-def backoff_delay(attempt: int, base: float = 1.0, cap: float = 300.0, retry_after: float | None = None) -> float:
+def backoff_delay(
+    attempt: int, base: float = 1.0, cap: float = 300.0, retry_after: float | None = None
+) -> float:
     """Seconds to wait before retry number `attempt` (0-based): full jitter, or the server's Retry-After."""
     if retry_after is not None:
         # honour the server, plus up to `base` s of jitter so workers do not return in a herd
@@ -76,8 +90,8 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     except (TypeError, ValueError, IndexError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def is_public_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
@@ -87,8 +101,14 @@ def is_public_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool
         embedded = ip.ipv4_mapped or ip.sixtofour
         if embedded is not None:
             return is_public_address(embedded)
-    blocked = (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast
-               or ip.is_reserved or ip.is_unspecified)
+    blocked = (
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
+    )
     return ip.is_global and not blocked
 
 
@@ -179,7 +199,9 @@ def _user_agent(settings: Settings) -> str:
 class Fetcher:
     """Fetches one URL per call into a RawDocument; reuses one HTTP client (thread-safe)."""
 
-    def __init__(self, settings: Settings, limiter: RateLimiter | None = None, client: httpx.Client | None = None):
+    def __init__(
+        self, settings: Settings, limiter: RateLimiter | None = None, client: httpx.Client | None = None
+    ):
         self._settings = settings
         self._limiter = limiter or LocalRateLimiter()
         self._owns_client = client is None
@@ -198,12 +220,17 @@ class Fetcher:
         finally:
             response.close()
 
-    def conditional(self, url: str, etag: str | None = None, last_modified: str | None = None) -> RawDocument | None:
+    def conditional(
+        self, url: str, etag: str | None = None, last_modified: str | None = None
+    ) -> RawDocument | None:
         """Fetch with If-None-Match/If-Modified-Since (feed polling); None when the server answers 304."""
         validators = {"If-None-Match": etag, "If-Modified-Since": last_modified}
         start = parse_url(url)
-        response = self._follow(start, check_robots=self._settings.respect_robots,
-                                extra={k: v for k, v in validators.items() if v})
+        response = self._follow(
+            start,
+            check_robots=self._settings.respect_robots,
+            extra={k: v for k, v in validators.items() if v},
+        )
         try:
             return None if response.status_code == 304 else self._document(url, start, response)
         finally:
@@ -220,7 +247,9 @@ class Fetcher:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _follow(self, url: httpx.URL, check_robots: bool, extra: dict[str, str] | None = None) -> httpx.Response:
+    def _follow(
+        self, url: httpx.URL, check_robots: bool, extra: dict[str, str] | None = None
+    ) -> httpx.Response:
         """Send GET, following redirects by hand so every hop passes the same checks."""
         for _ in range(self._settings.fetch_max_redirects + 1):
             self._check_address(url)
@@ -239,7 +268,9 @@ class Fetcher:
             try:
                 url = parse_url(str(url.join(location)))
             except PermanentError as exc:
-                raise PermanentError(f"redirect from {url} to an invalid URL: {exc}", Reason.http_error) from exc
+                raise PermanentError(
+                    f"redirect from {url} to an invalid URL: {exc}", Reason.http_error
+                ) from exc
         raise PermanentError(f"more than {self._settings.fetch_max_redirects} redirects", Reason.http_error)
 
     def _check_address(self, url: httpx.URL) -> None:
@@ -300,8 +331,15 @@ class Fetcher:
         headers["x-kliping-charset-source"] = decoded.source
         log.debug("fetched %s → %s (%d bytes, %s)", url, response.url, len(body), decoded.charset)
         content_type = "text/html" if media in HTML_TYPES else media
-        return RawDocument(input=url, url=str(start), final_url=str(response.url), status=response.status_code,
-                           content_type=content_type, headers=headers, text=decoded.text)
+        return RawDocument(
+            input=url,
+            url=str(start),
+            final_url=str(response.url),
+            status=response.status_code,
+            content_type=content_type,
+            headers=headers,
+            text=decoded.text,
+        )
 
     def _load_robots(self, robots_url: str) -> str | None:
         """robots.txt text, None when unavailable (allow all); TransientError when unreachable."""

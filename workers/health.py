@@ -40,7 +40,9 @@ def consumers(settings: Settings, timeout: float = INSPECT_TIMEOUT_SECONDS) -> d
     from workers.distributed import producer_app
 
     queues = producer_app(settings).control.inspect(timeout=timeout).active_queues() or {}
-    return {name: any(q.get("name") == INGEST_QUEUE for q in subscribed) for name, subscribed in queues.items()}
+    return {
+        name: any(q.get("name") == INGEST_QUEUE for q in subscribed) for name, subscribed in queues.items()
+    }
 
 
 def check_consuming(settings: Settings, client: redis.Redis, now: float | None = None) -> str:

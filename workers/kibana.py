@@ -16,7 +16,9 @@ class KibanaImportError(RuntimeError):
     """Kibana refused the import, or accepted it with per-object errors."""
 
 
-def import_saved_objects(url: str = DEFAULT_KIBANA_URL, path: Path = SAVED_OBJECTS, api_key: str | None = None) -> int:
+def import_saved_objects(
+    url: str = DEFAULT_KIBANA_URL, path: Path = SAVED_OBJECTS, api_key: str | None = None
+) -> int:
     """POST the ndjson to Kibana's saved-objects import API (overwrite); the number of objects imported.
 
     Kibana answers 200 even when objects fail, so the body's ``success`` and ``errors`` are checked.
@@ -28,14 +30,21 @@ def import_saved_objects(url: str = DEFAULT_KIBANA_URL, path: Path = SAVED_OBJEC
         headers["Authorization"] = f"ApiKey {api_key}"
     files = {"file": (path.name, path.read_bytes(), "application/ndjson")}
     response = httpx.post(
-        f"{url.rstrip('/')}/api/saved_objects/_import", params={"overwrite": "true"},
-        headers=headers, files=files, timeout=IMPORT_TIMEOUT,
+        f"{url.rstrip('/')}/api/saved_objects/_import",
+        params={"overwrite": "true"},
+        headers=headers,
+        files=files,
+        timeout=IMPORT_TIMEOUT,
     )
     if response.status_code != 200:
         raise KibanaImportError(f"Kibana answered {response.status_code}: {response.text[:500]}")
     body = response.json()
     errors = body.get("errors") or []
     if not body.get("success") or errors:
-        problems = "; ".join(f"{e.get('type')}/{e.get('id')}: {e.get('error', {}).get('type')}" for e in errors)
-        raise KibanaImportError(f"Kibana imported {body.get('successCount', 0)} objects with errors: {problems or body}")
+        problems = "; ".join(
+            f"{e.get('type')}/{e.get('id')}: {e.get('error', {}).get('type')}" for e in errors
+        )
+        raise KibanaImportError(
+            f"Kibana imported {body.get('successCount', 0)} objects with errors: {problems or body}"
+        )
     return int(body.get("successCount", 0))

@@ -7,10 +7,16 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from schemas import RawDocument, Reason
-from workers.errors import PermanentError, SkipInput
 from workers.encoding import decode_text
+from workers.errors import PermanentError, SkipInput
 
-CONTENT_TYPES = {".txt": "text/plain", ".text": "text/plain", ".html": "text/html", ".htm": "text/html", ".xhtml": "text/html"}
+CONTENT_TYPES = {
+    ".txt": "text/plain",
+    ".text": "text/plain",
+    ".html": "text/html",
+    ".htm": "text/html",
+    ".xhtml": "text/html",
+}
 
 
 def is_url(ref: str) -> bool:
@@ -28,7 +34,8 @@ def expand_inputs(refs: Iterable[str]) -> list[str]:
         path = Path(ref)
         if not is_url(ref) and path.is_dir():
             found = [
-                str(p) for p in sorted(path.rglob("*"))
+                str(p)
+                for p in sorted(path.rglob("*"))
                 if p.is_file() and p.suffix.lower() in CONTENT_TYPES and not p.name.startswith(".")
             ]
             inputs.extend(found)

@@ -12,7 +12,12 @@ import threading
 from collections.abc import Iterator
 
 from prometheus_client import start_http_server
-from prometheus_client.core import CollectorRegistry, CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.core import (
+    CollectorRegistry,
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+)
 from prometheus_client.registry import Collector
 
 from workers.backends.redis_metrics import LATENCY_BUCKETS, RedisMetrics, bucket_label
@@ -51,13 +56,17 @@ class KlipingCollector(Collector):
             return
         up.add_metric([], 1)
         yield up
-        outcomes = CounterMetricFamily("kliping_inputs", "inputs by the stage they ended in, outcome and reason",
-                                       labels=["stage", "outcome", "reason"])
+        outcomes = CounterMetricFamily(
+            "kliping_inputs",
+            "inputs by the stage they ended in, outcome and reason",
+            labels=["stage", "outcome", "reason"],
+        )
         for labels, count in sorted(snap.outcomes.items()):
             outcomes.add_metric(list(labels), count)
         yield outcomes
-        latency = HistogramMetricFamily("kliping_stage_seconds", "time spent in each pipeline stage per input",
-                                        labels=["stage"])
+        latency = HistogramMetricFamily(
+            "kliping_stage_seconds", "time spent in each pipeline stage per input", labels=["stage"]
+        )
         for stage, values in sorted(snap.latency.items()):
             buckets, total = _histogram(values)
             latency.add_metric([stage], buckets, total)
@@ -66,9 +75,12 @@ class KlipingCollector(Collector):
         for reason, count in sorted(snap.retries.items()):
             retries.add_metric([reason], count)
         yield retries
-        depth = GaugeMetricFamily("kliping_queue_depth", "tasks waiting in the broker (ready) or delivered but "
-                                  "not acknowledged (unacked: running, or waiting for a retry countdown)",
-                                  labels=["queue", "state"])
+        depth = GaugeMetricFamily(
+            "kliping_queue_depth",
+            "tasks waiting in the broker (ready) or delivered but "
+            "not acknowledged (unacked: running, or waiting for a retry countdown)",
+            labels=["queue", "state"],
+        )
         depth.add_metric([self._queue, "ready"], snap.queue_ready)
         depth.add_metric([self._queue, "unacked"], snap.queue_unacked)
         yield depth

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import IO, Protocol
 
 from schemas import InputResult, Outcome, Reason
@@ -51,8 +51,11 @@ class Trace:
 class MetricsSink(Protocol):
     """Where outcomes, stage latencies and retries are counted (Redis in the distributed mode)."""
 
-    def record(self, trace: Trace, result: InputResult) -> None: """Count an outcome and its stage latencies."""
-    def retry(self, reason: Reason) -> None: """Count one retry of a transient error."""
+    def record(self, trace: Trace, result: InputResult) -> None:
+        """Count an outcome and its stage latencies."""
+
+    def retry(self, reason: Reason) -> None:
+        """Count one retry of a transient error."""
 
 
 _trace: ContextVar[Trace | None] = ContextVar("kliping_trace", default=None)
@@ -126,8 +129,13 @@ def finish(trace: Trace, result: InputResult, sink: MetricsSink | None) -> None:
         trace.article_id = result.id
     reason = reason_of(result)
     level = logging.WARNING if result.outcome is Outcome.failed else logging.INFO
-    log.log(level, "%s%s", result.outcome.value, f" ({result.reason})" if result.reason else "",
-            extra={"outcome": result.outcome.value, "reason": reason.value if reason else None})
+    log.log(
+        level,
+        "%s%s",
+        result.outcome.value,
+        f" ({result.reason})" if result.reason else "",
+        extra={"outcome": result.outcome.value, "reason": reason.value if reason else None},
+    )
     if sink is not None:
         try:
             sink.record(trace, result)
@@ -160,7 +168,7 @@ class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         """The record as a JSON line."""
         line = {
-            "ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
@@ -178,7 +186,9 @@ class JsonFormatter(logging.Formatter):
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(stage)s %(input_id)s %(article_id)s]: %(message)s"
 
 
-def configure_logging(level: str | int = "INFO", json_lines: bool = True, stream: IO[str] | None = None) -> logging.Handler:
+def configure_logging(
+    level: str | int = "INFO", json_lines: bool = True, stream: IO[str] | None = None
+) -> logging.Handler:
     """Make the root logger write only to `stream` (stderr): JSON lines, or text with the trace fields; the handler."""
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.addFilter(TraceFilter())

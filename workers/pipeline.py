@@ -124,7 +124,9 @@ def store(article: Article, ctx: Context) -> InputResult:
         if ctx.monitor is not None:  # a first run may have died between its index write and the monitor
             ctx.monitor.observe(existing, rerun=True)
         canonical = existing.dedup.canonical_id if existing.dedup else existing.id
-        return InputResult(input=article.input, outcome=Outcome.unchanged, id=article.id, canonical_id=canonical)
+        return InputResult(
+            input=article.input, outcome=Outcome.unchanged, id=article.id, canonical_id=canonical
+        )
 
     with stage(Stage.dedupe):
         verdict = dedupe(article, ctx.dedup)
@@ -133,7 +135,11 @@ def store(article: Article, ctx: Context) -> InputResult:
         # The canonical may still be in another worker's enrich step: the copy is then enriched
         # itself, stored as a copy all the same, and linked when the canonical is stored (link_group).
         with stage(Stage.enrich):
-            article = reuse_enrichment(article, canonical) if canonical is not None else enrich(article, ctx.registry)
+            article = (
+                reuse_enrichment(article, canonical)
+                if canonical is not None
+                else enrich(article, ctx.registry)
+            )
         article.dedup = Dedup(
             canonical_id=verdict.canonical_id,
             is_canonical=False,
@@ -148,7 +154,9 @@ def store(article: Article, ctx: Context) -> InputResult:
         if ctx.monitor is not None:  # a copy of an alerted story is attached to its alert, never re-sent
             with stage(Stage.monitor):
                 ctx.monitor.observe(article)
-        return InputResult(input=article.input, outcome=Outcome.copy, id=article.id, canonical_id=verdict.canonical_id)
+        return InputResult(
+            input=article.input, outcome=Outcome.copy, id=article.id, canonical_id=verdict.canonical_id
+        )
 
     with stage(Stage.enrich):
         article = enrich(article, ctx.registry)

@@ -179,7 +179,9 @@ class RobotsCache:
                     self._entries = {k: e for k, e in self._entries.items() if e.expires > now}
                 self._entries[origin] = entry
         if entry.error is not None:
-            raise TransientError(str(entry.error), entry.error.reason, max(0.0, entry.expires - time.monotonic()))
+            raise TransientError(
+                str(entry.error), entry.error.reason, max(0.0, entry.expires - time.monotonic())
+            )
         assert entry.rules is not None
         return entry.rules
 

@@ -81,4 +81,3 @@ def deliver_alerts(alert_ids: list[str], store: MonitorStore) -> None:
     with httpx.Client(timeout=WEBHOOK_TIMEOUT_SECONDS) as client:
         for alert_id in alert_ids:
             deliver(alert_id, store, client)
-

@@ -70,7 +70,9 @@ class Settings(BaseSettings):
     # failover takes minutes. Other transient errors (a website down) retry task_max_retries times.
     outage_retry_seconds: int = 1800
     log_level: str = "INFO"
-    log_json: bool | None = None  # JSON log lines; None: in the distributed mode (workers, beat), text otherwise
+    log_json: bool | None = (
+        None  # JSON log lines; None: in the distributed mode (workers, beat), text otherwise
+    )
     metrics_port: int = 9108  # `kliping metrics` serves Prometheus metrics here
 
     @property

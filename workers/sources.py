@@ -34,7 +34,7 @@ class SourceRegistry:
     by_name: dict[str, Source] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, path: Path) -> "SourceRegistry":
+    def load(cls, path: Path) -> SourceRegistry:
         """Read the registry JSON (see seeds/sources.json)."""
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))

@@ -21,8 +21,8 @@ from celery import Task, signals
 from schemas import InputResult, Outcome, Reason
 from schemas.monitor import DeliveryState
 from workers import pipeline
-from workers.backends.distributed import distributed_context
 from workers.backends.buffered import BufferedIndex
+from workers.backends.distributed import distributed_context
 from workers.backends.elastic import TRANSIENT_STATUS
 from workers.celery_app import DELIVER_TASK, INGEST_BATCH_TASK, MAX_RETRY_DELAY_SECONDS, app
 from workers.errors import BackendUnavailable, TransientError
@@ -71,8 +71,13 @@ BATCH_TIME_BUDGET_SHARE = 0.25
 
 
 @app.task(name=INGEST_BATCH_TASK, bind=True, max_retries=None)
-def ingest_batch(self: Task, input_refs: list, done: list[dict] | None = None, attempt: int = 0,
-                 first_failure: float | None = None) -> list[dict]:
+def ingest_batch(
+    self: Task,
+    input_refs: list,
+    done: list[dict] | None = None,
+    attempt: int = 0,
+    first_failure: float | None = None,
+) -> list[dict]:
     """Run a batch of inputs through the pipeline with one bulk index write; return their InputResults as JSON.
 
     `done` carries the results of earlier runs of this task (a continuation, or a retry of the
@@ -93,10 +98,16 @@ def ingest_batch(self: Task, input_refs: list, done: list[dict] | None = None, a
     done += [result.model_dump(mode="json") for result in stored]
     if batch.retry:
         assert batch.error is not None
-        return _retry_or_give_up(self, batch.retry + rest, batch.error, done, attempt, first_failure, give_up=batch.retry)
+        return _retry_or_give_up(
+            self, batch.retry + rest, batch.error, done, attempt, first_failure, give_up=batch.retry
+        )
     if rest:
         log.info("batch continues with %d inputs after %d", len(rest), len(stored))
-        raise self.retry(args=[rest], kwargs={"done": done, "attempt": attempt, "first_failure": first_failure}, countdown=0)
+        raise self.retry(
+            args=[rest],
+            kwargs={"done": done, "attempt": attempt, "first_failure": first_failure},
+            countdown=0,
+        )
     return done
 
 
@@ -118,7 +129,11 @@ class _Batch:
             if self.results and time.monotonic() > stop_at:
                 return refs[n:]
             try:
-                result = _invalid(original, self.ctx) if not _is_ref(original) else pipeline.process(ref, batch_ctx)
+                result = (
+                    _invalid(original, self.ctx)
+                    if not _is_ref(original)
+                    else pipeline.process(ref, batch_ctx)
+                )
                 self.results.append(result)
             except BackendUnavailable as exc:  # our own service is down: the others would only hammer it
                 self.retry += refs[n:]
@@ -140,11 +155,18 @@ class _Batch:
                 stored.append(result)
             elif failure.status in TRANSIENT_STATUS:  # still refused after the bulk helper's own retries
                 self.retry.append(result.input)
-                self.error = BackendUnavailable(f"elasticsearch refused {failure.id}: {failure.status}",
-                                                Reason.service_unavailable)
+                self.error = BackendUnavailable(
+                    f"elasticsearch refused {failure.id}: {failure.status}", Reason.service_unavailable
+                )
             else:  # the index will never take this document: quarantine it like a failed single write
-                stored.append(pipeline.fail(result.input, Reason.internal_error,
-                                            f"index refused {failure.id}: {failure.status} {failure.error}", self.ctx.state))
+                stored.append(
+                    pipeline.fail(
+                        result.input,
+                        Reason.internal_error,
+                        f"index refused {failure.id}: {failure.status} {failure.error}",
+                        self.ctx.state,
+                    )
+                )
                 self.ctx.state.record(stored[-1])
         try:
             for copy in flushed.unlinked:  # its canonical was in another worker's batch: it may be stored now
@@ -161,23 +183,38 @@ def _is_ref(input_ref: object) -> bool:
     return isinstance(input_ref, str) and bool(input_ref.strip())
 
 
-def _retry_or_give_up(self: Task, refs: list[str], exc: TransientError, done: list[dict], attempt: int,
-                      first_failure: float | None, give_up: list[str] | None = None) -> list[dict]:
+def _retry_or_give_up(
+    self: Task,
+    refs: list[str],
+    exc: TransientError,
+    done: list[dict],
+    attempt: int,
+    first_failure: float | None,
+    give_up: list[str] | None = None,
+) -> list[dict]:
     """Run `refs` again after a backoff while `exc` may pass; else quarantine `give_up` (default: all) and go on."""
     first_failure = first_failure or time.time()
     if may_retry(exc, attempt, first_failure):
         delay = backoff_delay(attempt, cap=MAX_RETRY_DELAY_SECONDS, retry_after=exc.retry_after)
         log.info("retrying %d inputs in %.1f s (attempt %d): %s", len(refs), delay, attempt + 1, exc)
         count_retry(_context.metrics if _context else None, exc.reason)
-        raise self.retry(exc=exc, countdown=delay, args=[refs],
-                         kwargs={"done": done, "attempt": attempt + 1, "first_failure": first_failure})
+        raise self.retry(
+            exc=exc,
+            countdown=delay,
+            args=[refs],
+            kwargs={"done": done, "attempt": attempt + 1, "first_failure": first_failure},
+        )
     # Out of retries: quarantine (if the state store itself is down, the task fails loudly instead).
     ctx = worker_context()
     gone = give_up if give_up is not None else refs
-    done = done + [pipeline.give_up(ref, exc, ctx, attempts=attempt + 1).model_dump(mode="json") for ref in gone]
+    done = done + [
+        pipeline.give_up(ref, exc, ctx, attempts=attempt + 1).model_dump(mode="json") for ref in gone
+    ]
     rest = [ref for ref in refs if ref not in gone]
     if rest:
-        raise self.retry(args=[rest], kwargs={"done": done, "attempt": attempt, "first_failure": None}, countdown=0)
+        raise self.retry(
+            args=[rest], kwargs={"done": done, "attempt": attempt, "first_failure": None}, countdown=0
+        )
     return done
 
 
@@ -264,5 +301,8 @@ def poll_feeds() -> dict:
     reports = poll_locked(redis_client(settings), settings, lambda urls: submit(urls, settings))
     if reports is None:
         return {"skipped": "another feed poll holds the lock"}
-    return {"feeds": len(reports), "new": sum(len(r.new_urls) for r in reports),
-            "errors": sum(1 for r in reports if r.error)}
+    return {
+        "feeds": len(reports),
+        "new": sum(len(r.new_urls) for r in reports),
+        "errors": sum(1 for r in reports if r.error),
+    }

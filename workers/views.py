@@ -12,16 +12,24 @@ from rich.table import Table
 from schemas import Article, InputResult, Outcome
 
 OUTCOME_STYLE = {
-    Outcome.indexed: "green", Outcome.copy: "cyan", Outcome.unchanged: "dim",
-    Outcome.skipped: "yellow", Outcome.failed: "red",
+    Outcome.indexed: "green",
+    Outcome.copy: "cyan",
+    Outcome.unchanged: "dim",
+    Outcome.skipped: "yellow",
+    Outcome.failed: "red",
 }
 
 
 def result_line(result: InputResult) -> str:
     """One `--json` line of `kliping ingest`."""
     return json.dumps(
-        {"input": result.input, "outcome": result.outcome.value, "id": result.id,
-         "canonical_id": result.canonical_id, "reason": result.reason},
+        {
+            "input": result.input,
+            "outcome": result.outcome.value,
+            "id": result.id,
+            "canonical_id": result.canonical_id,
+            "reason": result.reason,
+        },
         ensure_ascii=False,
     )
 
@@ -82,10 +90,13 @@ def show_article(console: Console, article: Article) -> None:
     """Print one article in full, metadata first."""
     console.print(f"[bold]{article.title}[/]")
     meta = [
-        f"id: {article.id}", f"input: {article.input}", f"url: {article.url or '-'}",
+        f"id: {article.id}",
+        f"input: {article.input}",
+        f"url: {article.url or '-'}",
         f"outlet: {article.source.name} ({article.source.domain or '-'}, {article.source.scope.value if article.source.scope else '-'}, {article.source.kind.value})",
         f"published: {article.published_at.isoformat() if article.published_at else '-'}",
-        f"language: {article.language or '-'}", f"authors: {', '.join(article.authors) or '-'}",
+        f"language: {article.language or '-'}",
+        f"authors: {', '.join(article.authors) or '-'}",
         f"editors: {', '.join(article.editors) or '-'}",
     ]
     if article.sentiment:
@@ -96,7 +107,10 @@ def show_article(console: Console, article: Article) -> None:
         meta.append(f"dedup: canonical {d.canonical_id}, story {d.story_id}, copies {d.copy_count}")
     console.print("\n".join(meta), highlight=False)
     if article.entities:
-        console.print("entities: " + "; ".join(f"{e.name} [{e.type.value}] ×{e.mentions}" for e in article.entities), highlight=False)
+        console.print(
+            "entities: " + "; ".join(f"{e.name} [{e.type.value}] ×{e.mentions}" for e in article.entities),
+            highlight=False,
+        )
     console.print()
     console.print(article.text, highlight=False)
 
@@ -114,9 +128,13 @@ def stats_of(articles: Iterable[Article], outcomes: dict[str, int]) -> dict:
         for entity in article.entities:
             entities[f"{entity.name} ({entity.type.value})"] += 1
     return {
-        "articles": total, "copies": copies, "outcomes": outcomes,
-        "sources": dict(sources.most_common()), "languages": dict(languages.most_common()),
-        "sentiment": dict(sentiments.most_common()), "top_entities": dict(entities.most_common(15)),
+        "articles": total,
+        "copies": copies,
+        "outcomes": outcomes,
+        "sources": dict(sources.most_common()),
+        "languages": dict(languages.most_common()),
+        "sentiment": dict(sentiments.most_common()),
+        "top_entities": dict(entities.most_common(15)),
     }
 
 

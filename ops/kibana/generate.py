@@ -47,10 +47,16 @@ def _data_view_ref() -> list[dict]:
 def data_view() -> dict:
     """The data view on every index behind the alias; ``url`` rendered as a link."""
     return {
-        "id": DATA_VIEW_ID, "type": "index-pattern", "migrationVersion": {"index-pattern": "7.11.0"},
+        "id": DATA_VIEW_ID,
+        "type": "index-pattern",
+        "migrationVersion": {"index-pattern": "7.11.0"},
         "attributes": {
-            "title": "kliping-articles*", "name": "Kliping articles", "timeFieldName": "published_at",
-            "fieldFormatMap": _json({"url": {"id": "url", "params": {"type": "a", "labelTemplate": "{{value}}"}}}),
+            "title": "kliping-articles*",
+            "name": "Kliping articles",
+            "timeFieldName": "published_at",
+            "fieldFormatMap": _json(
+                {"url": {"id": "url", "params": {"type": "a", "labelTemplate": "{{value}}"}}}
+            ),
         },
         "references": [],
     }
@@ -61,52 +67,136 @@ def _count() -> dict:
 
 
 def _terms(agg_id: str, field: str, schema: str, size: int = TOP, label: str | None = None) -> dict:
-    params = {"field": field, "size": size, "order": "desc", "orderBy": "1", "otherBucket": False,
-              "otherBucketLabel": "Other", "missingBucket": False, "missingBucketLabel": "Missing"}
+    params = {
+        "field": field,
+        "size": size,
+        "order": "desc",
+        "orderBy": "1",
+        "otherBucket": False,
+        "otherBucketLabel": "Other",
+        "missingBucket": False,
+        "missingBucketLabel": "Missing",
+    }
     if label:
         params["customLabel"] = label
     return {"id": agg_id, "enabled": True, "type": "terms", "params": params, "schema": schema}
 
 
 def _over_time(agg_id: str = "2") -> dict:
-    params = {"field": "published_at", "useNormalizedEsInterval": True, "interval": "auto",
-              "drop_partials": False, "min_doc_count": 1, "extended_bounds": {}, "customLabel": "published"}
+    params = {
+        "field": "published_at",
+        "useNormalizedEsInterval": True,
+        "interval": "auto",
+        "drop_partials": False,
+        "min_doc_count": 1,
+        "extended_bounds": {},
+        "customLabel": "published",
+    }
     return {"id": agg_id, "enabled": True, "type": "date_histogram", "params": params, "schema": "segment"}
 
 
 def _xy_params(chart: str, mode: str) -> dict:
     """The params of an aggregation-based bar or line chart (what the Kibana editor saves)."""
     return {
-        "type": chart, "addTooltip": True, "addLegend": True, "legendPosition": "right", "times": [],
-        "addTimeMarker": False, "grid": {"categoryLines": False}, "labels": {"show": False},
-        "categoryAxes": [{"id": "CategoryAxis-1", "type": "category", "position": "bottom", "show": True, "style": {},
-                          "scale": {"type": "linear"}, "labels": {"show": True, "filter": True, "truncate": 100}, "title": {}}],
-        "valueAxes": [{"id": "ValueAxis-1", "name": "LeftAxis-1", "type": "value", "position": "left", "show": True, "style": {},
-                       "scale": {"type": "linear", "mode": "normal"},
-                       "labels": {"show": True, "rotate": 0, "filter": False, "truncate": 100}, "title": {"text": "articles"}}],
-        "seriesParams": [{"show": True, "type": chart, "mode": mode, "data": {"label": "articles", "id": "1"},
-                          "valueAxis": "ValueAxis-1", "drawLinesBetweenPoints": True, "lineWidth": 2, "showCircles": True}],
+        "type": chart,
+        "addTooltip": True,
+        "addLegend": True,
+        "legendPosition": "right",
+        "times": [],
+        "addTimeMarker": False,
+        "grid": {"categoryLines": False},
+        "labels": {"show": False},
+        "categoryAxes": [
+            {
+                "id": "CategoryAxis-1",
+                "type": "category",
+                "position": "bottom",
+                "show": True,
+                "style": {},
+                "scale": {"type": "linear"},
+                "labels": {"show": True, "filter": True, "truncate": 100},
+                "title": {},
+            }
+        ],
+        "valueAxes": [
+            {
+                "id": "ValueAxis-1",
+                "name": "LeftAxis-1",
+                "type": "value",
+                "position": "left",
+                "show": True,
+                "style": {},
+                "scale": {"type": "linear", "mode": "normal"},
+                "labels": {"show": True, "rotate": 0, "filter": False, "truncate": 100},
+                "title": {"text": "articles"},
+            }
+        ],
+        "seriesParams": [
+            {
+                "show": True,
+                "type": chart,
+                "mode": mode,
+                "data": {"label": "articles", "id": "1"},
+                "valueAxis": "ValueAxis-1",
+                "drawLinesBetweenPoints": True,
+                "lineWidth": 2,
+                "showCircles": True,
+            }
+        ],
         "thresholdLine": {"show": False, "value": 10, "width": 1, "style": "full", "color": "#E7664C"},
     }
 
 
-_TABLE_PARAMS = {"perPage": TOP, "showPartialRows": False, "showMetricsAtAllLevels": False, "showTotal": False,
-                 "totalFunc": "sum", "percentageCol": ""}
-_PIE_PARAMS = {"type": "pie", "addTooltip": True, "addLegend": True, "legendPosition": "right", "isDonut": True,
-               "labels": {"show": True, "values": True, "last_level": True, "truncate": 100}}
-_METRIC_PARAMS = {"type": "metric", "addTooltip": True, "addLegend": False, "metric": {
-    "percentageMode": False, "useRanges": False, "colorSchema": "Green to Red", "metricColorMode": "None",
-    "colorsRange": [{"from": 0, "to": 10000}], "labels": {"show": True}, "invertColors": False,
-    "style": {"bgFill": "#000", "bgColor": False, "labelColor": False, "subText": "", "fontSize": 48}}}
+_TABLE_PARAMS = {
+    "perPage": TOP,
+    "showPartialRows": False,
+    "showMetricsAtAllLevels": False,
+    "showTotal": False,
+    "totalFunc": "sum",
+    "percentageCol": "",
+}
+_PIE_PARAMS = {
+    "type": "pie",
+    "addTooltip": True,
+    "addLegend": True,
+    "legendPosition": "right",
+    "isDonut": True,
+    "labels": {"show": True, "values": True, "last_level": True, "truncate": 100},
+}
+_METRIC_PARAMS = {
+    "type": "metric",
+    "addTooltip": True,
+    "addLegend": False,
+    "metric": {
+        "percentageMode": False,
+        "useRanges": False,
+        "colorSchema": "Green to Red",
+        "metricColorMode": "None",
+        "colorsRange": [{"from": 0, "to": 10000}],
+        "labels": {"show": True},
+        "invertColors": False,
+        "style": {"bgFill": "#000", "bgColor": False, "labelColor": False, "subText": "", "fontSize": 48},
+    },
+}
 
 
-def visualization(vis_id: str, title: str, vis_type: str, params: dict, aggs: list[dict], description: str) -> dict:
+def visualization(
+    vis_id: str, title: str, vis_type: str, params: dict, aggs: list[dict], description: str
+) -> dict:
     """An aggregation-based visualization over the data view."""
     vis_state = {"title": title, "type": vis_type, "params": params, "aggs": aggs}
     return {
-        "id": vis_id, "type": "visualization", "migrationVersion": {"visualization": "7.17.0"},
-        "attributes": {"title": title, "description": description, "version": 1, "uiStateJSON": "{}",
-                       "visState": _json(vis_state), "kibanaSavedObjectMeta": _search_source()},
+        "id": vis_id,
+        "type": "visualization",
+        "migrationVersion": {"visualization": "7.17.0"},
+        "attributes": {
+            "title": title,
+            "description": description,
+            "version": 1,
+            "uiStateJSON": "{}",
+            "visState": _json(vis_state),
+            "kibanaSavedObjectMeta": _search_source(),
+        },
         "references": _data_view_ref(),
     }
 
@@ -114,10 +204,25 @@ def visualization(vis_id: str, title: str, vis_type: str, params: dict, aggs: li
 def saved_search(search_id: str, title: str, query: str = "") -> dict:
     """A saved search (Discover table): newest first, title, outlet, sentiment and the link."""
     return {
-        "id": search_id, "type": "search", "migrationVersion": {"search": "7.9.3"},
-        "attributes": {"title": title, "description": "", "hits": 0, "version": 1,
-                       "columns": ["title", "source.name", "source.scope", "sentiment.label", "dedup.is_canonical", "url"],
-                       "sort": [["published_at", "desc"]], "kibanaSavedObjectMeta": _search_source(query)},
+        "id": search_id,
+        "type": "search",
+        "migrationVersion": {"search": "7.9.3"},
+        "attributes": {
+            "title": title,
+            "description": "",
+            "hits": 0,
+            "version": 1,
+            "columns": [
+                "title",
+                "source.name",
+                "source.scope",
+                "sentiment.label",
+                "dedup.is_canonical",
+                "url",
+            ],
+            "sort": [["published_at", "desc"]],
+            "kibanaSavedObjectMeta": _search_source(query),
+        },
         "references": _data_view_ref(),
     }
 
@@ -125,49 +230,126 @@ def saved_search(search_id: str, title: str, query: str = "") -> dict:
 def visualizations() -> list[dict]:
     """The monitoring panels."""
     return [
-        visualization("kliping-volume-by-source", "Article volume over time by source", "histogram",
-                      _xy_params("histogram", "stacked"), [_count(), _over_time(), _terms("3", "source.name", "group")],
-                      "Articles per interval, stacked by outlet"),
-        visualization("kliping-reach", "Articles, unique stories and copies", "metric", _METRIC_PARAMS, [
-            {**_count(), "params": {"customLabel": "articles"}},
-            {"id": "2", "enabled": True, "type": "cardinality", "schema": "metric",
-             "params": {"field": "dedup.story_id", "customLabel": "unique stories"}},
-            {"id": "3", "enabled": True, "type": "sum", "schema": "metric",
-             "params": {"field": "dedup.copy_count", "customLabel": "syndicated copies"}},
-        ], "Totals in the time range"),
-        *(visualization(f"kliping-top-{field}", f"Top {field}", "table", _TABLE_PARAMS,
-                        [_count(), _terms("2", field, "bucket", label=field)], f"Most mentioned {field}")
-          for field in ("persons", "organizations", "locations")),
-        visualization("kliping-sentiment-over-time", "Sentiment over time", "line", _xy_params("line", "normal"),
-                      [_count(), _over_time(), _terms("3", "sentiment.label", "group", size=3)],
-                      "Articles per interval by sentiment label"),
-        visualization("kliping-sentiment-by-outlet", "Sentiment by outlet", "histogram", _xy_params("histogram", "stacked"),
-                      [_count(), _terms("2", "source.name", "segment"),
-                       _terms("3", "sentiment.label", "group", size=3)], "Sentiment mix of the busiest outlets"),
-        visualization("kliping-media-scope", "Media scope", "pie", _PIE_PARAMS,
-                      [_count(), _terms("2", "source.scope", "segment", size=5)], "Lokal, nasional, internasional"),
-        visualization("kliping-unique-vs-copies", "Unique stories vs copies", "pie", _PIE_PARAMS,
-                      [_count(), _terms("2", "dedup.is_canonical", "segment", size=2, label="canonical (true) or copy (false)")],
-                      "Canonical articles against syndicated copies"),
-        visualization("kliping-syndication-reach", "Syndication reach: outlets reprinting", "table", _TABLE_PARAMS,
-                      [_count(), _terms("2", "dedup.copies.outlet", "bucket", label="outlet carrying copies")],
-                      "Outlets whose copies were found, counted over their canonical articles"),
+        visualization(
+            "kliping-volume-by-source",
+            "Article volume over time by source",
+            "histogram",
+            _xy_params("histogram", "stacked"),
+            [_count(), _over_time(), _terms("3", "source.name", "group")],
+            "Articles per interval, stacked by outlet",
+        ),
+        visualization(
+            "kliping-reach",
+            "Articles, unique stories and copies",
+            "metric",
+            _METRIC_PARAMS,
+            [
+                {**_count(), "params": {"customLabel": "articles"}},
+                {
+                    "id": "2",
+                    "enabled": True,
+                    "type": "cardinality",
+                    "schema": "metric",
+                    "params": {"field": "dedup.story_id", "customLabel": "unique stories"},
+                },
+                {
+                    "id": "3",
+                    "enabled": True,
+                    "type": "sum",
+                    "schema": "metric",
+                    "params": {"field": "dedup.copy_count", "customLabel": "syndicated copies"},
+                },
+            ],
+            "Totals in the time range",
+        ),
+        *(
+            visualization(
+                f"kliping-top-{field}",
+                f"Top {field}",
+                "table",
+                _TABLE_PARAMS,
+                [_count(), _terms("2", field, "bucket", label=field)],
+                f"Most mentioned {field}",
+            )
+            for field in ("persons", "organizations", "locations")
+        ),
+        visualization(
+            "kliping-sentiment-over-time",
+            "Sentiment over time",
+            "line",
+            _xy_params("line", "normal"),
+            [_count(), _over_time(), _terms("3", "sentiment.label", "group", size=3)],
+            "Articles per interval by sentiment label",
+        ),
+        visualization(
+            "kliping-sentiment-by-outlet",
+            "Sentiment by outlet",
+            "histogram",
+            _xy_params("histogram", "stacked"),
+            [
+                _count(),
+                _terms("2", "source.name", "segment"),
+                _terms("3", "sentiment.label", "group", size=3),
+            ],
+            "Sentiment mix of the busiest outlets",
+        ),
+        visualization(
+            "kliping-media-scope",
+            "Media scope",
+            "pie",
+            _PIE_PARAMS,
+            [_count(), _terms("2", "source.scope", "segment", size=5)],
+            "Lokal, nasional, internasional",
+        ),
+        visualization(
+            "kliping-unique-vs-copies",
+            "Unique stories vs copies",
+            "pie",
+            _PIE_PARAMS,
+            [
+                _count(),
+                _terms(
+                    "2", "dedup.is_canonical", "segment", size=2, label="canonical (true) or copy (false)"
+                ),
+            ],
+            "Canonical articles against syndicated copies",
+        ),
+        visualization(
+            "kliping-syndication-reach",
+            "Syndication reach: outlets reprinting",
+            "table",
+            _TABLE_PARAMS,
+            [_count(), _terms("2", "dedup.copies.outlet", "bucket", label="outlet carrying copies")],
+            "Outlets whose copies were found, counted over their canonical articles",
+        ),
     ]
 
 
 def saved_searches() -> list[dict]:
     """The latest-articles table and one saved search per sentiment."""
-    return [saved_search("kliping-latest", "Kliping: latest articles"),
-            *(saved_search(f"kliping-sentiment-{label}", f"Kliping: {label} articles", f'sentiment.label : "{label}"')
-              for label in SENTIMENTS)]
+    return [
+        saved_search("kliping-latest", "Kliping: latest articles"),
+        *(
+            saved_search(
+                f"kliping-sentiment-{label}", f"Kliping: {label} articles", f'sentiment.label : "{label}"'
+            )
+            for label in SENTIMENTS
+        ),
+    ]
 
 
 # (object id, x, y, w, h) on Kibana's 48-column grid.
 LAYOUT = [
-    ("kliping-volume-by-source", 0, 0, 32, 15), ("kliping-reach", 32, 0, 16, 15),
-    ("kliping-top-persons", 0, 15, 16, 15), ("kliping-top-organizations", 16, 15, 16, 15), ("kliping-top-locations", 32, 15, 16, 15),
-    ("kliping-sentiment-over-time", 0, 30, 24, 15), ("kliping-sentiment-by-outlet", 24, 30, 24, 15),
-    ("kliping-media-scope", 0, 45, 16, 15), ("kliping-unique-vs-copies", 16, 45, 16, 15), ("kliping-syndication-reach", 32, 45, 16, 15),
+    ("kliping-volume-by-source", 0, 0, 32, 15),
+    ("kliping-reach", 32, 0, 16, 15),
+    ("kliping-top-persons", 0, 15, 16, 15),
+    ("kliping-top-organizations", 16, 15, 16, 15),
+    ("kliping-top-locations", 32, 15, 16, 15),
+    ("kliping-sentiment-over-time", 0, 30, 24, 15),
+    ("kliping-sentiment-by-outlet", 24, 30, 24, 15),
+    ("kliping-media-scope", 0, 45, 16, 15),
+    ("kliping-unique-vs-copies", 16, 45, 16, 15),
+    ("kliping-syndication-reach", 32, 45, 16, 15),
     ("kliping-latest", 0, 60, 48, 20),
 ]
 
@@ -177,18 +359,33 @@ def dashboard(objects: list[dict]) -> dict:
     types = {obj["id"]: obj["type"] for obj in objects}
     panels, references = [], []
     for n, (object_id, x, y, w, h) in enumerate(LAYOUT):
-        panels.append({"version": KIBANA_EXPORT_VERSION, "type": types[object_id], "panelIndex": str(n + 1),
-                       "gridData": {"x": x, "y": y, "w": w, "h": h, "i": str(n + 1)},
-                       "embeddableConfig": {"enhancements": {}}, "panelRefName": f"panel_{n}"})
+        panels.append(
+            {
+                "version": KIBANA_EXPORT_VERSION,
+                "type": types[object_id],
+                "panelIndex": str(n + 1),
+                "gridData": {"x": x, "y": y, "w": w, "h": h, "i": str(n + 1)},
+                "embeddableConfig": {"enhancements": {}},
+                "panelRefName": f"panel_{n}",
+            }
+        )
         references.append({"name": f"panel_{n}", "type": types[object_id], "id": object_id})
     return {
-        "id": DASHBOARD_ID, "type": "dashboard", "migrationVersion": {"dashboard": "7.17.0"},
+        "id": DASHBOARD_ID,
+        "type": "dashboard",
+        "migrationVersion": {"dashboard": "7.17.0"},
         "attributes": {
-            "title": "Kliping: media monitoring", "description": "Volume, entities, sentiment, media scope and syndication",
-            "hits": 0, "version": 1, "panelsJSON": _json(panels),
+            "title": "Kliping: media monitoring",
+            "description": "Volume, entities, sentiment, media scope and syndication",
+            "hits": 0,
+            "version": 1,
+            "panelsJSON": _json(panels),
             "optionsJSON": _json({"useMargins": True, "syncColors": False, "hidePanelTitles": False}),
             # Two years: the seed articles (April 2025) show up without touching the time picker.
-            "timeRestore": True, "timeFrom": "now-2y", "timeTo": "now", "refreshInterval": {"pause": False, "value": 60000},
+            "timeRestore": True,
+            "timeFrom": "now-2y",
+            "timeTo": "now",
+            "refreshInterval": {"pause": False, "value": 60000},
             "kibanaSavedObjectMeta": _search_source(with_index=False),
         },
         "references": references,

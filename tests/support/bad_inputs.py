@@ -23,6 +23,7 @@ HUGE_BYTES = 50 * 1024 * 1024
 # One line without a single break, longer than any real paragraph by orders of magnitude.
 LONG_LINE_CHARS = 2_000_000
 
+
 @dataclass(frozen=True)
 class Case:
     """One input of the corpus and where it must end."""
@@ -37,8 +38,10 @@ def as_html(text_file: Path) -> str:
     """A generated article file (title line, blank line, paragraphs) as a news page."""
     title, _, body = text_file.read_text(encoding="utf-8").partition("\n\n")
     paragraphs = "".join(f"<p>{p}</p>" for p in body.split("\n\n") if p.strip())
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title></head>"
-            f"<body><article><h1>{title}</h1>{paragraphs}</article></body></html>")
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title></head>"
+        f"<body><article><h1>{title}</h1>{paragraphs}</article></body></html>"
+    )
 
 
 def good_cases(server: FixtureServer, folder: Path, count: int) -> list[Case]:
@@ -74,26 +77,79 @@ def bad_cases(server: FixtureServer, folder: Path) -> list[Case]:
     long_line = folder / "long_line.txt"
     long_line.write_text("x" * LONG_LINE_CHARS, encoding="utf-8")
     invalid_utf8 = folder / "invalid_utf8.txt"
-    invalid_utf8.write_bytes(random.Random(7).randbytes(20_000).replace(b"\xff\xfe", b"\x00\x00"))  # no BOM by chance
+    invalid_utf8.write_bytes(
+        random.Random(7).randbytes(20_000).replace(b"\xff\xfe", b"\x00\x00")
+    )  # no BOM by chance
     stray = folder / "stray_bytes.txt"  # UTF-8 text with a few broken sequences: decoded, not refused
     stray.write_bytes(samples[0].read_bytes().replace(b"\n\n", b"\n\xe2\x28\xa1\n", 2))
     S, F, I = Outcome.skipped, Outcome.failed, Outcome.indexed
     return [
         Case("truncated HTML", _page(server, "truncated", page[:120]), S, Reason.no_text),
-        Case("malformed HTML (tag soup, no prose)", _page(server, "soup", "<html><body><div><p><b><i></div></span>" * 500), S, Reason.no_text),
-        Case("cp1252 page labelled utf-8", _page(server, "mislabelled", mislabelled, content_type="text/html; charset=utf-8"), I),
+        Case(
+            "malformed HTML (tag soup, no prose)",
+            _page(server, "soup", "<html><body><div><p><b><i></div></span>" * 500),
+            S,
+            Reason.no_text,
+        ),
+        Case(
+            "cp1252 page labelled utf-8",
+            _page(server, "mislabelled", mislabelled, content_type="text/html; charset=utf-8"),
+            I,
+        ),
         Case("invalid UTF-8 sequences in text", str(stray), I),
         Case("invalid UTF-8 throughout (random bytes)", str(invalid_utf8), F, Reason.bad_encoding),
         Case("zero-byte response", _page(server, "empty", b""), S, Reason.no_text),
         Case("zero-byte file", str(empty_file), S, Reason.no_text),
-        Case("50 MB response", _page(server, "huge", b"<html><body><p>" + b"a " * (HUGE_BYTES // 2) + b"</p></body></html>"), F, Reason.too_large),
+        Case(
+            "50 MB response",
+            _page(server, "huge", b"<html><body><p>" + b"a " * (HUGE_BYTES // 2) + b"</p></body></html>"),
+            F,
+            Reason.too_large,
+        ),
         Case("50 MB file", str(huge_file), F, Reason.too_large),
-        Case("binary served as text/html", _page(server, "binary", png, content_type="text/html"), F, Reason.bad_encoding),
-        Case("feed with an XML bomb", _page(server, "bomb.xml", (FEEDS / "billion_laughs.xml").read_bytes(), content_type="application/rss+xml"), S, Reason.unsupported_type),
-        Case("broken XML feed", _page(server, "broken.xml", (FEEDS / "malformed.xml").read_bytes(), content_type="application/rss+xml"), S, Reason.unsupported_type),
+        Case(
+            "binary served as text/html",
+            _page(server, "binary", png, content_type="text/html"),
+            F,
+            Reason.bad_encoding,
+        ),
+        Case(
+            "feed with an XML bomb",
+            _page(
+                server,
+                "bomb.xml",
+                (FEEDS / "billion_laughs.xml").read_bytes(),
+                content_type="application/rss+xml",
+            ),
+            S,
+            Reason.unsupported_type,
+        ),
+        Case(
+            "broken XML feed",
+            _page(
+                server,
+                "broken.xml",
+                (FEEDS / "malformed.xml").read_bytes(),
+                content_type="application/rss+xml",
+            ),
+            S,
+            Reason.unsupported_type,
+        ),
         Case("extremely long line", str(long_line), S, Reason.no_text),
-        Case("page without text", _page(server, "notext", "<html><head><title>x</title></head><body><img src='a.png'></body></html>"), S, Reason.no_text),
-        Case("non-news page (front page)", _page(server, "front", (CLEAN / "viva_front_page.html").read_bytes()), S, Reason.not_article),
+        Case(
+            "page without text",
+            _page(
+                server, "notext", "<html><head><title>x</title></head><body><img src='a.png'></body></html>"
+            ),
+            S,
+            Reason.no_text,
+        ),
+        Case(
+            "non-news page (front page)",
+            _page(server, "front", (CLEAN / "viva_front_page.html").read_bytes()),
+            S,
+            Reason.not_article,
+        ),
         Case("not a URL: words", "ini bukan url sama sekali", S, Reason.not_found),
         Case("not a URL: bad scheme", "ftp://example.com/berita", F, Reason.invalid_input),
         Case("not a URL: no host", "http://", F, Reason.invalid_input),

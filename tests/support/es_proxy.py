@@ -22,8 +22,18 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-_COMPATIBLE = re.compile(r"application/vnd\.elasticsearch\+(x-ndjson|json)\s*(;\s*compatible-with\s*=\s*\d+)?")
-_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection"}
+_COMPATIBLE = re.compile(
+    r"application/vnd\.elasticsearch\+(x-ndjson|json)\s*(;\s*compatible-with\s*=\s*\d+)?"
+)
+_HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "te",
+    "trailer",
+    "upgrade",
+    "proxy-connection",
+}
 
 
 def normalise_media_type(value: str) -> str:
@@ -74,7 +84,7 @@ def _split_bulk(body: bytes) -> list[tuple[str, list[str]]]:
     while n < len(lines):
         op, meta = next(iter(json.loads(lines[n]).items()))
         size = 1 if op == "delete" else 2
-        items.append((str(meta.get("_id")), lines[n:n + size]))
+        items.append((str(meta.get("_id")), lines[n : n + size]))
         n += size
     return items
 
@@ -121,9 +131,15 @@ class _Handler(BaseHTTPRequestHandler):
             body = ("\n".join(kept) + "\n").encode("utf-8") if kept else None
             if body is None:
                 return self._reply(200, "OK", [], _bulk_answer(b"", order, set(seen.rejected)))
-        elif (match := _DOC_WRITE.match(path)) and self.command in ("PUT", "POST") and self.faults.reject_item(match.group(1)):
+        elif (
+            (match := _DOC_WRITE.match(path))
+            and self.command in ("PUT", "POST")
+            and self.faults.reject_item(match.group(1))
+        ):
             seen.rejected = [match.group(1)]
-            error = json.dumps({"error": {"root_cause": [_REJECTED], **_REJECTED}, "status": 429}).encode("utf-8")
+            error = json.dumps({"error": {"root_cause": [_REJECTED], **_REJECTED}, "status": 429}).encode(
+                "utf-8"
+            )
             return self._reply(429, "Too Many Requests", [("Content-Type", "application/json")], error)
         headers = {}
         for name, value in self.headers.items():
@@ -172,7 +188,11 @@ class EsProxy:
     def __init__(self, upstream_url: str, host: str = "127.0.0.1", port: int = 0):
         parts = urlsplit(upstream_url)
         self.faults = Faults()
-        handler = type("_BoundHandler", (_Handler,), {"upstream": (parts.hostname, parts.port or 80), "faults": self.faults})
+        handler = type(
+            "_BoundHandler",
+            (_Handler,),
+            {"upstream": (parts.hostname, parts.port or 80), "faults": self.faults},
+        )
         self._server = ThreadingHTTPServer((host, port), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="es-proxy", daemon=True)
@@ -184,7 +204,7 @@ class EsProxy:
         self._server.shutdown()
         self._server.server_close()
 
-    def __enter__(self) -> "EsProxy":
+    def __enter__(self) -> EsProxy:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -55,10 +55,14 @@ def write_articles(folder: Path, count: int, match_every: int = 10, seed: int = 
         sentences = []
         for _ in range(8):
             words = rng.sample(WORDS, 10)
-            sentences.append(f"{words[0].capitalize()} {' '.join(words[1:4])} {rng.choice(VERBS)} {' '.join(words[4:])} "
-                             f"nomor {rng.randint(10, 9999)}.")
+            sentences.append(
+                f"{words[0].capitalize()} {' '.join(words[1:4])} {rng.choice(VERBS)} {' '.join(words[4:])} "
+                f"nomor {rng.randint(10, 9999)}."
+            )
         if n % match_every == 0:
-            sentences.insert(1, f"Warga merasakan {RULE_WORD} bermagnitudo {n % 7 + 3} pagi tadi di wilayah itu.")
+            sentences.insert(
+                1, f"Warga merasakan {RULE_WORD} bermagnitudo {n % 7 + 3} pagi tadi di wilayah itu."
+            )
         title = f"Laporan {n}: {' '.join(rng.sample(WORDS, 5)).title()}"
         path = folder / f"article_{n:04d}.txt"
         path.write_text(f"{title}\n\n" + "\n\n".join(sentences) + "\n", encoding="utf-8")
@@ -73,8 +77,9 @@ def expected_alerts(count: int, match_every: int = 10) -> int:
 
 def add_rule(settings: Settings, webhook: str | None) -> None:
     """Install the batch's standing rule (its alerts POSTed to `webhook`)."""
-    RedisMonitorStore(redis.Redis.from_url(settings.redis_url, decode_responses=True), settings.redis_prefix).add_rule(
-        Rule(name=RULE_NAME, query=RULE_WORD, webhook=webhook))
+    RedisMonitorStore(
+        redis.Redis.from_url(settings.redis_url, decode_responses=True), settings.redis_prefix
+    ).add_rule(Rule(name=RULE_NAME, query=RULE_WORD, webhook=webhook))
 
 
 @dataclass
@@ -97,7 +102,9 @@ def tally(settings: Settings, hook_posts: list[bytes] | None = None) -> Tally:
     index.refresh()
     articles = list(index.iter_articles())
     ids = Counter(a.id for a in articles)
-    store = RedisMonitorStore(redis.Redis.from_url(settings.redis_url, decode_responses=True), settings.redis_prefix)
+    store = RedisMonitorStore(
+        redis.Redis.from_url(settings.redis_url, decode_responses=True), settings.redis_prefix
+    )
     posts = hook_posts or []
     alerts = store.alerts()
     return Tally(
@@ -122,7 +129,9 @@ def assert_exactly_once(settings: Settings, task_ids: list[str], inputs: list, s
     # A sender killed between claiming a delivery and recording it leaves a `sending` lease (60 s);
     # the alert is then POSTed (again) with the same Idempotency-Key once it expires: alert ids
     # are exact, POSTs may exceed them by the deliveries a kill interrupted.
-    wait_until(lambda: tally(settings, hook_posts(server)).alert_ids_posted >= alerts, 120, "every alert POSTed")
+    wait_until(
+        lambda: tally(settings, hook_posts(server)).alert_ids_posted >= alerts, 120, "every alert POSTed"
+    )
     counts = tally(settings, hook_posts(server))
     assert counts.indexed == counts.distinct_ids == counts.inputs_indexed == len(inputs)
     assert counts.duplicates == 0
@@ -148,9 +157,12 @@ def in_flight(settings: Settings) -> set[str]:
 
 def report(fault: str, articles_in: int, counts: Tally, recover_seconds: float) -> None:
     """Print the scenario's row of the fault table (visible with `pytest -s`)."""
-    print(f"\nFAULT-ROW | {fault} | in {articles_in} | indexed {counts.indexed} | duplicates {counts.duplicates} "
-          f"| alerts {counts.alerts}, delivered {counts.delivered} (webhook POSTs {counts.posts}) "
-          f"| recovered in {recover_seconds:.1f} s", flush=True)
+    print(
+        f"\nFAULT-ROW | {fault} | in {articles_in} | indexed {counts.indexed} | duplicates {counts.duplicates} "
+        f"| alerts {counts.alerts}, delivered {counts.delivered} (webhook POSTs {counts.posts}) "
+        f"| recovered in {recover_seconds:.1f} s",
+        flush=True,
+    )
 
 
 @pytest.fixture
@@ -181,12 +193,17 @@ def finished(settings: Settings, task_ids: list[str]) -> int:
 
 def finished_inputs(settings: Settings, task_ids: list[str]) -> int:
     """How many inputs of the tasks have a final result (a batch task counts its inputs)."""
-    return sum(len(meta["result"]) if isinstance(meta["result"], list) else 1 for meta in _final_results(settings, task_ids))
+    return sum(
+        len(meta["result"]) if isinstance(meta["result"], list) else 1
+        for meta in _final_results(settings, task_ids)
+    )
 
 
 def article_html(path: Path) -> str:
     """A generated article file as a small HTML news page (title, paragraphs)."""
     title, *paragraphs = [block for block in path.read_text(encoding="utf-8").split("\n\n") if block.strip()]
     body = "".join(f"<p>{p.strip()}</p>" for p in paragraphs)
-    return (f"<!doctype html><html lang='id'><head><meta charset='utf-8'><title>{title.strip()}</title></head>"
-            f"<body><article><h1>{title.strip()}</h1>{body}</article></body></html>")
+    return (
+        f"<!doctype html><html lang='id'><head><meta charset='utf-8'><title>{title.strip()}</title></head>"
+        f"<body><article><h1>{title.strip()}</h1>{body}</article></body></html>"
+    )

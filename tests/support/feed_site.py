@@ -25,8 +25,12 @@ def fixture_text(name: str, server: FixtureServer | None = None) -> str:
 def serve_site(server: FixtureServer, etag: str | None = '"feed-v1"') -> None:
     """Serve the feed (with an ETag), sitemaps, homepage, robots.txt and the three articles."""
     headers = {"ETag": etag} if etag else {}
-    server.route("/feed.xml", fixture_text("rss2.xml", server), content_type="application/rss+xml; charset=utf-8",
-                 headers=headers)
+    server.route(
+        "/feed.xml",
+        fixture_text("rss2.xml", server),
+        content_type="application/rss+xml; charset=utf-8",
+        headers=headers,
+    )
     server.route("/sitemap_index.xml", fixture_text("sitemap_index.xml", server), content_type=XML)
     server.route("/sitemap-news.xml", fixture_text("sitemap_news.xml", server), content_type=XML)
     server.route("/sitemap-2025-03.xml", fixture_text("sitemap_2025_03.xml", server), content_type=XML)

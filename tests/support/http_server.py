@@ -1,11 +1,11 @@
 """A real local HTTP server for tests: fixture routes on 127.0.0.1, a random port, one thread per request.
 
-    with FixtureServer() as server:
-        server.route("/a", body="<html>…</html>", content_type="text/html; charset=utf-8")
-        server.route("/old", status=301, headers={"Location": "/a"})
-        fetch(server.url("/old"))
-        assert server.hits("/a") == 1
-        server.route("/hook", statuses=[500], status=200)   # a webhook receiver failing once
+with FixtureServer() as server:
+    server.route("/a", body="<html>…</html>", content_type="text/html; charset=utf-8")
+    server.route("/old", status=301, headers={"Location": "/a"})
+    fetch(server.url("/old"))
+    assert server.hits("/a") == 1
+    server.route("/hook", statuses=[500], status=200)   # a webhook receiver failing once
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
             for start in range(0, len(body), route.chunk_size):
-                chunk = body[start:start + route.chunk_size]
+                chunk = body[start : start + route.chunk_size]
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
                 self.wfile.flush()
                 if route.trickle:

@@ -29,7 +29,8 @@ def osmem_template(body: dict) -> dict:
     body = copy.deepcopy(body)
     analysis = body["template"]["settings"]["analysis"]
     dropped = {
-        name for name, spec in analysis.get("filter", {}).items()
+        name
+        for name, spec in analysis.get("filter", {}).items()
         if spec.get("type") in ("stemmer", "snowball") and spec.get("language") in OSMEM_UNSUPPORTED_STEMMERS
     }
     for name in dropped:

@@ -106,8 +106,23 @@ class PrivateRedis:
         import time
 
         self.folder.mkdir(parents=True, exist_ok=True)
-        args = [self._binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder),
-                "--appendonly", "yes", "--appendfsync", "everysec", "--save", "", "--daemonize", "no"]
+        args = [
+            self._binary,
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(self.folder),
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "everysec",
+            "--save",
+            "",
+            "--daemonize",
+            "no",
+        ]
         self._process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout
         while True:
@@ -126,7 +141,7 @@ class PrivateRedis:
             self._process.wait(timeout=30)
         self._process = None
 
-    def __enter__(self) -> "PrivateRedis":
+    def __enter__(self) -> PrivateRedis:
         self.start()
         return self
 

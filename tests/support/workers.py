@@ -36,8 +36,17 @@ def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
     """A worker's environment: these settings as KLIPING_* variables, nothing inherited of ours."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("KLIPING_")}
     values = settings.model_dump(exclude_none=True)
-    for name in ("redis_url", "redis_prefix", "elasticsearch_url", "elasticsearch_index", "data_dir",
-                 "task_max_retries", "task_time_limit", "visibility_timeout", "worker_shutdown_timeout"):
+    for name in (
+        "redis_url",
+        "redis_prefix",
+        "elasticsearch_url",
+        "elasticsearch_index",
+        "data_dir",
+        "task_max_retries",
+        "task_time_limit",
+        "visibility_timeout",
+        "worker_shutdown_timeout",
+    ):
         if name in values:
             env[f"KLIPING_{name.upper()}"] = str(values[name])
     env["KLIPING_FETCH_ALLOW_PRIVATE"] = "true"
@@ -53,9 +62,14 @@ class CeleryProcess:
         self.log_path = log_path
         with open(log_path, "ab") as log:
             # Its own process group: stop()/kill() reach the pool children with the main process.
-            self.process = subprocess.Popen([sys.executable, "-m", *argv], cwd=PROJECT_ROOT,
-                                            env=worker_env(settings, **env), stdout=log, stderr=subprocess.STDOUT,
-                                            start_new_session=True)
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", *argv],
+                cwd=PROJECT_ROOT,
+                env=worker_env(settings, **env),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     @property
     def pid(self) -> int:
@@ -100,22 +114,38 @@ class CeleryProcess:
         print(f"--- {self.log_path.name} ---\n{self.log_path.read_text(errors='replace')[-LOG_TAIL_CHARS:]}")
 
 
-def start_worker(settings: Settings, log_path: Path, name: str, concurrency: int = 1, **env: str) -> CeleryProcess:
+def start_worker(
+    settings: Settings, log_path: Path, name: str, concurrency: int = 1, **env: str
+) -> CeleryProcess:
     """Start `kliping worker` (prefork, `concurrency` children, queue ingest) named `name`@host."""
-    argv = ["workers.cli", "worker", "-c", str(concurrency), "--pool", "prefork", "-n", f"{name}@%h",
-            "--without-gossip", "--without-mingle", "--without-heartbeat"]
+    argv = [
+        "workers.cli",
+        "worker",
+        "-c",
+        str(concurrency),
+        "--pool",
+        "prefork",
+        "-n",
+        f"{name}@%h",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+    ]
     return CeleryProcess(argv, settings, log_path, **env)
 
 
 def start_beat(settings: Settings, log_path: Path, app: str = "workers.celery_app") -> CeleryProcess:
     """Start Celery beat for the Celery app module `app`, its schedule file next to the log."""
     schedule = log_path.with_suffix(".schedule")
-    return CeleryProcess(["celery", "-A", app, "beat", "--loglevel", "INFO", "-s", str(schedule)], settings, log_path)
+    return CeleryProcess(
+        ["celery", "-A", app, "beat", "--loglevel", "INFO", "-s", str(schedule)], settings, log_path
+    )
 
 
 @contextlib.contextmanager
-def celery_worker(settings: Settings, log_path: Path, name: str | None = None, concurrency: int = 1,
-                  **env: str) -> Iterator[CeleryProcess]:
+def celery_worker(
+    settings: Settings, log_path: Path, name: str | None = None, concurrency: int = 1, **env: str
+) -> Iterator[CeleryProcess]:
     """A started worker, always stopped afterwards."""
     worker = start_worker(settings, log_path, name or settings.redis_prefix, concurrency, **env)
     try:
@@ -124,7 +154,9 @@ def celery_worker(settings: Settings, log_path: Path, name: str | None = None, c
         worker.stop()
 
 
-def wait_for_workers(settings: Settings, count: int, *started_here: CeleryProcess, timeout: float = START_TIMEOUT) -> float:
+def wait_for_workers(
+    settings: Settings, count: int, *started_here: CeleryProcess, timeout: float = START_TIMEOUT
+) -> float:
     """Block until `count` workers answer a ping (fails at once if one of `started_here` died); the seconds it took."""
     started = time.monotonic()
     while len(ping(settings, timeout=1.0)) < count:

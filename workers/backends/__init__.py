@@ -69,34 +69,75 @@ def add_copy_ref(article: Article, ref: CopyRef) -> bool:
 class ArticleIndex(Protocol):
     """Where articles are stored and searched (SQLite FTS or Elasticsearch)."""
 
-    def get(self, article_id: str) -> Article | None: """The stored article, or None."""
-    def put(self, article: Article) -> None: """Create or replace the article (deterministic id)."""
-    def add_copy(self, canonical_id: str, ref: CopyRef) -> None: """Record a copy on its canonical."""
-    def search(self, query: SearchQuery) -> list[Article]: """Articles matching the query, best first."""
-    def iter_articles(self) -> Iterator[Article]: """Every stored article."""
-    def count(self) -> int: """Number of stored articles."""
+    def get(self, article_id: str) -> Article | None:
+        """The stored article, or None."""
+
+    def put(self, article: Article) -> None:
+        """Create or replace the article (deterministic id)."""
+
+    def add_copy(self, canonical_id: str, ref: CopyRef) -> None:
+        """Record a copy on its canonical."""
+
+    def search(self, query: SearchQuery) -> list[Article]:
+        """Articles matching the query, best first."""
+
+    def iter_articles(self) -> Iterator[Article]:
+        """Every stored article."""
+
+    def count(self) -> int:
+        """Number of stored articles."""
 
 
 class DedupIndex(Protocol):
     """Shared near-duplicate and story index (SQLite tables or Redis keys)."""
 
-    def find_exact(self, body_hash: str) -> str | None: """Canonical id of an identical body."""
-    def candidates(self, bands: list[str]) -> set[str]: """Canonical ids sharing an LSH band."""
-    def fingerprint(self, article_id: str) -> Fingerprint | None: """The stored fingerprint."""
-    def claim(self, fp: Fingerprint, bands: list[str]) -> str: """Register atomically; return the winning canonical id for this body."""
-    def register(self, fp: Fingerprint, bands: list[str], seen: Collection[str] | None = None) -> Claim: """Register atomically; a canonical re-checks its bands against `seen`."""
-    def repoint(self, fp: Fingerprint, old_id: str, bands: list[str], old_bands: list[str]) -> Claim: """Make fp the canonical of old_id's group."""
-    def members(self, canonical_id: str) -> list[Fingerprint]: """Fingerprints of a canonical's copies."""
-    def stories_since(self, since: datetime) -> list[StoryRecord]: """Stories active since a time."""
-    def stories_sharing(self, terms: list[str], since: datetime, min_shared: int, until: datetime | None = None) -> list[StoryRecord]: """Stories of `since` to `until` (None: no end) with at least `min_shared` of the terms."""
-    def put_story(self, story: StoryRecord) -> None: """Create or refresh a story."""
+    def find_exact(self, body_hash: str) -> str | None:
+        """Canonical id of an identical body."""
+
+    def candidates(self, bands: list[str]) -> set[str]:
+        """Canonical ids sharing an LSH band."""
+
+    def fingerprint(self, article_id: str) -> Fingerprint | None:
+        """The stored fingerprint."""
+
+    def claim(self, fp: Fingerprint, bands: list[str]) -> str:
+        """Register atomically; return the winning canonical id for this body."""
+
+    def register(self, fp: Fingerprint, bands: list[str], seen: Collection[str] | None = None) -> Claim:
+        """Register atomically; a canonical re-checks its bands against `seen`."""
+
+    def repoint(self, fp: Fingerprint, old_id: str, bands: list[str], old_bands: list[str]) -> Claim:
+        """Make fp the canonical of old_id's group."""
+
+    def members(self, canonical_id: str) -> list[Fingerprint]:
+        """Fingerprints of a canonical's copies."""
+
+    def stories_since(self, since: datetime) -> list[StoryRecord]:
+        """Stories active since a time."""
+
+    def stories_sharing(
+        self, terms: list[str], since: datetime, min_shared: int, until: datetime | None = None
+    ) -> list[StoryRecord]:
+        """Stories of `since` to `until` (None: no end) with at least `min_shared` of the terms."""
+
+    def put_story(self, story: StoryRecord) -> None:
+        """Create or refresh a story."""
 
 
 class StateStore(Protocol):
     """Outcomes and the quarantine."""
 
-    def record(self, result: InputResult) -> None: """Remember an input's outcome."""
-    def quarantine(self, failed: FailedInput) -> None: """Keep a failed input for replay."""
-    def release(self, failed_id: str) -> None: """Drop an input from the quarantine."""
-    def failed(self) -> list[FailedInput]: """Quarantined inputs."""
-    def outcome_counts(self) -> dict[str, int]: """Counts by outcome over all recorded inputs."""
+    def record(self, result: InputResult) -> None:
+        """Remember an input's outcome."""
+
+    def quarantine(self, failed: FailedInput) -> None:
+        """Keep a failed input for replay."""
+
+    def release(self, failed_id: str) -> None:
+        """Drop an input from the quarantine."""
+
+    def failed(self) -> list[FailedInput]:
+        """Quarantined inputs."""
+
+    def outcome_counts(self) -> dict[str, int]:
+        """Counts by outcome over all recorded inputs."""

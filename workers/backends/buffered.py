@@ -22,8 +22,11 @@ from workers.backends.elastic import BulkFailure
 class BulkIndex(ArticleIndex, Protocol):
     """An article index with a bulk write that reports the items it could not store."""
 
-    def put_many(self, articles: list[Article]) -> list[BulkFailure]: """Bulk create-or-replace; failed items."""
-    def add_copies(self, links: list[tuple[str, CopyRef]]) -> None: """Record many copies on their canonicals."""
+    def put_many(self, articles: list[Article]) -> list[BulkFailure]:
+        """Bulk create-or-replace; failed items."""
+
+    def add_copies(self, links: list[tuple[str, CopyRef]]) -> None:
+        """Record many copies on their canonicals."""
 
 
 @dataclass
@@ -32,7 +35,9 @@ class Flushed:
 
     failures: list[BulkFailure] = field(default_factory=list)
     unlinked: list[Article] = field(default_factory=list)  # settle them now: the canonical may be stored
-    canonicals: list[Article] = field(default_factory=list)  # stored canonicals: copies may have registered meanwhile
+    canonicals: list[Article] = field(
+        default_factory=list
+    )  # stored canonicals: copies may have registered meanwhile
 
 
 class BufferedIndex:
@@ -80,11 +85,15 @@ class BufferedIndex:
         self._inner.add_copies([(canonical_id, ref) for canonical_id, ref in copies if ref.id not in refused])
         skip = linked | refused
         unlinked = [
-            article for article in articles
+            article
+            for article in articles
             if article.dedup and not article.dedup.is_canonical and article.id not in skip
         ]
-        canonicals = [article for article in articles
-                      if article.dedup and article.dedup.is_canonical and article.id not in refused]
+        canonicals = [
+            article
+            for article in articles
+            if article.dedup and article.dedup.is_canonical and article.id not in refused
+        ]
         return Flushed(failures=failures, unlinked=unlinked, canonicals=canonicals)
 
     def discard(self) -> None:

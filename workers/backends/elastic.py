@@ -141,7 +141,16 @@ def build_query(query: SearchQuery) -> dict:
     filters: list[dict] = []
     if query.text:
         # cross_fields + and: every word must occur, in the title or the text (like the embedded FTS).
-        must.append({"multi_match": {"query": query.text, "fields": SEARCH_FIELDS, "type": "cross_fields", "operator": "and"}})
+        must.append(
+            {
+                "multi_match": {
+                    "query": query.text,
+                    "fields": SEARCH_FIELDS,
+                    "type": "cross_fields",
+                    "operator": "and",
+                }
+            }
+        )
     if query.entity:
         filters.append(_case_insensitive_any(["entities.name", "entities.aliases"], query.entity))
     if query.source:
@@ -194,7 +203,9 @@ class ElasticIndex:
         self._client.indices.put_index_template(name=self._alias, **body)
         if not self._client.indices.exists_alias(name=self._alias):
             try:
-                self._client.indices.create(index=f"{self._alias}-000001", aliases={self._alias: {"is_write_index": True}})
+                self._client.indices.create(
+                    index=f"{self._alias}-000001", aliases={self._alias: {"is_write_index": True}}
+                )
             except ApiError as exc:
                 if exc.error != "resource_already_exists_exception":  # another worker won the race
                     raise
@@ -206,7 +217,11 @@ class ElasticIndex:
             self._client.ilm.put_lifecycle(name=self._alias, policy=ILM_POLICY)
         except ApiError as exc:
             if exc.meta.status in (400, 403, 404, 405, 501):
-                log.info("no ILM on this server (%s %s): indices will not roll over automatically", exc.meta.status, exc.error)
+                log.info(
+                    "no ILM on this server (%s %s): indices will not roll over automatically",
+                    exc.meta.status,
+                    exc.error,
+                )
                 return False
             raise
         return True
@@ -302,7 +317,9 @@ class ElasticIndex:
     @_translate_errors
     def put(self, article: Article) -> None:
         """Create or replace the article under its deterministic id."""
-        response = self._client.index(index=self._write_target(article.id), id=article.id, document=to_document(article))
+        response = self._client.index(
+            index=self._write_target(article.id), id=article.id, document=to_document(article)
+        )
         self._remember(article.id, response["_index"])
 
     @_translate_errors
@@ -317,13 +334,18 @@ class ElasticIndex:
 
     def _bulk(self, articles: list[Article], target: Callable[[Article], str]) -> list[BulkFailure]:
         """Index `articles` with the streaming helper (bounded chunks, 429 backoff); the failed items."""
-        actions = ({"_op_type": "index", "_index": target(a), "_id": a.id, "_source": to_document(a)} for a in articles)
+        actions = (
+            {"_op_type": "index", "_index": target(a), "_id": a.id, "_source": to_document(a)}
+            for a in articles
+        )
         failures = []
         for result in self._stream(actions):
             error = result.get("error", "")
             if isinstance(error, dict):
                 error = f"{error.get('type')}: {error.get('reason')}"
-            failures.append(BulkFailure(id=str(result.get("_id")), status=int(result.get("status", 0)), error=str(error)))
+            failures.append(
+                BulkFailure(id=str(result.get("_id")), status=int(result.get("status", 0)), error=str(error))
+            )
         return failures
 
     def _stream(self, actions: Iterable[dict]) -> Iterator[dict]:
@@ -349,7 +371,11 @@ class ElasticIndex:
             existing = self._client.indices.get(index=f"{self._alias}-*")
         except NotFoundError:
             existing = {}
-        numbers = [int(m.group(1)) for name in existing if (m := re.fullmatch(rf"{re.escape(self._alias)}-(\d+)", name))]
+        numbers = [
+            int(m.group(1))
+            for name in existing
+            if (m := re.fullmatch(rf"{re.escape(self._alias)}-(\d+)", name))
+        ]
         return f"{self._alias}-{max(numbers, default=0) + 1:06d}"
 
     @_translate_errors
@@ -366,10 +392,15 @@ class ElasticIndex:
                 raise
             new = self._next_index()
             self._client.indices.create(index=new)
-            self._client.indices.update_aliases(actions=[
-                *({"add": {"index": name, "alias": self._alias, "is_write_index": False}} for name in self._indices()),
-                {"add": {"index": new, "alias": self._alias, "is_write_index": True}},
-            ])
+            self._client.indices.update_aliases(
+                actions=[
+                    *(
+                        {"add": {"index": name, "alias": self._alias, "is_write_index": False}}
+                        for name in self._indices()
+                    ),
+                    {"add": {"index": new, "alias": self._alias, "is_write_index": True}},
+                ]
+            )
         self._indices_cache = None
         return new
 
@@ -396,10 +427,12 @@ class ElasticIndex:
             log.error("reindex into %s: %d articles failed; the alias stays on %s", new, len(failures), old)
             return new, old, failures
         self._client.indices.refresh(index=new)
-        self._client.indices.update_aliases(actions=[
-            *({"remove": {"index": name, "alias": self._alias}} for name in old),
-            {"add": {"index": new, "alias": self._alias, "is_write_index": True}},
-        ])
+        self._client.indices.update_aliases(
+            actions=[
+                *({"remove": {"index": name, "alias": self._alias}} for name in old),
+                {"add": {"index": new, "alias": self._alias, "is_write_index": True}},
+            ]
+        )
         self._indices_cache = None
         self._where.clear()  # the old indices are no longer behind the alias
         self._retire(old)
@@ -410,7 +443,9 @@ class ElasticIndex:
         if not indices:
             return
         try:
-            self._client.indices.put_settings(index=",".join(indices), settings={"index.lifecycle.indexing_complete": True})
+            self._client.indices.put_settings(
+                index=",".join(indices), settings={"index.lifecycle.indexing_complete": True}
+            )
         except ApiError as exc:  # no ILM on this server: nothing waits on them
             log.info("old indices not marked indexing_complete (%s %s)", exc.meta.status, exc.error)
 
@@ -423,13 +458,21 @@ class ElasticIndex:
             if update is None:
                 return
             try:
-                self._client.update(index=hit["_index"], id=canonical_id, doc=update,
-                                    if_seq_no=hit["_seq_no"], if_primary_term=hit["_primary_term"])
+                self._client.update(
+                    index=hit["_index"],
+                    id=canonical_id,
+                    doc=update,
+                    if_seq_no=hit["_seq_no"],
+                    if_primary_term=hit["_primary_term"],
+                )
                 return
             except ConflictError:
                 # Another worker added its copy first: re-read and try again, after a short jittered pause.
                 time.sleep(random.uniform(0, 0.05 * (attempt + 1)))
-        raise TransientError(f"add_copy: {COPY_CONFLICT_RETRIES} update conflicts on {canonical_id}", Reason.service_unavailable)
+        raise TransientError(
+            f"add_copy: {COPY_CONFLICT_RETRIES} update conflicts on {canonical_id}",
+            Reason.service_unavailable,
+        )
 
     @_translate_errors
     def add_copies(self, links: list[tuple[str, CopyRef]]) -> None:
@@ -442,9 +485,16 @@ class ElasticIndex:
         for canonical_id, refs in wanted.items():
             update = _copies_update(hits.get(canonical_id), canonical_id, list(refs.values()))
             if update is not None:
-                actions.append({"_op_type": "update", "_index": hits[canonical_id]["_index"], "_id": canonical_id,
-                                "if_seq_no": hits[canonical_id]["_seq_no"],
-                                "if_primary_term": hits[canonical_id]["_primary_term"], "doc": update})
+                actions.append(
+                    {
+                        "_op_type": "update",
+                        "_index": hits[canonical_id]["_index"],
+                        "_id": canonical_id,
+                        "if_seq_no": hits[canonical_id]["_seq_no"],
+                        "if_primary_term": hits[canonical_id]["_primary_term"],
+                        "doc": update,
+                    }
+                )
         for failed in self._stream(actions):
             canonical_id = str(failed.get("_id"))
             for ref in wanted[canonical_id].values():  # another worker wrote it meanwhile: re-read and retry

@@ -103,7 +103,12 @@ class EmbeddedStore:
         """Bring a store written by an earlier version up to SCHEMA_VERSION (a rebuild: safe to run twice)."""
         if self._db.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
             statements = [statement for statement in _REBUILD_SEARCH.split(";") if statement.strip()]
-            self._tx([*((statement, ()) for statement in statements), (f"PRAGMA user_version = {SCHEMA_VERSION}", ())])
+            self._tx(
+                [
+                    *((statement, ()) for statement in statements),
+                    (f"PRAGMA user_version = {SCHEMA_VERSION}", ()),
+                ]
+            )
 
     def close(self) -> None:
         """Close the database."""
@@ -150,7 +155,10 @@ class EmbeddedStore:
                     article.model_dump_json(),
                 ),
             ),
-            ("DELETE FROM articles_fts WHERE rowid = (SELECT rowid FROM articles WHERE id = ?)", (article.id,)),
+            (
+                "DELETE FROM articles_fts WHERE rowid = (SELECT rowid FROM articles WHERE id = ?)",
+                (article.id,),
+            ),
             (
                 "INSERT INTO articles_fts (rowid, id, title, text) VALUES ((SELECT rowid FROM articles WHERE id = ?), ?, ?, ?)",
                 (article.id, article.id, article.title, article.text),
@@ -159,10 +167,12 @@ class EmbeddedStore:
         ]
         for entity in article.entities:
             for name in {entity.name.lower(), *(alias.lower() for alias in entity.aliases)}:
-                statements.append((
-                    "INSERT INTO article_entities (article_id, name, type, mentions, canonical) VALUES (?, ?, ?, ?, ?)",
-                    (article.id, name, entity.type.value, entity.mentions, entity.name),
-                ))
+                statements.append(
+                    (
+                        "INSERT INTO article_entities (article_id, name, type, mentions, canonical) VALUES (?, ?, ?, ?, ?)",
+                        (article.id, name, entity.type.value, entity.mentions, entity.name),
+                    )
+                )
         self._tx(statements)
 
     def add_copy(self, canonical_id: str, ref: CopyRef) -> None:
@@ -170,7 +180,14 @@ class EmbeddedStore:
         with self._lock:
             canonical = self.get(canonical_id)
             if canonical is not None and add_copy_ref(canonical, ref):
-                self._tx([("UPDATE articles SET data = ? WHERE id = ?", (canonical.model_dump_json(), canonical_id))])
+                self._tx(
+                    [
+                        (
+                            "UPDATE articles SET data = ? WHERE id = ?",
+                            (canonical.model_dump_json(), canonical_id),
+                        )
+                    ]
+                )
 
     def search(self, query: SearchQuery) -> list[Article]:
         """Articles matching the query (FTS5 rank when there is text, newest first otherwise)."""
@@ -218,15 +235,23 @@ class EmbeddedStore:
 
     def top_entities(self, limit: int = 10) -> list[tuple[str, str, int]]:
         """Most frequent entities over stored articles: (canonical name, type, article count)."""
-        return [tuple(row) for row in self._rows(
-            "SELECT canonical, type, count(DISTINCT article_id) n FROM article_entities"
-            " GROUP BY canonical, type ORDER BY n DESC, canonical LIMIT ?", (limit,))]
+        return [
+            tuple(row)
+            for row in self._rows(
+                "SELECT canonical, type, count(DISTINCT article_id) n FROM article_entities"
+                " GROUP BY canonical, type ORDER BY n DESC, canonical LIMIT ?",
+                (limit,),
+            )
+        ]
 
     def counts_by(self, column: str) -> dict[str, int]:
         """Article counts grouped by a stored column (source_name, sentiment)."""
         if column not in ("source_name", "sentiment"):
             raise ValueError(f"cannot group by {column}")
-        return {str(k): n for k, n in self._rows(f"SELECT {column}, count(*) FROM articles GROUP BY 1 ORDER BY 2 DESC")}
+        return {
+            str(k): n
+            for k, n in self._rows(f"SELECT {column}, count(*) FROM articles GROUP BY 1 ORDER BY 2 DESC")
+        }
 
     # --- DedupIndex ---------------------------------------------------------------------------
 
@@ -240,7 +265,12 @@ class EmbeddedStore:
         if not bands:
             return set()
         marks = ",".join("?" * len(bands))
-        return {row[0] for row in self._rows(f"SELECT DISTINCT canonical_id FROM dedup_band WHERE band IN ({marks})", tuple(bands))}
+        return {
+            row[0]
+            for row in self._rows(
+                f"SELECT DISTINCT canonical_id FROM dedup_band WHERE band IN ({marks})", tuple(bands)
+            )
+        }
 
     def fingerprint(self, article_id: str) -> Fingerprint | None:
         """The stored fingerprint of an article."""
@@ -271,18 +301,29 @@ class EmbeddedStore:
                 return Claim(moved_to=current)
         elif seen is not None and bands:
             marks = ",".join("?" * len(bands))
-            found = {row[0] for row in db.execute(f"SELECT DISTINCT canonical_id FROM dedup_band WHERE band IN ({marks})", tuple(bands))}
+            found = {
+                row[0]
+                for row in db.execute(
+                    f"SELECT DISTINCT canonical_id FROM dedup_band WHERE band IN ({marks})", tuple(bands)
+                )
+            }
             fresh = sorted(found - set(seen) - {fp.article_id})
             if fresh:
                 return Claim(candidates=fresh)
         db.execute("INSERT OR IGNORE INTO dedup_hash VALUES (?, ?)", (fp.body_hash, fp.canonical_id))
-        winner = db.execute("SELECT canonical_id FROM dedup_hash WHERE body_hash = ?", (fp.body_hash,)).fetchone()[0]
+        winner = db.execute(
+            "SELECT canonical_id FROM dedup_hash WHERE body_hash = ?", (fp.body_hash,)
+        ).fetchone()[0]
         if winner == fp.canonical_id:
             db.execute("INSERT OR REPLACE INTO dedup_fp VALUES (?, ?)", (fp.article_id, fp.model_dump_json()))
             if is_copy:
-                db.execute("INSERT OR IGNORE INTO dedup_member VALUES (?, ?)", (fp.canonical_id, fp.article_id))
+                db.execute(
+                    "INSERT OR IGNORE INTO dedup_member VALUES (?, ?)", (fp.canonical_id, fp.article_id)
+                )
             else:
-                db.executemany("INSERT OR IGNORE INTO dedup_band VALUES (?, ?)", [(b, fp.article_id) for b in bands])
+                db.executemany(
+                    "INSERT OR IGNORE INTO dedup_band VALUES (?, ?)", [(b, fp.article_id) for b in bands]
+                )
         return Claim(winner=winner)
 
     def _canonical_of(self, article_id: str) -> str | None:
@@ -299,23 +340,43 @@ class EmbeddedStore:
                 if current is None or current != old_id:
                     db.execute("ROLLBACK")
                     return Claim(gone=True) if current is None else Claim(moved_to=current)
-                members = [row[0] for row in db.execute("SELECT article_id FROM dedup_member WHERE canonical_id = ?", (old_id,))]
+                members = [
+                    row[0]
+                    for row in db.execute(
+                        "SELECT article_id FROM dedup_member WHERE canonical_id = ?", (old_id,)
+                    )
+                ]
                 for member in [*members, old_id]:
                     if member == fp.article_id:
                         continue
                     row = db.execute("SELECT data FROM dedup_fp WHERE article_id = ?", (member,)).fetchone()
                     if row:
-                        moved = Fingerprint.model_validate_json(row[0]).model_copy(update={"canonical_id": fp.article_id})
-                        db.execute("UPDATE dedup_fp SET data = ? WHERE article_id = ?", (moved.model_dump_json(), member))
-                        db.execute("UPDATE dedup_hash SET canonical_id = ? WHERE body_hash = ? AND canonical_id = ?", (fp.article_id, moved.body_hash, old_id))
+                        moved = Fingerprint.model_validate_json(row[0]).model_copy(
+                            update={"canonical_id": fp.article_id}
+                        )
+                        db.execute(
+                            "UPDATE dedup_fp SET data = ? WHERE article_id = ?",
+                            (moved.model_dump_json(), member),
+                        )
+                        db.execute(
+                            "UPDATE dedup_hash SET canonical_id = ? WHERE body_hash = ? AND canonical_id = ?",
+                            (fp.article_id, moved.body_hash, old_id),
+                        )
                     db.execute("INSERT OR IGNORE INTO dedup_member VALUES (?, ?)", (fp.article_id, member))
                 db.execute("DELETE FROM dedup_member WHERE canonical_id = ?", (old_id,))
                 # by its bands: the primary key (band, canonical_id) finds them; by canonical_id alone
                 # it would read all 64 rows of every canonical in the store
-                db.executemany("DELETE FROM dedup_band WHERE band = ? AND canonical_id = ?", [(b, old_id) for b in old_bands])
-                db.execute("INSERT OR REPLACE INTO dedup_fp VALUES (?, ?)", (fp.article_id, fp.model_dump_json()))
+                db.executemany(
+                    "DELETE FROM dedup_band WHERE band = ? AND canonical_id = ?",
+                    [(b, old_id) for b in old_bands],
+                )
+                db.execute(
+                    "INSERT OR REPLACE INTO dedup_fp VALUES (?, ?)", (fp.article_id, fp.model_dump_json())
+                )
                 db.execute("INSERT OR REPLACE INTO dedup_hash VALUES (?, ?)", (fp.body_hash, fp.article_id))
-                db.executemany("INSERT OR IGNORE INTO dedup_band VALUES (?, ?)", [(b, fp.article_id) for b in bands])
+                db.executemany(
+                    "INSERT OR IGNORE INTO dedup_band VALUES (?, ?)", [(b, fp.article_id) for b in bands]
+                )
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
@@ -326,7 +387,9 @@ class EmbeddedStore:
         """Fingerprints of a canonical's copies."""
         rows = self._rows(
             "SELECT f.data FROM dedup_member m JOIN dedup_fp f ON f.article_id = m.article_id"
-            " WHERE m.canonical_id = ? ORDER BY m.article_id", (canonical_id,))
+            " WHERE m.canonical_id = ? ORDER BY m.article_id",
+            (canonical_id,),
+        )
         return [Fingerprint.model_validate_json(row[0]) for row in rows]
 
     def stories_since(self, since: datetime) -> list[StoryRecord]:
@@ -334,7 +397,9 @@ class EmbeddedStore:
         rows = self._rows("SELECT data FROM stories WHERE at >= ? ORDER BY at", (since.isoformat(),))
         return [StoryRecord.model_validate_json(row[0]) for row in rows]
 
-    def stories_sharing(self, terms: list[str], since: datetime, min_shared: int, until: datetime | None = None) -> list[StoryRecord]:
+    def stories_sharing(
+        self, terms: list[str], since: datetime, min_shared: int, until: datetime | None = None
+    ) -> list[StoryRecord]:
         """Stories of `since` to `until` (None: no end) with at least `min_shared` of the terms, oldest first.
 
         The term index is read, not the window. Its times are ISO text in each story's own zone,
@@ -347,37 +412,65 @@ class EmbeddedStore:
         marks = ",".join("?" * len(terms))
         last = (until + _ZONE_SLACK).isoformat() if until else "~"  # "~" sorts after every ISO time
         rows = self._rows(
-            "SELECT s.at, s.story_id, s.data FROM stories s JOIN (SELECT story_id FROM story_terms WHERE term IN (" + marks + ")"
+            "SELECT s.at, s.story_id, s.data FROM stories s JOIN (SELECT story_id FROM story_terms WHERE term IN ("
+            + marks
+            + ")"
             " AND at >= ? AND at <= ? GROUP BY story_id HAVING count(*) >= ?) t ON t.story_id = s.story_id",
-            (*terms, (since - _ZONE_SLACK).isoformat(), last, min_shared))
-        found = sorted((datetime.fromisoformat(at), story_id, data) for at, story_id, data in rows)  # as Redis: time, then id
-        return [StoryRecord.model_validate_json(data) for at, _, data in found if since <= at and (until is None or at <= until)]
+            (*terms, (since - _ZONE_SLACK).isoformat(), last, min_shared),
+        )
+        found = sorted(
+            (datetime.fromisoformat(at), story_id, data) for at, story_id, data in rows
+        )  # as Redis: time, then id
+        return [
+            StoryRecord.model_validate_json(data)
+            for at, _, data in found
+            if since <= at and (until is None or at <= until)
+        ]
 
     def put_story(self, story: StoryRecord) -> None:
         """Create or refresh a story and its term index."""
         at = (story.published_at or utcnow()).isoformat()
-        self._tx([
-            # The old term rows by primary key (term, story_id), their terms read from the stored story:
-            # by story_id alone the delete read the whole term index, which made put_story grow with
-            # the store (0.2 → 1.2 ms from 1,000 to 6,000 articles).
-            ("DELETE FROM story_terms WHERE story_id = ? AND term IN"
-             " (SELECT value FROM json_each((SELECT data FROM stories WHERE story_id = ?), '$.terms'))",
-             (story.story_id, story.story_id)),
-            ("INSERT OR REPLACE INTO stories VALUES (?, ?, ?)", (story.story_id, at, story.model_dump_json())),
-            *(("INSERT OR IGNORE INTO story_terms VALUES (?, ?, ?)", (term, story.story_id, at)) for term in story.terms),
-        ])
+        self._tx(
+            [
+                # The old term rows by primary key (term, story_id), their terms read from the stored story:
+                # by story_id alone the delete read the whole term index, which made put_story grow with
+                # the store (0.2 → 1.2 ms from 1,000 to 6,000 articles).
+                (
+                    "DELETE FROM story_terms WHERE story_id = ? AND term IN"
+                    " (SELECT value FROM json_each((SELECT data FROM stories WHERE story_id = ?), '$.terms'))",
+                    (story.story_id, story.story_id),
+                ),
+                (
+                    "INSERT OR REPLACE INTO stories VALUES (?, ?, ?)",
+                    (story.story_id, at, story.model_dump_json()),
+                ),
+                *(
+                    ("INSERT OR IGNORE INTO story_terms VALUES (?, ?, ?)", (term, story.story_id, at))
+                    for term in story.terms
+                ),
+            ]
+        )
 
     # --- StateStore ---------------------------------------------------------------------------
 
     def record(self, result: InputResult) -> None:
         """Remember the latest outcome of an input."""
-        self._tx([("INSERT OR REPLACE INTO outcomes VALUES (?, ?, ?)", (result.input, result.outcome.value, result.model_dump_json()))])
+        self._tx(
+            [
+                (
+                    "INSERT OR REPLACE INTO outcomes VALUES (?, ?, ?)",
+                    (result.input, result.outcome.value, result.model_dump_json()),
+                )
+            ]
+        )
 
     def quarantine(self, failed: FailedInput) -> None:
         """Keep a failed input for replay (attempts add up across replays)."""
         rows = self._rows("SELECT data FROM failed WHERE id = ?", (failed.id,))
         if rows:
-            failed = failed.model_copy(update={"attempts": FailedInput.model_validate_json(rows[0][0]).attempts + 1})
+            failed = failed.model_copy(
+                update={"attempts": FailedInput.model_validate_json(rows[0][0]).attempts + 1}
+            )
         self._tx([("INSERT OR REPLACE INTO failed VALUES (?, ?)", (failed.id, failed.model_dump_json()))])
 
     def release(self, failed_id: str) -> None:

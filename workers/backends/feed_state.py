@@ -73,7 +73,9 @@ class SqliteFeedStore:
     def add(self, feed: Feed) -> None:
         """Register (or update) a feed."""
         with self._lock, self._db:
-            self._db.execute("INSERT OR REPLACE INTO feeds VALUES (?, ?, ?)", (feed.url, feed.name, feed.model_dump_json()))
+            self._db.execute(
+                "INSERT OR REPLACE INTO feeds VALUES (?, ?, ?)", (feed.url, feed.name, feed.model_dump_json())
+            )
 
     def remove(self, url_or_name: str) -> Feed | None:
         """Forget a feed, its state and seen URLs; the removed feed, or None if unknown."""
@@ -99,7 +101,9 @@ class SqliteFeedStore:
     def save_state(self, state: FeedState) -> None:
         """Persist a feed's state."""
         with self._lock, self._db:
-            self._db.execute("INSERT OR REPLACE INTO feed_state VALUES (?, ?)", (state.url, state.model_dump_json()))
+            self._db.execute(
+                "INSERT OR REPLACE INTO feed_state VALUES (?, ?)", (state.url, state.model_dump_json())
+            )
 
     def unseen(self, url: str, items: list[str]) -> list[str]:
         """The item URLs this feed has not handed on yet, in the given order."""
@@ -110,7 +114,9 @@ class SqliteFeedStore:
     def mark_seen(self, url: str, items: Iterable[str]) -> None:
         """Remember item URLs as handed on."""
         with self._lock, self._db:
-            self._db.executemany("INSERT OR IGNORE INTO feed_seen VALUES (?, ?)", [(url, item) for item in items])
+            self._db.executemany(
+                "INSERT OR IGNORE INTO feed_seen VALUES (?, ?)", [(url, item) for item in items]
+            )
 
     def close(self) -> None:
         """Close the connection."""

@@ -29,19 +29,44 @@ from schemas.monitor import Alert, Delivery, Rule
 class MonitorStore(Protocol):
     """Rules, alerts (claimed once), deliveries and hourly counts."""
 
-    def add_rule(self, rule: Rule) -> None: """Create or replace a rule."""
-    def remove_rule(self, name: str) -> bool: """Drop a rule; False when unknown."""
-    def rules(self) -> list[Rule]: """Every rule, by name."""
-    def rule(self, name: str) -> Rule | None: """One rule, or None."""
-    def version(self) -> int: """A number that changes whenever rules change (recompile when it does)."""
-    def claim_alert(self, alert: Alert) -> bool: """Create the alert once; False when it already exists."""
-    def attach(self, alert_id: str, article_id: str) -> None: """Attach a copy or later article to an alert."""
-    def get_alert(self, alert_id: str) -> Alert | None: """One alert with its attachments and delivery."""
-    def alerts(self, since: datetime | None = None) -> list[Alert]: """Alerts, oldest first."""
-    def set_delivery(self, alert_id: str, delivery: Delivery) -> None: """Record the delivery state."""
-    def swap_delivery(self, alert_id: str, expected: Delivery, new: Delivery) -> bool: """Record `new` only if the stored state is still `expected` (compare-and-set)."""
-    def hit(self, rule: str, hour: int) -> int: """Count one matching article in an hour (epoch hours); the new count."""
-    def hourly_counts(self, rule: str, hours: list[int]) -> list[int]: """Counts of the given hours."""
+    def add_rule(self, rule: Rule) -> None:
+        """Create or replace a rule."""
+
+    def remove_rule(self, name: str) -> bool:
+        """Drop a rule; False when unknown."""
+
+    def rules(self) -> list[Rule]:
+        """Every rule, by name."""
+
+    def rule(self, name: str) -> Rule | None:
+        """One rule, or None."""
+
+    def version(self) -> int:
+        """A number that changes whenever rules change (recompile when it does)."""
+
+    def claim_alert(self, alert: Alert) -> bool:
+        """Create the alert once; False when it already exists."""
+
+    def attach(self, alert_id: str, article_id: str) -> None:
+        """Attach a copy or later article to an alert."""
+
+    def get_alert(self, alert_id: str) -> Alert | None:
+        """One alert with its attachments and delivery."""
+
+    def alerts(self, since: datetime | None = None) -> list[Alert]:
+        """Alerts, oldest first."""
+
+    def set_delivery(self, alert_id: str, delivery: Delivery) -> None:
+        """Record the delivery state."""
+
+    def swap_delivery(self, alert_id: str, expected: Delivery, new: Delivery) -> bool:
+        """Record `new` only if the stored state is still `expected` (compare-and-set)."""
+
+    def hit(self, rule: str, hour: int) -> int:
+        """Count one matching article in an hour (epoch hours); the new count."""
+
+    def hourly_counts(self, rule: str, hours: list[int]) -> list[int]:
+        """Counts of the given hours."""
 
 
 _SCHEMA = """
@@ -84,7 +109,10 @@ class SqliteMonitorStore:
 
     def add_rule(self, rule: Rule) -> None:
         """Create or replace a rule."""
-        self._run("INSERT OR REPLACE INTO monitor_rules (name, data) VALUES (?, ?)", (rule.name, rule.model_dump_json()))
+        self._run(
+            "INSERT OR REPLACE INTO monitor_rules (name, data) VALUES (?, ?)",
+            (rule.name, rule.model_dump_json()),
+        )
         self._bump()
 
     def remove_rule(self, name: str) -> bool:
@@ -120,11 +148,16 @@ class SqliteMonitorStore:
 
     def attach(self, alert_id: str, article_id: str) -> None:
         """Attach a copy or later article to an alert (idempotent)."""
-        self._run("INSERT OR IGNORE INTO monitor_attached (alert_id, article_id) VALUES (?, ?)", (alert_id, article_id))
+        self._run(
+            "INSERT OR IGNORE INTO monitor_attached (alert_id, article_id) VALUES (?, ?)",
+            (alert_id, article_id),
+        )
 
     def _complete(self, data: str) -> Alert:
         alert = Alert.model_validate_json(data)
-        rows = self._run("SELECT article_id FROM monitor_attached WHERE alert_id = ? ORDER BY rowid", (alert.id,))
+        rows = self._run(
+            "SELECT article_id FROM monitor_attached WHERE alert_id = ? ORDER BY rowid", (alert.id,)
+        )
         alert.attached = [article_id for (article_id,) in rows.fetchall()]
         row = self._run("SELECT data FROM monitor_delivery WHERE alert_id = ?", (alert.id,)).fetchone()
         if row:
@@ -147,7 +180,8 @@ class SqliteMonitorStore:
     def set_delivery(self, alert_id: str, delivery: Delivery) -> None:
         """Record the delivery state."""
         self._run(
-            "INSERT OR REPLACE INTO monitor_delivery (alert_id, data) VALUES (?, ?)", (alert_id, delivery.model_dump_json())
+            "INSERT OR REPLACE INTO monitor_delivery (alert_id, data) VALUES (?, ?)",
+            (alert_id, delivery.model_dump_json()),
         )
 
     def swap_delivery(self, alert_id: str, expected: Delivery, new: Delivery) -> bool:
@@ -166,7 +200,9 @@ class SqliteMonitorStore:
                 " ON CONFLICT(rule, hour) DO UPDATE SET n = n + 1",
                 (rule, hour),
             )
-            return self._run("SELECT n FROM monitor_hits WHERE rule = ? AND hour = ?", (rule, hour)).fetchone()[0]
+            return self._run(
+                "SELECT n FROM monitor_hits WHERE rule = ? AND hour = ?", (rule, hour)
+            ).fetchone()[0]
 
     def hourly_counts(self, rule: str, hours: list[int]) -> list[int]:
         """Counts of the given hours (0 when none)."""

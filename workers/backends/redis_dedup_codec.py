@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import numpy as np
 
@@ -31,7 +31,7 @@ BAND_BUCKET_HEX = (BAND_BUCKET_BITS + 3) // 4
 # little-endian uint32. The Lua scripts read and rewrite only the first two fields.
 _TAIL = struct.Struct("<BIqi")  # flags, shingles, published_at (µs since the epoch), its UTC offset (s)
 _ORIGINAL, _PUBLISHED, _NAIVE, _OUTLET, _URL = 1, 2, 4, 8, 16
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def band_token(band: str) -> bytes:
@@ -43,18 +43,26 @@ def band_token(band: str) -> bytes:
 
 def pack_fingerprint(fp: Fingerprint) -> bytes:
     """A fingerprint as bytes (article id left out: it is the key)."""
-    flags = (_ORIGINAL if fp.is_original else 0) | (_OUTLET if fp.outlet is not None else 0) | (_URL if fp.url is not None else 0)
+    flags = (
+        (_ORIGINAL if fp.is_original else 0)
+        | (_OUTLET if fp.outlet is not None else 0)
+        | (_URL if fp.url is not None else 0)
+    )
     micros = offset = 0
     if fp.published_at is not None:
         flags |= _PUBLISHED
         moment = fp.published_at
         if moment.tzinfo is None:
             flags |= _NAIVE
-            moment = moment.replace(tzinfo=timezone.utc)
+            moment = moment.replace(tzinfo=UTC)
         offset = int(moment.utcoffset().total_seconds())
         micros = (moment - _EPOCH) // timedelta(microseconds=1)
     head = "\0".join((fp.canonical_id, fp.body_hash, fp.outlet or "", fp.url or "", "")).encode("utf-8")
-    return head + _TAIL.pack(flags, fp.shingles, micros, offset) + np.asarray(fp.signature, dtype="<u4").tobytes()
+    return (
+        head
+        + _TAIL.pack(flags, fp.shingles, micros, offset)
+        + np.asarray(fp.signature, dtype="<u4").tobytes()
+    )
 
 
 def unpack_fingerprint(article_id: str, data: bytes) -> Fingerprint:
@@ -63,12 +71,19 @@ def unpack_fingerprint(article_id: str, data: bytes) -> Fingerprint:
     flags, shingles, micros, offset = _TAIL.unpack_from(rest)
     published_at = None
     if flags & _PUBLISHED:
-        published_at = (_EPOCH + timedelta(microseconds=micros)).astimezone(timezone(timedelta(seconds=offset)))
+        published_at = (_EPOCH + timedelta(microseconds=micros)).astimezone(
+            timezone(timedelta(seconds=offset))
+        )
         if flags & _NAIVE:
             published_at = published_at.replace(tzinfo=None)
     return Fingerprint(
-        article_id=article_id, canonical_id=canonical_id.decode("utf-8"), body_hash=body_hash.decode("utf-8"),
-        signature=np.frombuffer(rest[_TAIL.size:], dtype="<u4").tolist(), shingles=shingles,
-        outlet=outlet.decode("utf-8") if flags & _OUTLET else None, url=url.decode("utf-8") if flags & _URL else None,
-        published_at=published_at, is_original=bool(flags & _ORIGINAL),
+        article_id=article_id,
+        canonical_id=canonical_id.decode("utf-8"),
+        body_hash=body_hash.decode("utf-8"),
+        signature=np.frombuffer(rest[_TAIL.size :], dtype="<u4").tolist(),
+        shingles=shingles,
+        outlet=outlet.decode("utf-8") if flags & _OUTLET else None,
+        url=url.decode("utf-8") if flags & _URL else None,
+        published_at=published_at,
+        is_original=bool(flags & _ORIGINAL),
     )

@@ -105,7 +105,9 @@ end
 # - a copy is refused with {'moved', id} when its canonical was re-pointed meanwhile;
 # - the first body registered under a hash wins ({'winner', id}); only the winner's fingerprint
 #   is stored, so a racing duplicate leaves no trace.
-CLAIM_SCRIPT = _BAND_LUA + """
+CLAIM_SCRIPT = (
+    _BAND_LUA
+    + """
 local id, canon, ttl, prefix, now = ARGV[4], ARGV[1], ARGV[3], ARGV[6], tonumber(ARGV[7])
 local nb = tonumber(ARGV[8])
 local bands = {}
@@ -145,15 +147,19 @@ if winner == canon then
 end
 return {'winner', winner}
 """
+)
 
 # ARGV[1] = prefix, ARGV[2] = current period, ARGV[3..] = bands: the canonical ids in those bands.
-CANDIDATES_SCRIPT = _BAND_LUA + """
+CANDIDATES_SCRIPT = (
+    _BAND_LUA
+    + """
 local bands = {}
 for i = 3, #ARGV do bands[#bands + 1] = ARGV[i] end
 local out = {}
 for member in pairs(band_members(ARGV[1], tonumber(ARGV[2]), PERIODS, bands)) do out[#out + 1] = member end
 return out
 """
+)
 
 # Re-point a group to a new canonical (a wire original, or an earlier report, arrived late).
 # KEYS[1] = old canonical's fingerprint, KEYS[2] = new fingerprint, KEYS[3] = old group,
@@ -163,7 +169,9 @@ return out
 # bands, then the old canonical's bands.
 # Refuses with {'moved', id} when the old canonical is no longer one (another worker re-pointed
 # it first, or this very call already ran: idempotent), {'gone'} when its fingerprint expired.
-REPOINT_SCRIPT = _BAND_LUA + """
+REPOINT_SCRIPT = (
+    _BAND_LUA
+    + """
 local new, ttl, old, prefix, now, nb = ARGV[1], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
 local raw = redis.call('GET', KEYS[1])
 if not raw then return {'gone'} end
@@ -194,6 +202,7 @@ redis.call('SET', KEYS[5], new, 'EX', ttl)
 band_add(prefix, now, PERIODS, new_bands, new, PERIOD_SECONDS)
 return {'ok'}
 """
+)
 CLAIM_SCRIPT, CANDIDATES_SCRIPT, REPOINT_SCRIPT = (
     script.replace("PERIODS", str(BAND_PERIODS)).replace("PERIOD_SECONDS", str(BAND_PERIOD_SECONDS))
     for script in (CLAIM_SCRIPT, CANDIDATES_SCRIPT, REPOINT_SCRIPT)

@@ -25,7 +25,24 @@ from workers.observe import Trace, reason_of
 
 # Stage latency buckets (seconds): a cached dedup lookup takes ~1 ms, cleaning a page 10–500 ms,
 # a fetch behind a per-host interval seconds; 300 s is the default task time limit.
-LATENCY_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, math.inf)
+LATENCY_BUCKETS = (
+    0.001,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+    30.0,
+    60.0,
+    300.0,
+    math.inf,
+)
 # kombu's Redis transport keeps priority levels of a queue in lists named queue + this + level.
 PRIORITY_SEPARATOR = "\x06\x16"
 PRIORITY_LEVELS = (3, 6, 9)  # kombu's default priority steps besides 0 (the plain queue name)
@@ -58,7 +75,11 @@ class RedisMetrics(_RedisKeys):
         reason = reason_of(result)
         stage = trace.stage.value if trace.stage else "load"
         pipe = self._redis.pipeline(transaction=False)
-        pipe.hincrby(self.key("metrics", "outcomes"), f"{stage}|{result.outcome.value}|{reason.value if reason else NO_REASON}", 1)
+        pipe.hincrby(
+            self.key("metrics", "outcomes"),
+            f"{stage}|{result.outcome.value}|{reason.value if reason else NO_REASON}",
+            1,
+        )
         latency = self.key("metrics", "latency")
         for name, seconds in trace.seconds.items():
             pipe.hincrby(latency, f"{name.value}|{bucket_label(seconds)}", 1)
@@ -89,7 +110,9 @@ class RedisMetrics(_RedisKeys):
         for name, value in self._redis.hgetall(self.key("metrics", "latency")).items():
             stage, part = _text(name).split("|")
             snap.latency.setdefault(stage, {})[part] = float(value)
-        snap.retries = {_text(k): int(v) for k, v in self._redis.hgetall(self.key("metrics", "retries")).items()}
+        snap.retries = {
+            _text(k): int(v) for k, v in self._redis.hgetall(self.key("metrics", "retries")).items()
+        }
         snap.queue_ready, snap.queue_unacked = self.queue_depth(queue)
         snap.quarantined = self._redis.hlen(self.key("failed"))
         return snap

@@ -34,7 +34,7 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable, Collection, Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 import redis
@@ -90,7 +90,7 @@ def _text(value: bytes | str | None) -> str | None:
 def _epoch(moment: datetime) -> float:
     """Epoch seconds of a datetime; a naive one is taken as UTC (never as local time)."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.timestamp()
 
 
@@ -144,7 +144,9 @@ class RedisDedupIndex(_RedisKeys):
         if not bands:
             return set()
         tokens = [band_token(band) for band in bands]
-        return {_text(member) for member in self._candidates(keys=[], args=[self._prefix, _period(), *tokens])}
+        return {
+            _text(member) for member in self._candidates(keys=[], args=[self._prefix, _period(), *tokens])
+        }
 
     @_translate_errors
     def fingerprint(self, article_id: str) -> Fingerprint | None:
@@ -155,13 +157,27 @@ class RedisDedupIndex(_RedisKeys):
     def _claim_call(self, fp: Fingerprint, bands: list[str], seen: Collection[str] | None) -> dict:
         """Keys and arguments of CLAIM_SCRIPT for fp (what every registration sends)."""
         keys = [
-            self.key("dedup", "hash", fp.body_hash), self.key("dedup", "f", fp.article_id),
-            self.key("dedup", "group", fp.canonical_id), self.key("dedup", "f", fp.canonical_id),
+            self.key("dedup", "hash", fp.body_hash),
+            self.key("dedup", "f", fp.article_id),
+            self.key("dedup", "group", fp.canonical_id),
+            self.key("dedup", "f", fp.canonical_id),
         ]
-        own = [band_token(band) for band in bands] if fp.canonical_id == fp.article_id else []  # copies stay out of the bands: no chaining
+        own = (
+            [band_token(band) for band in bands] if fp.canonical_id == fp.article_id else []
+        )  # copies stay out of the bands: no chaining
         check = "1" if seen is not None else "0"
-        args = [fp.canonical_id, pack_fingerprint(fp), DEDUP_TTL_SECONDS, fp.article_id, check, self._prefix, _period(),
-                len(own), *own, *(seen or ())]
+        args = [
+            fp.canonical_id,
+            pack_fingerprint(fp),
+            DEDUP_TTL_SECONDS,
+            fp.article_id,
+            check,
+            self._prefix,
+            _period(),
+            len(own),
+            *own,
+            *(seen or ()),
+        ]
         return {"keys": keys, "args": args}
 
     @_translate_errors
@@ -186,12 +202,23 @@ class RedisDedupIndex(_RedisKeys):
     def repoint(self, fp: Fingerprint, old_id: str, bands: list[str], old_bands: list[str]) -> Claim:
         """Make fp the canonical of old_id's group atomically (see REPOINT_SCRIPT)."""
         keys = [
-            self.key("dedup", "f", old_id), self.key("dedup", "f", fp.article_id),
-            self.key("dedup", "group", old_id), self.key("dedup", "group", fp.article_id),
+            self.key("dedup", "f", old_id),
+            self.key("dedup", "f", fp.article_id),
+            self.key("dedup", "group", old_id),
+            self.key("dedup", "group", fp.article_id),
             self.key("dedup", "hash", fp.body_hash),
         ]
         tokens = [band_token(band) for band in (*bands, *old_bands)]
-        args = [fp.article_id, pack_fingerprint(fp), DEDUP_TTL_SECONDS, old_id, self._prefix, _period(), len(bands), *tokens]
+        args = [
+            fp.article_id,
+            pack_fingerprint(fp),
+            DEDUP_TTL_SECONDS,
+            old_id,
+            self._prefix,
+            _period(),
+            len(bands),
+            *tokens,
+        ]
         return _claim_of([_text(item) for item in self._repoint(keys=keys, args=args)], fp.article_id)
 
     @_translate_errors
@@ -200,7 +227,9 @@ class RedisDedupIndex(_RedisKeys):
         ids = sorted(_text(m) for m in self._redis.smembers(self.key("dedup", "group", canonical_id)))
         if not ids:
             return []
-        payloads = self._redis.execute_command("MGET", *[self.key("dedup", "f", member) for member in ids], **{NEVER_DECODE: True})
+        payloads = self._redis.execute_command(
+            "MGET", *[self.key("dedup", "f", member) for member in ids], **{NEVER_DECODE: True}
+        )
         return [unpack_fingerprint(member, data) for member, data in zip(ids, payloads) if data]
 
     @_translate_errors
@@ -214,7 +243,9 @@ class RedisDedupIndex(_RedisKeys):
         return [StoryRecord.model_validate_json(data) for data in payloads if data]
 
     @_translate_errors
-    def stories_sharing(self, terms: list[str], since: datetime, min_shared: int, until: datetime | None = None) -> list[StoryRecord]:
+    def stories_sharing(
+        self, terms: list[str], since: datetime, min_shared: int, until: datetime | None = None
+    ) -> list[StoryRecord]:
         """Stories of `since` to `until` (None: no end) with at least `min_shared` of the terms, oldest first (one script, one MGET).
 
         Stories written before the term index existed are not seen; they leave the window within days.
@@ -222,8 +253,12 @@ class RedisDedupIndex(_RedisKeys):
         keys = [self.key("stories", "term", term) for term in dict.fromkeys(terms)]
         if not keys:
             return []
-        reply = self._stories_sharing(keys=keys, args=[_epoch(since), _epoch(until) if until else "+inf", min_shared])
-        found = sorted((float(at), _text(story_id)) for story_id, at in zip(reply[::2], reply[1::2]))  # time, then id
+        reply = self._stories_sharing(
+            keys=keys, args=[_epoch(since), _epoch(until) if until else "+inf", min_shared]
+        )
+        found = sorted(
+            (float(at), _text(story_id)) for story_id, at in zip(reply[::2], reply[1::2])
+        )  # time, then id
         if not found:
             return []
         payloads = self._redis.mget([self.key("story", story_id) for _, story_id in found])
@@ -262,7 +297,10 @@ class RedisStateStore(_RedisKeys):
     @_translate_errors
     def record(self, result: InputResult) -> None:
         """Remember the latest outcome of an input (counts follow atomically)."""
-        self._record(keys=[self.key("outcome", "latest"), self.key("outcomes")], args=[result.input, result.outcome.value])
+        self._record(
+            keys=[self.key("outcome", "latest"), self.key("outcomes")],
+            args=[result.input, result.outcome.value],
+        )
 
     @_translate_errors
     def quarantine(self, failed: FailedInput) -> None:
@@ -274,7 +312,9 @@ class RedisStateStore(_RedisKeys):
             previous = pipe.hget(key, failed.id)
             item = failed
             if previous:
-                item = failed.model_copy(update={"attempts": FailedInput.model_validate_json(previous).attempts + 1})
+                item = failed.model_copy(
+                    update={"attempts": FailedInput.model_validate_json(previous).attempts + 1}
+                )
             pipe.multi()
             pipe.hset(key, failed.id, item.model_dump_json())
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import timezone
+from datetime import UTC, timezone
 from pathlib import Path
 
 import trafilatura
@@ -41,11 +41,15 @@ BINARY_MAX_RATIO = 0.1
 BINARY_SAMPLE_CHARS = 4096
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\ufffd]")
-_HTML_START = re.compile(r"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.IGNORECASE | re.DOTALL)
+_HTML_START = re.compile(
+    r"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.IGNORECASE | re.DOTALL
+)
 _SPACES = re.compile(r"\s+")
 # Too short for trafilatura's main extractor (so it tries jusText) and dated in a form only
 # dateparser reads: warm_up() loads both.
-_WARM_UP_PAGE = '<html><body><div class="date">November 20 15:23 2019</div><p>Sebuah kalimat.</p></body></html>'
+_WARM_UP_PAGE = (
+    '<html><body><div class="date">November 20 15:23 2019</div><p>Sebuah kalimat.</p></body></html>'
+)
 
 
 def clean(raw: RawDocument, registry: SourceRegistry) -> Article:
@@ -56,7 +60,9 @@ def clean(raw: RawDocument, registry: SourceRegistry) -> Article:
     draft = _extract(raw, registry)
     url = draft.url or raw.final_url or raw.url
     source = resolve_source(registry, [url, raw.final_url, raw.url], draft.labels, draft.dateline_outlet)
-    paragraphs = _drop_self_description(draft.paragraphs, source, [*draft.labels, draft.dateline_outlet or ""])
+    paragraphs = _drop_self_description(
+        draft.paragraphs, source, [*draft.labels, draft.dateline_outlet or ""]
+    )
     text = "\n".join(paragraphs)
     if not text.strip():
         raise SkipInput("no article text found", Reason.no_text)
@@ -66,7 +72,11 @@ def clean(raw: RawDocument, registry: SourceRegistry) -> Article:
     title = draft.title or derive_title(paragraphs)
     language = detect_language(f"{title}\n{text}")
     # Times without a zone on Indonesian pages are Jakarta time; elsewhere assume UTC.
-    zone = WIB if source.country == "ID" or (source.country is None and language in ("id", "jv")) else timezone.utc
+    zone = (
+        WIB
+        if source.country == "ID" or (source.country is None and language in ("id", "jv"))
+        else UTC
+    )
     return Article(
         id=article_id(url or _local_key(raw)),
         input=raw.input,

@@ -48,7 +48,13 @@ def split_lines(text: str, unwrap: bool = False) -> list[str]:
         if not line:
             previous_blank = True
             continue
-        if unwrap and lines and not previous_blank and _STARTS_LOWER.match(line) and not _TERMINAL.search(lines[-1]):
+        if (
+            unwrap
+            and lines
+            and not previous_blank
+            and _STARTS_LOWER.match(line)
+            and not _TERMINAL.search(lines[-1])
+        ):
             lines[-1] = f"{lines[-1]} {line}"  # a line wrapped in mid-sentence
         else:
             lines.append(line)
@@ -85,7 +91,9 @@ def strip_noise(lines: list[str]) -> tuple[list[str], Credits]:
     return filter_lines(lines), credits
 
 
-def finish_body(lines: list[str], title: str, is_outlet: Callable[[str], object]) -> tuple[list[str], Dateline]:
+def finish_body(
+    lines: list[str], title: str, is_outlet: Callable[[str], object]
+) -> tuple[list[str], Dateline]:
     """Drop title repeats and kickers, split the dateline off the first paragraph, trim trailing headings."""
     lines = [line for line in lines if not (title and same_text(line, title))]
     while lines and _is_kicker(lines[0]):

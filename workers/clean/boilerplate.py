@@ -89,10 +89,14 @@ _END_MARKER_START = re.compile(
     )""",
     re.IGNORECASE | re.VERBOSE,
 )
-_END_MARKER_ANYWHERE = re.compile(r"\b(?:tidak\s+memberikan\s+jaminan\s+atau\s+pernyataan|all\s+rights\s+reserved)\b", re.I)
+_END_MARKER_ANYWHERE = re.compile(
+    r"\b(?:tidak\s+memberikan\s+jaminan\s+atau\s+pernyataan|all\s+rights\s+reserved)\b", re.I
+)
 
 # A line that is just a URL or a bare domain ("Pikiran-Rakyat.com").
-_BARE_LINK = re.compile(r"^(?:https?://\S+|www\.\S+|[\w-]+(?:\.[\w-]+)*\.(?:com|co\.id|id|net|org|co|tv|news))/?$", re.I)
+_BARE_LINK = re.compile(
+    r"^(?:https?://\S+|www\.\S+|[\w-]+(?:\.[\w-]+)*\.(?:com|co\.id|id|net|org|co|tv|news))/?$", re.I
+)
 
 # Related-article lists pasted from pages render as runs of one-column table rows
 # ("Judul berita |") between separator rows ("---|"). A lone one-cell row is a pull quote, and
@@ -125,7 +129,10 @@ _INLINE_TAIL_PROMO = re.compile(
 _INLINE_PROMO_MAX_WORDS = 25
 
 # Sign-offs closing the last paragraph: "(ant/red)", "(kpl/pur/tch)", "(Cas/Isk)", "***", "(*)".
-_SIGNOFF = re.compile(r"\s*(?:\((?:[a-z]{2,5}(?:\s*/\s*[a-z]{2,5}){1,4}|[a-z]{2,5}|\*+)\)|\[[a-z]{2,5}(?:/[a-z]{2,5})*\]|\*{3,})\s*$", re.I)
+_SIGNOFF = re.compile(
+    r"\s*(?:\((?:[a-z]{2,5}(?:\s*/\s*[a-z]{2,5}){1,4}|[a-z]{2,5}|\*+)\)|\[[a-z]{2,5}(?:/[a-z]{2,5})*\]|\*{3,})\s*$",
+    re.I,
+)
 
 _SIGNOFF_LAST = (")", "]", "*")
 

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 
 _AUTHOR_ROLES = r"penulis|reporter|pewarta|wartawan|kontributor|koresponden|author|writer|written\s+by|teks"
 _EDITOR_ROLES = r"editor|redaktur|penyunting|editing|redaksi"
-_SILENT_ROLES = r"fotografer|photographer|videografer|ilustrator|grafis|produser|producer|penerjemah|translator"
+_SILENT_ROLES = (
+    r"fotografer|photographer|videografer|ilustrator|grafis|produser|producer|penerjemah|translator"
+)
 
 # "Penulis : X", "| Editor | : Y |", "Pewarta: X Editor: Y": a role label and its value.
 _ROLE = re.compile(
@@ -43,10 +45,13 @@ _NAME_TAIL = re.compile(
 )
 _ROLE_PREFIX = re.compile(rf"^(?:(?:{_AUTHOR_ROLES}|{_EDITOR_ROLES}|oleh|by)\b\s*[:：]?\s*)+", re.IGNORECASE)
 _NAME_SPLIT = re.compile(r"\s*(?:;|&|/|\band\b|\bdan\b|,)\s*", re.IGNORECASE)
-_NAME_WORD = re.compile(r"^(?:[A-Z][\w.'’-]*|[A-Z]\.?|bin|binti|van|von|de|al|el|da|di|la|le|d'|[A-Z]{2,}\.?)$")
+_NAME_WORD = re.compile(
+    r"^(?:[A-Z][\w.'’-]*|[A-Z]\.?|bin|binti|van|von|de|al|el|da|di|la|le|d'|[A-Z]{2,}\.?)$"
+)
 # Words that make a "name" an organisation or an outlet, not a person.
 _NOT_PERSON = re.compile(
-    r"\b(?:media|news|pt|tbk|group|redaksi|tim|team|staff|admin|cyber|online|\w+\.(?:com|co\.id|id|net))\b", re.IGNORECASE
+    r"\b(?:media|news|pt|tbk|group|redaksi|tim|team|staff|admin|cyber|online|\w+\.(?:com|co\.id|id|net))\b",
+    re.IGNORECASE,
 )
 
 # A byline is short; a longer line starting with "Penulis:" is prose quoting a writer.
@@ -134,7 +139,11 @@ def _read_credit_line(line: str, next_line: str | None, credits: Credits) -> int
         value = stripped[current.end() : end].strip(" |")
         if value:
             credits.add(current.group("role"), value)
-        elif following is None and next_line is not None and is_person_name(_NAME_TAIL.sub("", next_line.strip(" |"))):
+        elif (
+            following is None
+            and next_line is not None
+            and is_person_name(_NAME_TAIL.sub("", next_line.strip(" |")))
+        ):
             # "Editor :" with the name on the next line
             credits.add(current.group("role"), next_line)
             return 2

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
+from functools import cache
 
 from dateparser import DateDataParser
 from htmldate import extractors
@@ -36,7 +36,7 @@ _SETTINGS = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def external_parser() -> DateDataParser:
     """The dateparser instance htmldate uses for date text: Kliping's languages only."""
     return DateDataParser(languages=list(DATE_LANGUAGES), settings=_SETTINGS)

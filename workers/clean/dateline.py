@@ -13,7 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 # The head is short and ends with a dash followed by a space ("TRIBUNNEWS.COM- " has none before).
-_DATELINE = re.compile(r"^(?P<head>[^\n]{2,70}?)\s*(?P<separator>--|[-–—]|:)(?:\s+|$)(?P<rest>.*)$", re.DOTALL)
+_DATELINE = re.compile(
+    r"^(?P<head>[^\n]{2,70}?)\s*(?P<separator>--|[-–—]|:)(?:\s+|$)(?P<rest>.*)$", re.DOTALL
+)
 _PAREN = re.compile(r"\(([^()]{2,40})\)")
 _DOMAIN_LIKE = re.compile(r"^[\w-]+(?:\.[\w-]+)*\.(?:com|co\.id|id|net|org|co|tv|news|my|sg)$", re.IGNORECASE)
 _HEAD_WORD = re.compile(r"^(?:[A-Z0-9][\w.&'’/-]*|\(.*|.*\))$")

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 WIB = timezone(timedelta(hours=7), "WIB")
 WITA = timezone(timedelta(hours=8), "WITA")
 WIT = timezone(timedelta(hours=9), "WIT")
-_ZONES = {"wib": WIB, "wita": WITA, "wit": WIT, "gmt": timezone.utc, "utc": timezone.utc, "z": timezone.utc}
+_ZONES = {"wib": WIB, "wita": WITA, "wit": WIT, "gmt": UTC, "utc": UTC, "z": UTC}
 
 # Older stamps are CMS placeholders (1970-01-01, 0001-01-01), not publication dates.
-EARLIEST = datetime(1995, 1, 1, tzinfo=timezone.utc)
+EARLIEST = datetime(1995, 1, 1, tzinfo=UTC)
 # A date after the fetch is a CMS or parsing error, beyond drift: clock skew, and a WITA or WIT
 # page that gives times without a zone (read as WIB, they come out up to two hours late).
 FUTURE_TOLERANCE = timedelta(hours=2)
@@ -40,9 +40,15 @@ _TIME = (
     r"(?:\s*[,|]?\s*(?:pukul|jam|at|-|\|)?\s*(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?:[:.](?P<second>\d{2}))?(?!\d)"
     r"\s*(?P<ampm>[ap]\.?m\.?)?\s*(?P<zone>WITA|WIB|WIT|GMT|UTC)?\s*(?P<offset>[+-]\s?\d{1,2}(?::?\d{2})?)?)?"
 )
-_DMY = re.compile(rf"\b(?P<day>\d{{1,2}})\s+(?P<month>{_MONTH})\.?,?\s+(?P<year>(?:19|20)\d{{2}})\b{_TIME}", re.I)
-_MDY = re.compile(rf"\b(?P<month>{_MONTH})\.?\s+(?P<day>\d{{1,2}}),?\s+(?P<year>(?:19|20)\d{{2}})\b{_TIME}", re.I)
-_NUMERIC = re.compile(rf"\b(?P<day>\d{{1,2}})[/.-](?P<month>\d{{1,2}})[/.-](?P<year>(?:19|20)\d{{2}})\b{_TIME}", re.I)
+_DMY = re.compile(
+    rf"\b(?P<day>\d{{1,2}})\s+(?P<month>{_MONTH})\.?,?\s+(?P<year>(?:19|20)\d{{2}})\b{_TIME}", re.I
+)
+_MDY = re.compile(
+    rf"\b(?P<month>{_MONTH})\.?\s+(?P<day>\d{{1,2}}),?\s+(?P<year>(?:19|20)\d{{2}})\b{_TIME}", re.I
+)
+_NUMERIC = re.compile(
+    rf"\b(?P<day>\d{{1,2}})[/.-](?P<month>\d{{1,2}})[/.-](?P<year>(?:19|20)\d{{2}})\b{_TIME}", re.I
+)
 _ISO = re.compile(
     r"\b(?P<year>(?:19|20)\d{2})-(?P<month>\d{2})-(?P<day>\d{2})"
     r"(?:[T\s]+(?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:[.,]\d+)?)?"
@@ -93,10 +99,12 @@ def parse_date_line(line: str, default_tz: timezone = WIB) -> datetime | None:
     return None
 
 
-def pick_date(candidates: Iterable[str | datetime | None], now: datetime, default_tz: timezone = WIB) -> datetime | None:
+def pick_date(
+    candidates: Iterable[str | datetime | None], now: datetime, default_tz: timezone = WIB
+) -> datetime | None:
     """The first candidate that parses and is plausible: not before 1995, not after `now` (plus drift)."""
     if now.tzinfo is None:
-        now = now.replace(tzinfo=timezone.utc)
+        now = now.replace(tzinfo=UTC)
     for candidate in candidates:
         value = candidate if isinstance(candidate, datetime) else parse_date(candidate, default_tz)
         if value is None:
@@ -139,7 +147,7 @@ def _zone(name: str | None, offset: str | None, default_tz: timezone) -> timezon
         sign = -1 if offset.strip()[0] == "-" else 1
         digits = offset.strip()[1:].strip().replace(":", "")
         hours, minutes = (int(digits[:-2]), int(digits[-2:])) if len(digits) > 2 else (int(digits), 0)
-        base = _ZONES.get((name or "").lower(), timezone.utc) if name else timezone.utc
+        base = _ZONES.get((name or "").lower(), UTC) if name else UTC
         delta = sign * timedelta(hours=hours, minutes=minutes)
         if abs(delta) < timedelta(hours=15):
             return timezone(base.utcoffset(None) + delta)

@@ -13,7 +13,9 @@ class Draft:
     paragraphs: list[str] = field(default_factory=list)
     title: str = ""
     url: str | None = None  # canonical URL stated by the page
-    dates: Iterable[str] = field(default_factory=list)  # publication date candidates, best first (may be lazy)
+    dates: Iterable[str] = field(
+        default_factory=list
+    )  # publication date candidates, best first (may be lazy)
     authors: list[str] = field(default_factory=list)
     editors: list[str] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)  # names the publisher gives itself (site name, header)

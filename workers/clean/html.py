@@ -49,12 +49,18 @@ FRONT_PAGE_LINK_RATIO = 15
 # lookup is a Python method called for every element proxy (~2,000 a page), 0.5 ms of a 17 ms
 # clean (same output on 235 pages: aeb, idnews, test fixtures). Every element is an HtmlElement, as trafilatura
 # needs; only lxml's form-specific classes (FormElement, InputElement), which nothing here uses, go.
-_PARSER = lxml.html.HTMLParser(collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True, remove_pis=True)
+_PARSER = lxml.html.HTMLParser(
+    collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True, remove_pis=True
+)
 _PARSER.set_element_class_lookup(
-    ElementDefaultClassLookup(element=HtmlElement, comment=HtmlComment, pi=HtmlProcessingInstruction, entity=HtmlEntity)
+    ElementDefaultClassLookup(
+        element=HtmlElement, comment=HtmlComment, pi=HtmlProcessingInstruction, entity=HtmlEntity
+    )
 )
 
-_FEED = re.compile(r"^\s*(?:<\?xml[^>]*>\s*|<!--.*?-->\s*)*<(?:rss|feed|rdf:rdf)\b", re.IGNORECASE | re.DOTALL)
+_FEED = re.compile(
+    r"^\s*(?:<\?xml[^>]*>\s*|<!--.*?-->\s*)*<(?:rss|feed|rdf:rdf)\b", re.IGNORECASE | re.DOTALL
+)
 _TITLE_SEPARATOR = re.compile(r"(\s+[|\-–—»·:]\s+|:\s+|\s+::\s+)")
 _SPACES = re.compile(r"\s+")
 # An <h1> shorter than this is a logo or section name, not the headline.
@@ -110,7 +116,9 @@ def _extract_body(tree: HtmlElement, url: str | None) -> tuple[list[str], Credit
 
 def _trafilatura_lines(tree: HtmlElement, url: str | None, fast: bool) -> tuple[list[str], Credits]:
     """trafilatura's body text of a page as lines, without credit and boilerplate lines."""
-    document = trafilatura.bare_extraction(tree, url=url, with_metadata=False, fast=fast, **TRAFILATURA_OPTIONS)
+    document = trafilatura.bare_extraction(
+        tree, url=url, with_metadata=False, fast=fast, **TRAFILATURA_OPTIONS
+    )
     return strip_noise(split_lines(document.text if document and document.text else ""))
 
 
@@ -156,7 +164,9 @@ def _reject_front_page(tree: HtmlElement, body_words: int, url: str | None) -> N
         raise SkipInput("front page: site root URL", Reason.not_article)
 
 
-def _pick_title(tree: HtmlElement, meta: PageMeta, site_names: list[str], is_outlet: Callable[[str], object]) -> str:
+def _pick_title(
+    tree: HtmlElement, meta: PageMeta, site_names: list[str], is_outlet: Callable[[str], object]
+) -> str:
     """The headline: the page's <h1> when the title contains it, else the title without site name."""
     title = _SPACES.sub(" ", meta.title or extract_title(tree) or "").strip()
     for h1 in tree.iter("h1"):

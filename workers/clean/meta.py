@@ -24,7 +24,15 @@ _DATE_KEYS = (
     "parsely-pub-date", "sailthru.date", "dc.date.issued", "dcterms.issued", "dcterms.created", "dc.date",
     "date", "datecreated",
 )  # fmt: skip
-_AUTHOR_KEYS = ("content_author", "dable:author", "byl", "parsely-author", "sailthru.author", "author", "article:author")
+_AUTHOR_KEYS = (
+    "content_author",
+    "dable:author",
+    "byl",
+    "parsely-author",
+    "sailthru.author",
+    "author",
+    "article:author",
+)
 _EDITOR_KEYS = ("content_editor", "editor")
 _SECTION_KEYS = ("article:section", "content_category", "articlesection", "section", "category")
 _TAG_KEYS = ("article:tag", "news_keywords", "keywords", "tags")
@@ -83,8 +91,12 @@ def read_meta(tree: HtmlElement, base_url: str | None) -> PageMeta:
     page.dates += [t.get("datetime") for t in tree.iter("time") if t.get("datetime")]
     page.authors = [v for k in _AUTHOR_KEYS for v in metas.get(k, []) if not v.startswith("http")]
     page.authors += _ld_names(ld.get("author"), people_only=True)
-    page.editors = [v for k in _EDITOR_KEYS for v in metas.get(k, [])] + _ld_names(ld.get("editor"), people_only=True)
-    page.tags = _tags(next((metas[k] for k in _TAG_KEYS if metas.get(k)), None) or _ld_list(ld.get("keywords")))
+    page.editors = [v for k in _EDITOR_KEYS for v in metas.get(k, [])] + _ld_names(
+        ld.get("editor"), people_only=True
+    )
+    page.tags = _tags(
+        next((metas[k] for k in _TAG_KEYS if metas.get(k)), None) or _ld_list(ld.get("keywords"))
+    )
     return page
 
 
@@ -92,7 +104,9 @@ def _meta_values(tree: HtmlElement) -> dict[str, list[str]]:
     """Content of every <meta> and itemprop element, by lower-cased name, property or itemprop."""
     values: dict[str, list[str]] = {}
     for element in tree.xpath("//meta[@content] | //*[@itemprop][@content or @datetime]"):
-        key = (element.get("property") or element.get("name") or element.get("itemprop") or "").strip().lower()
+        key = (
+            (element.get("property") or element.get("name") or element.get("itemprop") or "").strip().lower()
+        )
         value = (element.get("content") or element.get("datetime") or "").strip()
         if key and value:
             values.setdefault(key, []).append(value)

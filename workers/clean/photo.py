@@ -17,7 +17,9 @@ from workers.clean.body import word_count
 from workers.clean.meta import PageMeta
 
 # A host or path segment naming photos: detik's /readfoto/, /foto/, photo.liputan6.com, /galeri/.
-_PHOTO_PART = re.compile(r"(?:^|[/.])(?:read)?(?:foto|fotos|photo|photos|galeri|gallery|galleries|potret)(?=[/.\-_]|$)", re.I)
+_PHOTO_PART = re.compile(
+    r"(?:^|[/.])(?:read)?(?:foto|fotos|photo|photos|galeri|gallery|galleries|potret)(?=[/.\-_]|$)", re.I
+)
 _SPACES = re.compile(r"\s+")
 
 # Under this many words even a caption says too little to monitor. The detik photo story in the

@@ -84,7 +84,9 @@ def _read_header(candidates: list[str]) -> tuple[str, str | None, list[str]]:
     # title is the longest line, longer than section names and kickers above it.
     index = repeated[0] if repeated else max(pool, key=lambda i: len(candidates[i].split()))
     title = candidates[index]
-    section = next((line for line in reversed(candidates[:index]) if len(line.split()) <= SECTION_MAX_WORDS), None)
+    section = next(
+        (line for line in reversed(candidates[:index]) if len(line.split()) <= SECTION_MAX_WORDS), None
+    )
     # A short sentence above the first long paragraph is the article's first line, not furniture.
     leftovers = [
         line

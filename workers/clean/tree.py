@@ -53,7 +53,9 @@ def _loose_words(parent: HtmlElement, children: list[HtmlElement]) -> int:
     return len((parent.text or "").split()) + sum(len(_tail(child).split()) for child in children)
 
 
-def _runs(parent: HtmlElement, children: list[HtmlElement]) -> list[tuple[HtmlElement | None, list[HtmlElement]]]:
+def _runs(
+    parent: HtmlElement, children: list[HtmlElement]
+) -> list[tuple[HtmlElement | None, list[HtmlElement]]]:
     """Runs of inline children between block children, each with the block child before it.
 
     The loose text opening a run is the tail of that block child, or the container's own text

@@ -16,11 +16,20 @@ from .profile import refine_source
 from .sentiment import score_sentiment, score_words
 from .tokens import words
 
-__all__ = ["enrich", "extract_entities", "extract_keywords", "refine_source", "reuse_enrichment", "score_sentiment",
-           "warm_up"]
+__all__ = [
+    "enrich",
+    "extract_entities",
+    "extract_keywords",
+    "refine_source",
+    "reuse_enrichment",
+    "score_sentiment",
+    "warm_up",
+]
 
 # Names, a place, an organisation and loaded words: one call loads the gazetteer, cue lists and lexicon.
-_WARM_UP_TEXT = "Presiden Joko Widodo mengunjungi Jakarta bersama Kementerian Keuangan. Banjir merusak rumah warga."
+_WARM_UP_TEXT = (
+    "Presiden Joko Widodo mengunjungi Jakarta bersama Kementerian Keuangan. Banjir merusak rumah warga."
+)
 
 
 def enrich(article: Article, registry: SourceRegistry) -> Article:

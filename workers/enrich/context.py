@@ -42,7 +42,9 @@ def _dateline_dash(doc: Doc, i: int) -> int | None:
 
 def dateline_labels(doc: Doc) -> list[str]:
     """The parts of the datelines, as written: ["JAKARTA", "KOMPAS.com"], ["SeaPRwire"]."""
-    return [doc.surface(*part) for start, dash in datelines(doc) for part in _dateline_parts(doc, start, dash)]
+    return [
+        doc.surface(*part) for start, dash in datelines(doc) for part in _dateline_parts(doc, start, dash)
+    ]
 
 
 def mask_datelines(doc: Doc, gaz: Gazetteer) -> None:
@@ -94,7 +96,11 @@ def mask_language_lists(doc: Doc) -> None:
         if doc.keys[i] not in c.languages:
             continue
         j = i + 1
-        while j < n and (doc.caps[j] or doc.keys[j] in {",", "dan", "and", "serta"}) and not doc.newline_before(j):
+        while (
+            j < n
+            and (doc.caps[j] or doc.keys[j] in {",", "dan", "and", "serta"})
+            and not doc.newline_before(j)
+        ):
             doc.masked[j] = True
             j += 1
 

@@ -131,12 +131,19 @@ def _demonyms() -> frozenset[str]:
     """Adjectives of nationality and region, derived from the English place names (Korea -> Korean,
     China -> Chinese, Italy -> Italian, Bangladesh -> Bangladeshi), plus the irregular ones."""
     names = [fold(a) for item in load_json("gazetteer_countries.json")["locations"] for a in item["aliases"]]
-    names += [fold(a) for group in load_json("gazetteer_world.json").values() if isinstance(group, dict)
-              for name, aliases in group.items() for a in (name, *aliases)]
+    names += [
+        fold(a)
+        for group in load_json("gazetteer_world.json").values()
+        if isinstance(group, dict)
+        for name, aliases in group.items()
+        for a in (name, *aliases)
+    ]
     found = set(load_json("entity_cues.json")["demonyms_irregular"])
     for name in (n for n in names if " " not in n and len(n) > 3):
         stem = name[:-1] if name[-1] in "aeiouy" else name
-        found.update({name + "n", name + "an", name + "ian", stem + "ian", stem + "ese", name + "ese", name + "i"})
+        found.update(
+            {name + "n", name + "an", name + "ian", stem + "ian", stem + "ese", name + "ese", name + "i"}
+        )
     return frozenset(found)
 
 

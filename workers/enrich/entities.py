@@ -84,7 +84,9 @@ def _drop_leading_words(doc: Doc, claims: Claims) -> None:
             rest = m.name.partition(" ")[2]
             if rest in names and " " in rest:
                 starts = (
-                    k for k in range(m.start + 1, m.end) if fold(" ".join(doc.surface(k, m.end).split())) == fold(rest)
+                    k
+                    for k in range(m.start + 1, m.end)
+                    if fold(" ".join(doc.surface(k, m.end).split())) == fold(rest)
                 )
                 start = next(starts, None)
                 if start is not None:

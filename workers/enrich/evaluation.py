@@ -100,12 +100,21 @@ def load_gold(path: Path, registry: SourceRegistry | None = None) -> list[GoldDo
             continue
         row = json.loads(line)
         if "seed" in row:  # the seeds are scored as the pipeline sees them: after the clean stage
-            raw = RawDocument(input=row["seed"], content_type="text/plain", text=(SEEDS_DIR / row["seed"]).read_text())
+            raw = RawDocument(
+                input=row["seed"], content_type="text/plain", text=(SEEDS_DIR / row["seed"]).read_text()
+            )
             article, ident = clean(raw, registry), row["seed"]
         else:
             title, _, body = row["text"].partition("\n")  # the first line of a gold text is its headline
-            article = Article(id=f"gold{n}", input=path.name, title=title.strip(), text=body.strip(),
-                              source=Source(name="unknown"), content_hash=f"gold{n}", language=row.get("language"))
+            article = Article(
+                id=f"gold{n}",
+                input=path.name,
+                title=title.strip(),
+                text=body.strip(),
+                source=Source(name="unknown"),
+                content_hash=f"gold{n}",
+                language=row.get("language"),
+            )
             ident = f"{path.stem}:{n + 1} {row['text'].splitlines()[0][:50]}"
         entities = {(e["name"], e["type"]) for e in row["entities"]}
         docs.append(GoldDoc(ident, article, entities, row["sentiment"]))
@@ -129,8 +138,9 @@ def score(docs: Iterable[GoldDoc], registry: SourceRegistry | None = None) -> Re
         report.names_only.add({n for n, _ in doc.entities}, {n for n, _ in predicted})
         for kind, counts in report.by_type.items():
             counts.add({e for e in doc.entities if e[1] == kind}, {e for e in predicted if e[1] == kind})
-        report.month_entities += [alias for e in enriched.entities for alias in (e.name, *e.aliases)
-                                  if is_date_word_entity(alias)]
+        report.month_entities += [
+            alias for e in enriched.entities for alias in (e.name, *e.aliases) if is_date_word_entity(alias)
+        ]
         if doc.entities != predicted:
             report.errors[doc.ident] = (doc.entities - predicted, predicted - doc.entities)
         label = enriched.sentiment.label.value

@@ -141,7 +141,9 @@ def _indonesia(gaz: Gazetteer) -> Iterator[tuple[Entry, list[str]]]:
     kota_keys = {fold(k) for p in provinces for k in p["kota"]}
     other_keys = {fold(o["name"]) for o in data["other"]}
     blocked = {fold(b) for b in data["bare_name_blocked"]}
-    country_keys = {fold(a) for item in load_json("gazetteer_countries.json")["locations"] for a in item["aliases"]}
+    country_keys = {
+        fold(a) for item in load_json("gazetteer_countries.json")["locations"] for a in item["aliases"]
+    }
     for p in provinces:
         names = _sumatra([p["name"], *p["aliases"], *p["en"]])
         yield Entry(p["name"], EntityType.LOCATION, "province"), names + [f"Provinsi {n}" for n in names]

@@ -60,4 +60,7 @@ def _stopwords() -> frozenset[str]:
 
 def _content(folded: list[str], stop: frozenset[str], entity_words: set[str]) -> list[bool]:
     """For each folded word, whether it is a content word: long enough, not a stopword, not part of an entity name."""
-    return [w[0].isalpha() and len(w) >= MIN_WORD_LENGTH and w not in stop and w not in entity_words for w in folded]
+    return [
+        w[0].isalpha() and len(w) >= MIN_WORD_LENGTH and w not in stop and w not in entity_words
+        for w in folded
+    ]

@@ -26,7 +26,9 @@ def find_place_phrases(doc: Doc, claims: Claims) -> None:
         j, head = found
         if j < doc.n and doc.texts[j] == ".":
             j += 1  # Kab.
-        inner = c.place_heads.match(doc.keys, j) if j < doc.n and doc.caps[j] and claims.at(j) is None else None
+        inner = (
+            c.place_heads.match(doc.keys, j) if j < doc.n and doc.caps[j] and claims.at(j) is None else None
+        )
         # a head inside the name: "Kecamatan Sungai Sembilan"
         end = min(name_run(doc, claims, inner or j), (inner or j) + MAX_PLACE_TOKENS)
         if end == (inner or j):
@@ -68,13 +70,20 @@ def find_cued_places(doc: Doc, claims: Claims) -> None:
             if doc.keys[i + 1] != "the":
                 _add_place(doc, claims, i + 1, require_uncommon=True)
             elif i + 3 < doc.n and not doc.words[i + 3]:
-                _add_place(doc, claims, i + 2, require_uncommon=True)  # "in the Bicol." but not "in the Indian state"
+                _add_place(
+                    doc, claims, i + 2, require_uncommon=True
+                )  # "in the Bicol." but not "in the Indian state"
 
 
 def _add_place(doc: Doc, claims: Claims, start: int, require_uncommon: bool = False) -> int:
     """Claim the capitalised run at ``start`` as a place; the index after it (``start`` when none)."""
     end = start
-    while end < doc.n and end - start < MAX_PLACE_WORDS and claims.at(end) is None and (end == start or not doc.newline_before(end)):
+    while (
+        end < doc.n
+        and end - start < MAX_PLACE_WORDS
+        and claims.at(end) is None
+        and (end == start or not doc.newline_before(end))
+    ):
         if not is_name_token(doc, end, cued=not require_uncommon):
             break
         end += 1
@@ -90,7 +99,13 @@ def find_place_keywords(doc: Doc, claims: Claims) -> None:
     """Names closed by an English place word: "Indonesia Arena", "Teesta River", "Luzon Island"."""
     c = cues()
     for i, key in enumerate(doc.keys):
-        if key not in c.place_keywords or not doc.caps[i] or doc.heading[i] or claims.at(i) is not None or i == 0:
+        if (
+            key not in c.place_keywords
+            or not doc.caps[i]
+            or doc.heading[i]
+            or claims.at(i) is not None
+            or i == 0
+        ):
             continue
         start = i
         while start - 1 >= 0 and i - start < MAX_PLACE_WORDS and doc.caps[start - 1] and doc.words[start - 1]:
@@ -102,4 +117,6 @@ def find_place_keywords(doc: Doc, claims: Claims) -> None:
             start = owner.start if owner is not None else start - 1
         if start < i:
             name = " ".join(doc.surface(start, i + 1).split())
-            claims.add(Mention(start, i + 1, name, EntityType.LOCATION, "place", rule="place keyword"), replace=True)
+            claims.add(
+                Mention(start, i + 1, name, EntityType.LOCATION, "place", rule="place keyword"), replace=True
+            )

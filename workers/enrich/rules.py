@@ -39,7 +39,9 @@ def find_known(doc: Doc, claims: Claims, gaz: Gazetteer) -> None:
             match = match or gaz.names.longest(doc.texts, doc.keys, i)
         if match and _plausible(doc, match):
             entry = match.entry
-            claims.add(Mention(match.start, match.end, entry.name, entry.type, entry.subtype, rule="gazetteer"))
+            claims.add(
+                Mention(match.start, match.end, entry.name, entry.type, entry.subtype, rule="gazetteer")
+            )
             i = match.end
         else:
             i += 1
@@ -64,7 +66,9 @@ def _after_head(doc: Doc, i: int) -> bool:
     if k < 0 or not doc.caps[k]:
         return False
     return any(
-        (start := i - n) >= 0 and doc.caps[start] and (c.org_heads.match(doc.keys, start) == i or c.place_heads.match(doc.keys, start) == i)
+        (start := i - n) >= 0
+        and doc.caps[start]
+        and (c.org_heads.match(doc.keys, start) == i or c.place_heads.match(doc.keys, start) == i)
         for n in (1, 2)
     )
 
@@ -85,7 +89,9 @@ def find_acronyms(doc: Doc, claims: Claims) -> None:
             long_form = _expansion(doc, claims, p, acronym)
             if long_form is None or not claims.add(long_form, replace=True):
                 continue
-        short = Mention(p + 1, p + 2, long_form.name, EntityType.ORGANIZATION, long_form.subtype, rule="acronym")
+        short = Mention(
+            p + 1, p + 2, long_form.name, EntityType.ORGANIZATION, long_form.subtype, rule="acronym"
+        )
         if claims.add(short):
             defined[acronym] = short
     for i in range(doc.n):  # the acronym alone, anywhere in the text
@@ -113,7 +119,8 @@ def _expansion(doc: Doc, claims: Claims, p: int, acronym: str) -> Mention | None
         spelled = initials == letters or (initials[0] == letters[0] and _subsequence(letters, initials))
         syllabic = c.org_heads.match(doc.keys, k) and _subsequence(letters.lower(), doc.surface(k, p).lower())
         if (spelled and (has_head or len(content) >= MIN_EXPANSION_WORDS)) or (
-            syllabic and doc.texts[k][0].upper() == letters[0]  # Badan Perencanaan Pembangunan Nasional (Bappenas)
+            syllabic
+            and doc.texts[k][0].upper() == letters[0]  # Badan Perencanaan Pembangunan Nasional (Bappenas)
         ):
             while k - 1 >= start and c.org_heads.match(doc.keys, k - 1) == k:
                 k -= 1  # the legal form belongs to the name: PT Isuzu Astra Motor Indonesia (IAMI)
@@ -245,7 +252,9 @@ def _person_before(doc: Doc, claims: Claims, verb: int) -> None:
             break
     org_tail = start >= 2 and doc.keys[start - 1] in c.connectors and doc.caps[start - 2]
     # "the Spaniard added", "the company said": a noun phrase, not a name
-    article = start >= 1 and doc.keys[start - 1] in _NOT_BEFORE_NAME  # "the Spaniard added", "at Krungsri Research said"
+    article = (
+        start >= 1 and doc.keys[start - 1] in _NOT_BEFORE_NAME
+    )  # "the Spaniard added", "at Krungsri Research said"
     if appositive and not (start >= 1 and doc.texts[start - 1] == ","):
         return
     if start <= j and not org_tail and not article and name_run(doc, claims, start) == j + 1:
@@ -268,7 +277,13 @@ def find_org_keywords(doc: Doc, claims: Claims) -> None:
     """
     c = cues()
     for i, key in enumerate(doc.keys):
-        if key not in c.org_keywords or not doc.caps[i] or doc.masked[i] or doc.heading[i] or claims.at(i) is not None:
+        if (
+            key not in c.org_keywords
+            or not doc.caps[i]
+            or doc.masked[i]
+            or doc.heading[i]
+            or claims.at(i) is not None
+        ):
             continue
         start = _trim_common(doc, _run_start(doc, claims, i), i)
         # after the keyword only a connector continues the name ("Institute for ..."); "Recording Academy
@@ -349,7 +364,12 @@ def find_uncued_names(doc: Doc, claims: Claims) -> None:
     i = 0
     while i < doc.n:
         # caps first: a cheap test that most tokens fail (is_name_token rejects them too)
-        if not doc.caps[i] or claims.at(i) is not None or doc.heading[i] or not is_name_token(doc, i, cued=False):
+        if (
+            not doc.caps[i]
+            or claims.at(i) is not None
+            or doc.heading[i]
+            or not is_name_token(doc, i, cued=False)
+        ):
             i += 1
             continue
         end = name_run(doc, claims, i, cued=False)
@@ -371,7 +391,11 @@ def _inside_sentence(doc: Doc, start: int, end: int) -> bool:
     once; runs opening a line or a sentence are often boilerplate ("Google News", "Top Story")."""
     before = start - 1
     after_lower = before >= 0 and doc.words[before] and not doc.caps[before] and not doc.newline_before(start)
-    return after_lower and not doc.sentence_start[start] and not (end < doc.n and doc.caps[end] and doc.words[end])
+    return (
+        after_lower
+        and not doc.sentence_start[start]
+        and not (end < doc.n and doc.caps[end] and doc.words[end])
+    )
 
 
 def _derived_word(key: str) -> bool:

@@ -58,7 +58,9 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     store = feed_store(settings)
     store.add(Feed(url=url, name=args.name, every_seconds=args.every))
-    out.print(f"added {url} (every {_every(args.every)}); poll it with `kliping feeds poll --once`", highlight=False)
+    out.print(
+        f"added {url} (every {_every(args.every)}); poll it with `kliping feeds poll --once`", highlight=False
+    )
     return 0
 
 
@@ -66,14 +68,32 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     """Registered feeds with their last poll, last new item and error streak."""
     store = feed_store(settings)
     table = Table(title="feeds", title_justify="left")
-    for column in ("name", "url", "every", "kind", "last poll", "last new item", "errors", "next poll", "last error"):
+    for column in (
+        "name",
+        "url",
+        "every",
+        "kind",
+        "last poll",
+        "last new item",
+        "errors",
+        "next poll",
+        "last error",
+    ):
         table.add_column(column, overflow="fold")
     feeds = store.feeds()
     for feed in feeds:
         state = store.state(feed.url)
-        table.add_row(feed.name or "", feed.url, _every(feed.every_seconds), state.kind.value if state.kind else "",
-                      _when(state.last_poll), _when(state.last_new_item), str(state.error_streak),
-                      _when(state.next_poll) if state.next_poll else "now", state.last_error or "")
+        table.add_row(
+            feed.name or "",
+            feed.url,
+            _every(feed.every_seconds),
+            state.kind.value if state.kind else "",
+            _when(state.last_poll),
+            _when(state.last_new_item),
+            str(state.error_streak),
+            _when(state.next_poll) if state.next_poll else "now",
+            state.last_error or "",
+        )
     out.print(table if feeds else "no feeds; add one with `kliping feeds add URL`")
     return 0
 
@@ -91,8 +111,11 @@ def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
 
 def _print_reports(reports: list[PollReport]) -> None:
     for report in reports:
-        state = f"[red]error: {report.error}[/]" if report.error else (
-            "not modified" if report.not_modified else f"{len(report.new_urls)} new")
+        state = (
+            f"[red]error: {report.error}[/]"
+            if report.error
+            else ("not modified" if report.not_modified else f"{len(report.new_urls)} new")
+        )
         out.print(f"{report.url}: {state}", highlight=False)
 
 
@@ -143,7 +166,9 @@ def cmd_poll(args: argparse.Namespace, settings: Settings) -> int:
         status = poll(settings, args.force)
         if args.once:
             return status
-        err.print(f"[dim]{_when(utcnow())} next look for due feeds in {LOOP_SLEEP_SECONDS:.0f} s (Ctrl-C stops)[/]")
+        err.print(
+            f"[dim]{_when(utcnow())} next look for due feeds in {LOOP_SLEEP_SECONDS:.0f} s (Ctrl-C stops)[/]"
+        )
         time.sleep(LOOP_SLEEP_SECONDS)
 
 
@@ -153,7 +178,9 @@ def add_feeds_parser(sub: argparse._SubParsersAction) -> None:
     actions = feeds.add_subparsers(dest="feeds_command", required=True)
     p = actions.add_parser("add", help="register a feed (RSS/Atom), sitemap (index) or homepage URL")
     p.add_argument("url")
-    p.add_argument("--every", type=parse_every, default=600, help="polling interval: 90, 10m, 1h (default 10m)")
+    p.add_argument(
+        "--every", type=parse_every, default=600, help="polling interval: 90, 10m, 1h (default 10m)"
+    )
     p.add_argument("--name", help="a short name for list/remove")
     p.set_defaults(func=cmd_add)
     p = actions.add_parser("list", help="feeds with last poll, last new item and error streak")

@@ -10,8 +10,16 @@ from lxml import etree
 from workers.feeds.urls import canonicalize
 from workers.robots import RobotsRules
 
-FEED_LINK_TYPES = frozenset({"application/rss+xml", "application/atom+xml", "application/rdf+xml",
-                             "application/feed+xml", "application/xml", "text/xml"})
+FEED_LINK_TYPES = frozenset(
+    {
+        "application/rss+xml",
+        "application/atom+xml",
+        "application/rdf+xml",
+        "application/feed+xml",
+        "application/xml",
+        "text/xml",
+    }
+)
 
 
 def feed_links(html: str, base_url: str) -> list[str]:

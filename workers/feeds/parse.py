@@ -31,8 +31,16 @@ _ENTITY = re.compile(r"<!ENTITY", re.IGNORECASE)
 
 
 def _parser() -> etree.XMLParser:
-    return etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False,
-                           dtd_validation=False, remove_comments=True, remove_pis=True, recover=False)
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        huge_tree=False,
+        load_dtd=False,
+        dtd_validation=False,
+        remove_comments=True,
+        remove_pis=True,
+        recover=False,
+    )
 
 
 def _local(element: etree._Element) -> str:
@@ -71,7 +79,9 @@ def parse_xml(text: str) -> etree._Element:
     if len(text) > MAX_FEED_CHARS:
         raise PermanentError(f"feed of {len(text)} characters exceeds {MAX_FEED_CHARS}", Reason.too_large)
     if _ENTITY.search(text):
-        raise PermanentError("feed declares XML entities (refused: entity expansion attack)", Reason.malformed)
+        raise PermanentError(
+            "feed declares XML entities (refused: entity expansion attack)", Reason.malformed
+        )
     # the text is already decoded: lxml refuses str input that still declares an encoding
     body = _DECLARATION.sub("", text, count=1).strip()
     try:
@@ -110,13 +120,18 @@ def _rss(root: etree._Element, base: str, kind: FeedKind) -> ParsedFeed:
     channel = next(iter(_children(root, "channel")), root)
     # RSS 0.9x/2.0 nest items in <channel>; RSS 1.0 (RDF) puts them beside it
     entries = _children(channel, "item") + (_children(root, "item") if channel is not root else [])
-    items = [_item(_rss_link(e), base, _text(e, "title"), _text(e, "pubdate") or _text(e, "date")) for e in entries]
+    items = [
+        _item(_rss_link(e), base, _text(e, "title"), _text(e, "pubdate") or _text(e, "date")) for e in entries
+    ]
     return ParsedFeed(kind=kind, title=_text(channel, "title"), items=[i for i in items if i])
 
 
 def _atom(root: etree._Element, base: str) -> ParsedFeed:
     entries = _children(root, "entry")
-    items = [_item(_atom_link(e), base, _text(e, "title"), _text(e, "published") or _text(e, "updated")) for e in entries]
+    items = [
+        _item(_atom_link(e), base, _text(e, "title"), _text(e, "published") or _text(e, "updated"))
+        for e in entries
+    ]
     return ParsedFeed(kind=FeedKind.atom, title=_text(root, "title"), items=[i for i in items if i])
 
 
@@ -141,8 +156,10 @@ def _sitemap_index(root: etree._Element, base: str) -> ParsedFeed:
     return ParsedFeed(kind=FeedKind.sitemap_index, children=children[:MAX_CHILDREN])
 
 
-_FEED_ROOT = re.compile(r"^\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*)*<(?:rss|feed|urlset|sitemapindex|rdf:rdf)\b",
-                        re.IGNORECASE | re.DOTALL)
+_FEED_ROOT = re.compile(
+    r"^\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*)*<(?:rss|feed|urlset|sitemapindex|rdf:rdf)\b",
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 def looks_like_feed(text: str) -> bool:

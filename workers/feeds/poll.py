@@ -97,7 +97,9 @@ def _parse(doc: RawDocument, fetch: FeedFetch) -> ParsedFeed:
     return ParsedFeed(kind=FeedKind.homepage, children=children)
 
 
-def poll_feed(feed: Feed, store: FeedStore, fetch: FeedFetch, ingest: Ingest, now: datetime | None = None) -> PollReport:
+def poll_feed(
+    feed: Feed, store: FeedStore, fetch: FeedFetch, ingest: Ingest, now: datetime | None = None
+) -> PollReport:
     """Poll one feed: hand its unseen item URLs to `ingest`, update and persist its state."""
     now = now or utcnow()
     state = store.state(feed.url)
@@ -116,7 +118,9 @@ def poll_feed(feed: Feed, store: FeedStore, fetch: FeedFetch, ingest: Ingest, no
             state.kind = parsed.kind
             state.etag, state.last_modified = doc.headers.get("etag"), doc.headers.get("last-modified")
             if child_errors:
-                log.warning("feed %s: %d documents behind it failed: %s", feed.url, len(child_errors), child_errors[0])
+                log.warning(
+                    "feed %s: %d documents behind it failed: %s", feed.url, len(child_errors), child_errors[0]
+                )
         new = store.unseen(feed.url, [item.url for item in items])[:MAX_NEW_PER_POLL]
         if new:
             ingest(new)
@@ -140,9 +144,13 @@ def poll_feed(feed: Feed, store: FeedStore, fetch: FeedFetch, ingest: Ingest, no
     return report
 
 
-def poll_due(store: FeedStore, fetch: FeedFetch, ingest: Ingest, now: datetime | None = None,
-             force: bool = False) -> list[PollReport]:
+def poll_due(
+    store: FeedStore, fetch: FeedFetch, ingest: Ingest, now: datetime | None = None, force: bool = False
+) -> list[PollReport]:
     """One pass over the feeds that are due (every feed with `force`); a report per polled feed."""
     now = now or utcnow()
-    return [poll_feed(feed, store, fetch, ingest, now) for feed in store.feeds()
-            if force or is_due(store.state(feed.url), now)]
+    return [
+        poll_feed(feed, store, fetch, ingest, now)
+        for feed in store.feeds()
+        if force or is_due(store.state(feed.url), now)
+    ]

@@ -9,11 +9,36 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 # Taken from the parameters publishers' share buttons and ad networks append; anything else
 # (id=, p=, page=, article=) may identify the article and is kept.
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_")
-TRACKING_PARAMS = frozenset({
-    "fbclid", "gclid", "gclsrc", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "ttclid", "twclid",
-    "igshid", "mc_cid", "mc_eid", "_ga", "_gl", "_hsenc", "_hsmi", "mkt_tok", "oly_anon_id", "oly_enc_id",
-    "vero_id", "ref_src", "ref_url", "spm", "share", "amp_referrer",
-})
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "gclsrc",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "yclid",
+        "ttclid",
+        "twclid",
+        "igshid",
+        "mc_cid",
+        "mc_eid",
+        "_ga",
+        "_gl",
+        "_hsenc",
+        "_hsmi",
+        "mkt_tok",
+        "oly_anon_id",
+        "oly_enc_id",
+        "vero_id",
+        "ref_src",
+        "ref_url",
+        "spm",
+        "share",
+        "amp_referrer",
+    }
+)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 

@@ -40,8 +40,9 @@ def _alert(rule: Rule, story: str, kind: AlertKind, article: Article, terms: lis
     )
 
 
-def monitor(article: Article, matcher: Matcher, store: MonitorStore, now: float | None = None,
-            rerun: bool = False) -> list[Alert]:
+def monitor(
+    article: Article, matcher: Matcher, store: MonitorStore, now: float | None = None, rerun: bool = False
+) -> list[Alert]:
     """Match one stored article; return the alerts it created (attachments create none).
 
     `rerun`: the article was stored before (an idempotent re-run, or a task redelivered after its

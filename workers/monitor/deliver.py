@@ -35,7 +35,8 @@ SEND_LEASE_SECONDS = 60.0
 class HttpClient(Protocol):
     """What delivery needs from an HTTP client (httpx.Client has it)."""
 
-    def post(self, url: str, *, json: Any, headers: dict[str, str]) -> Any: """POST JSON; return a response with status_code."""
+    def post(self, url: str, *, json: Any, headers: dict[str, str]) -> Any:
+        """POST JSON; return a response with status_code."""
 
 
 def attempt(alert_id: str, store: MonitorStore, client: HttpClient) -> Delivery:
@@ -65,7 +66,13 @@ def attempt(alert_id: str, store: MonitorStore, client: HttpClient) -> Delivery:
     try:
         response = client.post(rule.webhook, json=alert.payload(), headers=headers)
     except Exception as exc:  # noqa: BLE001 - any transport error is a failed attempt, recorded
-        return _record(store, alert_id, delivery.model_copy(update={"state": DeliveryState.pending, "error": f"{type(exc).__name__}: {exc}"}))
+        return _record(
+            store,
+            alert_id,
+            delivery.model_copy(
+                update={"state": DeliveryState.pending, "error": f"{type(exc).__name__}: {exc}"}
+            ),
+        )
     status = response.status_code
     if 200 <= status < 300:
         state, error = DeliveryState.delivered, None
@@ -73,7 +80,9 @@ def attempt(alert_id: str, store: MonitorStore, client: HttpClient) -> Delivery:
         state, error = DeliveryState.pending, f"HTTP {status}"
     else:
         state, error = DeliveryState.failed, f"HTTP {status} (not retried)"
-    return _record(store, alert_id, delivery.model_copy(update={"state": state, "status": status, "error": error}))
+    return _record(
+        store, alert_id, delivery.model_copy(update={"state": state, "status": status, "error": error})
+    )
 
 
 def deliver(

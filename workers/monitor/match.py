@@ -48,7 +48,9 @@ def article_text(article: Article) -> str:
 
 def passes_filters(rule: Rule, article: Article) -> bool:
     """The --entity/--source/--sentiment filters of a rule (case- and accent-folded names)."""
-    if rule.sentiment is not None and (article.sentiment is None or article.sentiment.label != rule.sentiment):
+    if rule.sentiment is not None and (
+        article.sentiment is None or article.sentiment.label != rule.sentiment
+    ):
         return False
     if rule.source is not None:
         wanted = fold(rule.source)
