@@ -25,9 +25,11 @@ from elasticsearch.helpers import streaming_bulk
 from pydantic import BaseModel
 
 from schemas import Article, CopyRef, EntityType, Reason
-from schemas.elastic import DERIVED_FIELDS, index_template
+from schemas.elastic import DERIVED_FIELDS, SEARCH_FIELD, index_template
 from workers.backends import SearchQuery
 from workers.errors import BackendUnavailable, TransientError
+from workers.monitor.compile import es_query, search_fields
+from workers.monitor.query import parse
 from workers.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -58,7 +60,6 @@ LOCATION_MEMORY_SIZE = 256
 # can be archived or dropped as whole indices. No delete phase: the archive is the product.
 ROLLOVER_CONDITIONS = {"max_primary_shard_size": "30gb", "max_age": "30d"}
 ILM_POLICY = {"phases": {"hot": {"actions": {"rollover": ROLLOVER_CONDITIONS}}}}
-SEARCH_FIELDS = ["title^2", "text", "title.en", "text.en"]
 TRANSIENT_STATUS = {429, 502, 503, 504}
 # The client's own immediate retries on a cluster of several nodes (one node: a single retry, for a
 # stale keep-alive connection): few, since a task that still fails is retried later, with backoff.
@@ -104,12 +105,15 @@ def to_document(article: Article) -> dict:
     for field, entity_type in DERIVED_FIELDS.items():
         names = [e.name for e in article.entities if e.type == EntityType(entity_type)]
         doc[field] = list(dict.fromkeys(names))
+    doc[SEARCH_FIELD] = search_fields(article.title, article.text)
     return doc
 
 
 def from_document(source: dict) -> Article:
     """The Article of a stored document (derived fields dropped)."""
-    return Article.model_validate({k: v for k, v in source.items() if k not in DERIVED_FIELDS})
+    return Article.model_validate(
+        {k: v for k, v in source.items() if k not in DERIVED_FIELDS and k != SEARCH_FIELD}
+    )
 
 
 def _translate_errors(method: Callable[..., T]) -> Callable[..., T]:
@@ -139,18 +143,9 @@ def build_query(query: SearchQuery) -> dict:
     """The search body (query, sort, size) for a SearchQuery."""
     must: list[dict] = []
     filters: list[dict] = []
-    if query.text:
-        # cross_fields + and: every word must occur, in the title or the text (like the embedded FTS).
-        must.append(
-            {
-                "multi_match": {
-                    "query": query.text,
-                    "fields": SEARCH_FIELDS,
-                    "type": "cross_fields",
-                    "operator": "and",
-                }
-            }
-        )
+    if query.text and query.text.strip():
+        # the query language compiled on the derived search fields: the meaning rules give it
+        must.append(es_query(parse(query.text), prefix=SEARCH_FIELD + "."))
     if query.entity:
         filters.append(_case_insensitive_any(["entities.name", "entities.aliases"], query.entity))
     if query.source:

@@ -41,9 +41,9 @@ class Match:
     terms: list[str]
 
 
-def article_text(article: Article) -> str:
-    """What rules are matched on: title and body."""
-    return f"{article.title}\n{article.text}"
+def document_of(article: Article) -> Document:
+    """What rules are matched on: the article's title and body, each a field of its own."""
+    return Document.of(article.text, title=article.title)
 
 
 def passes_filters(rule: Rule, article: Article) -> bool:
@@ -90,7 +90,7 @@ class Matcher:
 
     def match(self, article: Article, doc: Document | None = None) -> list[Match]:
         """Rules matching the article, with the terms that occurred."""
-        doc = doc or Document.of(article_text(article))
+        doc = doc or document_of(article)
         out = []
         for number in self.candidates(doc):
             compiled = self.rules[number]
@@ -101,7 +101,7 @@ class Matcher:
 
     def match_all(self, article: Article, doc: Document | None = None) -> list[Match]:
         """Brute force: evaluate every rule (the reference the prefilter is tested against)."""
-        doc = doc or Document.of(article_text(article))
+        doc = doc or document_of(article)
         return [
             Match(c.rule, [str(t) for t in dict.fromkeys(positive_terms(c.node)) if doc.has(t)])
             for c in self.rules
