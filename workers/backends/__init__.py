@@ -22,6 +22,7 @@ class SearchQuery(BaseModel):
     source: str | None = None
     since: datetime | None = None
     sentiment: SentimentLabel | None = None
+    story_id: str | None = None  # the articles of one story (dedup.story_id)
     limit: int = 20
 
 

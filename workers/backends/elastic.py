@@ -154,6 +154,8 @@ def build_query(query: SearchQuery) -> dict:
         filters.append({"range": {"published_at": {"gte": query.since.isoformat()}}})
     if query.sentiment:
         filters.append({"term": {"sentiment.label": query.sentiment.value}})
+    if query.story_id:
+        filters.append({"term": {"dedup.story_id": query.story_id}})
     body: dict[str, Any] = {
         "query": {"bool": {"must": must or [{"match_all": {}}], "filter": filters}},
         "size": query.limit,

@@ -215,6 +215,9 @@ class EmbeddedStore:
         if query.sentiment:
             where.append("a.sentiment = ?")
             params.append(query.sentiment.value)
+        if query.story_id:
+            where.append("json_extract(a.data, '$.dedup.story_id') = ?")
+            params.append(query.story_id)
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += f" ORDER BY {order} LIMIT ?"
