@@ -10,6 +10,7 @@ from pathlib import Path
 
 from schemas import Article, CopyRef, FailedInput, InputResult, utcnow
 from workers.backends import Claim, Fingerprint, SearchQuery, StoryRecord, add_copy_ref
+from workers.load import input_key
 from workers.monitor.compile import SEARCH_FIELDS, fts_match, fts_where, has_not, search_fields
 from workers.monitor.query import parse
 
@@ -467,7 +468,7 @@ class EmbeddedStore:
             [
                 (
                     "INSERT OR REPLACE INTO outcomes VALUES (?, ?, ?)",
-                    (result.input, result.outcome.value, result.model_dump_json()),
+                    (input_key(result.input), result.outcome.value, result.model_dump_json()),
                 )
             ]
         )
