@@ -168,3 +168,11 @@ def test_what_the_language_cannot_do_is_refused_the_same_way_everywhere(query, m
     for run in runs:
         with pytest.raises(QueryError, match=re.escape(message)):
             run()
+
+
+def test_ids_typed_short_are_found_in_both_engines(embedded, elastic):
+    for index in (embedded, elastic):
+        assert index.ids_starting("ko") == ["korupsi", "korut"]
+        assert index.ids_starting("korut") == ["korut"]
+        assert index.ids_starting("x") == []
+        assert index.ids_starting("") == []

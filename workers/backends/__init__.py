@@ -82,6 +82,9 @@ class ArticleIndex(Protocol):
     def search(self, query: SearchQuery) -> list[Article]:
         """Articles matching the query, best first."""
 
+    def ids_starting(self, prefix: str, limit: int = 10) -> list[str]:
+        """Stored article ids beginning with `prefix`, sorted (at most `limit`)."""
+
     def iter_articles(self) -> Iterator[Article]:
         """Every stored article."""
 

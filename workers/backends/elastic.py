@@ -278,6 +278,14 @@ class ElasticIndex:
         response = self._client.search(index=self._alias, **build_query(query))
         return [from_document(hit["_source"]) for hit in response["hits"]["hits"]]
 
+    @_translate_errors
+    def ids_starting(self, prefix: str, limit: int = 10) -> list[str]:
+        """Stored article ids beginning with `prefix` (for ids typed short), sorted."""
+        if not prefix:
+            return []
+        body = {"query": {"prefix": {"id": prefix}}, "sort": [{"id": "asc"}], "size": limit, "_source": False}
+        return [hit["_id"] for hit in self._client.search(index=self._alias, **body)["hits"]["hits"]]
+
     def iter_articles(self) -> Iterator[Article]:
         """Every stored article, in id order (search_after pages: no server-side state)."""
         after: list | None = None

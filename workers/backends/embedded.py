@@ -229,6 +229,12 @@ class EmbeddedStore:
             raise RuntimeError(f"the search index refused the compiled query {params}: {exc}") from exc
         return [Article.model_validate_json(row[0]) for row in rows]
 
+    def ids_starting(self, prefix: str, limit: int = 10) -> list[str]:
+        """Stored article ids beginning with `prefix` (for ids typed short), sorted."""
+        end = prefix[:-1] + chr(ord(prefix[-1]) + 1) if prefix else ""
+        sql = "SELECT id FROM articles WHERE id >= ? AND id < ? ORDER BY id LIMIT ?"
+        return [row[0] for row in self._rows(sql, (prefix, end, limit))] if prefix else []
+
     def iter_articles(self) -> Iterator[Article]:
         """Every stored article, in id order."""
         with self._lock:
