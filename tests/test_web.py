@@ -155,7 +155,7 @@ def test_the_entity_page_charts_mentions_and_tone(site, browser):
 
     browser.get(site + "/search?q=Kursk")
     browser.find_elements(By.CSS_SELECTOR, "a.hit")[0].click()
-    browser.find_element(By.LINK_TEXT, "Kim Jong Un").click()
+    browser.find_element(By.CSS_SELECTOR, 'a[href="/entity/Kim%20Jong%20Un"]').click()
     assert browser.find_element(By.TAG_NAME, "h1").text == "Kim Jong Un"
     assert "mentions" in browser.find_element(By.ID, "count").text
     assert len(browser.find_elements(By.CSS_SELECTOR, "figure.chart svg")) == 2
@@ -187,3 +187,17 @@ def test_pages_fit_a_phone_screen(site, browser):
         _shot(browser, "web-phone-search.png")
     finally:
         browser.set_window_size(1200, 900)
+
+
+def test_an_english_article_shows_entities_as_it_writes_them():
+    from schemas import Entity, EntityType
+    from workers.web.desk import display_name
+
+    text = "Officials in the United States said the White House agreed."
+    usa = Entity(
+        name="Amerika Serikat", type=EntityType.LOCATION, aliases=["United States", "AS"], positions=[17]
+    )
+    assert display_name(usa, text) == "United States"
+    assert display_name(usa, "Pejabat Amerika Serikat berkata.") == "Amerika Serikat"  # no position found
+    copy = usa.model_copy(update={"positions": []})  # copies carry no positions
+    assert display_name(copy, text) == "United States"

@@ -6,10 +6,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from schemas import Article, CopyRef, SentimentLabel
+from schemas import Article, CopyRef, Entity, SentimentLabel
 from schemas.monitor import Alert
 from workers.backends import ArticleIndex, SearchQuery
-from workers.monitor.query import fold
+from workers.monitor.query import fold, tokens
 
 # Charts read at most this many articles of a search or an entity (newest or best first): enough
 # for a desk's view of weeks of one topic, bounded so a page never reads a whole cluster.
@@ -56,6 +56,25 @@ def timeline(articles: Iterable[Article], entity: str | None = None) -> list[Day
             day.score_sum += sentiment.score
             day.scored += 1
     return [days[d] for d in sorted(days)]
+
+
+def display_name(entity: Entity, text: str) -> str:
+    """How the article itself writes an entity: the name or alias found at its first mention.
+
+    Canonical names come from a gazetteer that is mostly Indonesian; an English article that says
+    "United States" shows that, not "Amerika Serikat" (the canonical name stays the link target).
+    """
+    for position in entity.positions[:3]:
+        for candidate in sorted((entity.name, *entity.aliases), key=len, reverse=True):
+            if fold(text[position : position + len(candidate)]) == fold(candidate):
+                return candidate
+    folded = f" {' '.join(tokens(text))} "
+    if f" {' '.join(tokens(entity.name))} " in folded:
+        return entity.name
+    for alias in sorted(entity.aliases, key=len, reverse=True):  # no positions (copies): any alias written
+        if len(alias) > 2 and f" {' '.join(tokens(alias))} " in folded:
+            return alias
+    return entity.name
 
 
 def _by_time(at: datetime | None) -> tuple[bool, float]:

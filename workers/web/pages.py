@@ -9,7 +9,7 @@ from urllib.parse import quote
 from schemas import Article, SentimentLabel
 from schemas.monitor import Alert
 from workers.web.charts import tone_chart, volume_chart
-from workers.web.desk import LIST_LIMIT, EntityView, Story, timeline, when
+from workers.web.desk import LIST_LIMIT, EntityView, Story, display_name, timeline, when
 
 STYLE = """
 *{box-sizing:border-box}body{font:16px/1.5 system-ui,sans-serif;margin:0;color:#222;background:#fafafa}
@@ -135,7 +135,8 @@ def _entities(article: Article) -> str:
     if not article.entities:
         return ""
     links = ", ".join(
-        f'<a href="/entity/{quote(e.name, safe="")}">{escape(e.name)}</a> <span class="meta">{e.type.value.lower()}</span>'
+        f'<a href="/entity/{quote(e.name, safe="")}" title="{escape(e.name)}">{escape(display_name(e, article.text))}</a>'
+        f' <span class="meta">{e.type.value.lower()}</span>'
         for e in article.entities
     )
     return f"<p><strong>Entities:</strong> {links}</p>"
