@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from collections import Counter
@@ -12,19 +13,33 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.logging import RichHandler
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
-from schemas import InputResult, Outcome, SentimentLabel
+from schemas import InputResult, Outcome, Reason, SentimentLabel
 from workers import views
 from workers.backends import SearchQuery
 from workers.load import expand_inputs
+from workers.monitor.query import QueryError
 from workers.settings import Settings, get_settings
 
 # Show a progress bar from this many inputs up (a handful finish before a bar would be useful).
 PROGRESS_FROM = 10
+# `kliping show` takes an id from this many characters up (ids are 16 hex digits; git-like).
+MIN_ID_PREFIX = 4
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True)
+# Libraries that log page-level trouble the outcome already reports ("discarding data: None"):
+# quiet unless --verbose, so their lines never land in the progress bar.
+NOISY_LOGGERS = ("trafilatura", "htmldate", "courlan", "justext", "charset_normalizer")
 
 
 def _context(settings: Settings):
@@ -47,8 +62,13 @@ def _parse_since(value: str) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
-def _follow(results: Iterator[InputResult], total: int, as_json: bool) -> tuple[Counter, list[InputResult]]:
-    """Consume results: print JSON lines or advance a progress bar; return counts and problems."""
+def _follow(
+    results: Iterator[InputResult], total: int, as_json: bool
+) -> tuple[Counter, list[InputResult], bool]:
+    """Consume results: print JSON lines or advance a progress bar (with an ETA).
+
+    Returns the counts, the problems and whether Ctrl-C stopped it (the counts are then partial).
+    """
     counts: Counter = Counter()
     problems: list[InputResult] = []
     show_bar = not as_json and total >= PROGRESS_FROM and err.is_terminal
@@ -57,20 +77,61 @@ def _follow(results: Iterator[InputResult], total: int, as_json: bool) -> tuple[
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
         TextColumn("{task.description}"),
         console=err,
         disable=not show_bar,
     )
+    interrupted = False
     with progress:
         task = progress.add_task("", total=total)
-        for result in results:
-            counts[result.outcome] += 1
-            if result.outcome in (Outcome.skipped, Outcome.failed):
-                problems.append(result)
-            if as_json:
-                print(views.result_line(result), flush=True)
-            progress.update(task, advance=1, description=result.outcome.value)
-    return counts, problems
+        try:
+            for result in results:
+                counts[result.outcome] += 1
+                if result.outcome in (Outcome.skipped, Outcome.failed):
+                    problems.append(result)
+                if as_json:
+                    print(views.result_line(result), flush=True)
+                progress.update(task, advance=1, description=result.outcome.value)
+        except KeyboardInterrupt:
+            interrupted = True
+    return counts, problems, interrupted
+
+
+def exit_code(counts: Counter, problems: list[InputResult]) -> int:
+    """1 when an input failed or was not found (a typo in a path, an unknown id), else 0."""
+    missing = any((r.reason or "").startswith(Reason.not_found.value) for r in problems)
+    return 1 if counts.get(Outcome.failed) or missing else 0
+
+
+def _finish(
+    counts: Counter, problems: list[InputResult], interrupted: bool, total: int, started: float, verb: str
+) -> int:
+    """Print the (partial) summary of a run; its exit code."""
+    seconds = time.perf_counter() - started
+    out.print(views.summary_table(counts, seconds, problems, total=total, verb=verb))
+    if interrupted:
+        err.print(f"[yellow]interrupted[/] after {views.plural(sum(counts.values()), 'input')}")
+        return 130
+    return exit_code(counts, problems)
+
+
+def _warn_without_workers(settings: Settings) -> None:
+    """Say so when no worker consumes the ingest queue: queued inputs would wait silently."""
+    from workers.health import consumers
+
+    try:
+        answering = consumers(settings, timeout=1.0)
+    except Exception as exc:  # the warning is advice: never fail a submission over it
+        err.print(f"[yellow]could not ask the workers ({type(exc).__name__})[/]")
+        return
+    if not any(answering.values()):
+        err.print(
+            "[yellow]no worker is consuming the ingest queue:[/] the inputs wait in Redis until one "
+            "starts (`kliping worker`)",
+            highlight=False,
+        )
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
@@ -84,9 +145,13 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         from workers.distributed import follow, submit
 
         task_ids = submit(inputs, settings)
+        _warn_without_workers(settings)
         if not args.wait:
             err.print(
-                f"queued {len(inputs)} inputs in {len(task_ids)} tasks; follow them with `kliping ingest --wait` or `kliping stats`"
+                f"queued {views.plural(len(inputs), 'input')} in {views.plural(len(task_ids), 'task')}; "
+                "watch them with `kliping stats`, or queue and follow in one go with "
+                "`kliping ingest --wait PATH_OR_URL …`",
+                highlight=False,
             )
             return 0
         results: Iterator[InputResult] = follow(task_ids, settings, timeout=args.timeout)
@@ -96,12 +161,13 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
         ctx = _context(settings)
         results = run(inputs, ctx)
-    counts, problems = _follow(results, len(inputs), args.json)
-    if not args.json:
-        out.print(views.summary_table(counts, time.perf_counter() - started, problems))
-        if args.show and ctx is not None:
-            views.print_articles(out, ctx.index.iter_articles(), title="stored articles")
-    return 1 if counts.get(Outcome.failed) else 0
+    counts, problems, interrupted = _follow(results, len(inputs), args.json)
+    if args.json:
+        return 130 if interrupted else exit_code(counts, problems)
+    code = _finish(counts, problems, interrupted, len(inputs), started, "ingest")
+    if args.show and ctx is not None and not interrupted:
+        views.print_articles(out, ctx.index.iter_articles(), title="stored articles")
+    return code
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
@@ -120,7 +186,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     """Search stored articles."""
     query = SearchQuery(
-        text=args.query or None,
+        text=" ".join(args.query) or None,
         entity=args.entity,
         source=args.source,
         since=args.since,
@@ -132,16 +198,32 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         for article in hits:
             print(views.article_line(article))
     else:
-        views.print_articles(out, hits, title=f"{len(hits)} articles")
+        views.print_articles(out, hits, title=views.plural(len(hits), "article"))
     return 0 if hits else 1
 
 
+def resolve_id(index, ref: str) -> tuple[str | None, list[str]]:
+    """The stored id a reference names (an id, or the start of one); else None and the candidates."""
+    if index.get(ref) is not None:
+        return ref, [ref]
+    found = index.ids_starting(ref, limit=10) if len(ref) >= MIN_ID_PREFIX else []
+    return (found[0] if len(found) == 1 else None), found
+
+
 def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
-    """One article in full."""
-    article = _context(settings).index.get(args.id)
-    if article is None:
-        err.print(f"[red]no article with id {args.id}[/]")
+    """One article in full (its id, or the first characters of it)."""
+    index = _context(settings).index
+    article_id, candidates = resolve_id(index, args.id)
+    if article_id is None:
+        if candidates:
+            err.print(
+                f"[red]{args.id} is the start of several ids:[/] {', '.join(candidates)}", highlight=False
+            )
+        else:
+            err.print(f"[red]no article with id {args.id}[/]", highlight=False)
         return 1
+    article = index.get(article_id)
+    assert article is not None
     if args.json:
         print(views.article_line(article))
     else:
@@ -156,7 +238,8 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(stats, ensure_ascii=False))
     else:
-        out.print(f"[bold]{stats['articles']} articles[/] ({stats['copies']} syndicated copies)")
+        copies = views.plural(stats["copies"], "syndicated copy", "syndicated copies")
+        out.print(f"[bold]{views.plural(stats['articles'], 'article')}[/] ({copies})")
         for table in views.stats_tables(stats):
             out.print(table)
     return 0
@@ -183,6 +266,8 @@ def cmd_rules(args: argparse.Namespace, settings: Settings) -> int:
         store.add_rule(rule)
         out.print(f"rule {rule.name} saved", highlight=False)
         return 0
+    if args.action == "test":
+        return _rules_test(args, settings, store)
     if args.action == "remove":
         if store.remove_rule(args.name):
             out.print(f"rule {args.name} removed", highlight=False)
@@ -204,6 +289,30 @@ def cmd_rules(args: argparse.Namespace, settings: Settings) -> int:
             if v
         )
         out.print(f"{rule.name}  {rule.query}  {filters}{'  --spike' if rule.spike else ''}", highlight=False)
+    return 0
+
+
+def _rules_test(args: argparse.Namespace, settings: Settings, store) -> int:
+    """Which stored articles a saved rule (by name) or a query would match."""
+    from schemas.monitor import Rule
+    from workers.monitor.preview import preview
+
+    saved = store.rule(args.rule)
+    rule = saved or Rule(name="(query)", query=args.rule)
+    result = preview(_context(settings).index, rule, saved=saved is not None, limit=args.limit)
+    if args.json:
+        for article, _terms in result.matches:
+            print(views.article_line(article))
+        return 0 if result.matches else 1
+    what = f"rule {rule.name}: {rule.query}" if saved else f"query {rule.query}"
+    out.print(what, highlight=False)
+    if not result.matches:
+        out.print("no stored article would match")
+        return 1
+    count = len(result.matches)
+    shown = f" (the first {args.limit})" if count >= args.limit else ""
+    out.print(f"{views.plural(count, 'stored article')} would match{shown}:", highlight=False)
+    views.print_articles(out, [article for article, _ in result.matches])
     return 0
 
 
@@ -270,10 +379,10 @@ def cmd_retry(args: argparse.Namespace, settings: Settings) -> int:
         if result.outcome != Outcome.failed:
             ctx.state.release(item.id)
         results.append(result)
-    counts, problems = _follow(iter(results), len(results), args.json)
+    counts, problems, _ = _follow(iter(results), len(results), args.json)
     if not args.json:
-        out.print(views.summary_table(counts, 0.0, problems))
-    return 1 if counts.get(Outcome.failed) else 0
+        out.print(views.summary_table(counts, 0.0, problems, verb="retry"))
+    return exit_code(counts, problems)
 
 
 def cmd_reextract(args: argparse.Namespace, settings: Settings) -> int:
@@ -292,12 +401,10 @@ def cmd_reextract(args: argparse.Namespace, settings: Settings) -> int:
     if not results:
         err.print(f"nothing archived under {ctx.archive.root}")
         return 1
-    counts, problems = _follow(iter(results), len(results), args.json)
-    if not args.json:
-        table = views.summary_table(counts, time.perf_counter() - started, problems)
-        table.title = f"kliping reextract: {len(results)} inputs in {time.perf_counter() - started:.2f} s"
-        out.print(table)
-    return 1 if counts.get(Outcome.failed) else 0
+    counts, problems, interrupted = _follow(iter(results), len(results), args.json)
+    if args.json:
+        return 130 if interrupted else exit_code(counts, problems)
+    return _finish(counts, problems, interrupted, len(results), started, "reextract")
 
 
 def cmd_archive(args: argparse.Namespace, settings: Settings) -> int:
@@ -441,16 +548,50 @@ def cmd_metrics(args: argparse.Namespace, settings: Settings) -> int:
         time.sleep(3600)
 
 
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve the local web view until Ctrl-C."""
+    from workers.backends.monitor_state import monitor_store
+    from workers.web.desk import Desk
+    from workers.web.server import make_server
+
+    server = make_server(Desk(_context(settings).index, monitor_store(settings)), args.host, args.port)
+    host, port = server.server_address[:2]
+    mode = "Elasticsearch" if settings.distributed else f"the embedded store {settings.db_path}"
+    print(f"serving the Kliping web view of {mode} on http://{host}:{port}/ (Ctrl-C stops)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+INGEST_EPILOG = """In the distributed mode (KLIPING_REDIS_URL and KLIPING_ELASTICSEARCH_URL set) the inputs are
+queued for the workers, and the settings of fetching and cleaning (KLIPING_FETCH_*, e.g.
+KLIPING_FETCH_ALLOW_PRIVATE, KLIPING_RESPECT_ROBOTS, KLIPING_USER_AGENT, KLIPING_RAW_RETENTION_DAYS,
+...) are the ones the workers were started with, not this shell's. Exit status: 0 when every
+input ended indexed, copy, unchanged or skipped; 1 when one failed or was not found; 130 on Ctrl-C
+(after the partial summary)."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command."""
     parser = argparse.ArgumentParser(
         prog="kliping", description="Media-monitoring ingestion: fetch, clean, dedup, enrich, index."
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", help="what to do")
 
-    p = sub.add_parser("ingest", help="ingest files (.txt, .html), directories and URLs")
-    p.add_argument("inputs", nargs="+", metavar="PATH_OR_URL")
+    p = sub.add_parser(
+        "ingest",
+        help="ingest files (.txt, .html), directories and URLs",
+        description="Ingest files (.txt, .html), directories and URLs.",
+        epilog=INGEST_EPILOG,
+    )
+    p.add_argument(
+        "inputs", nargs="+", metavar="PATH_OR_URL", help="files, directories (recursively) and URLs"
+    )
     p.add_argument("--json", action="store_true", help="one JSON object per input instead of the summary")
     p.add_argument("--show", action="store_true", help="show the stored articles afterwards (embedded mode)")
     p.add_argument(
@@ -469,44 +610,55 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("search", help="search stored articles")
-    p.add_argument("query", nargs="?", default="", help='words, "phrases", AND/OR/NOT')
-    p.add_argument("--entity")
-    p.add_argument("--source")
-    p.add_argument("--since", type=_parse_since)
-    p.add_argument("--sentiment", choices=[label.value for label in SentimentLabel])
-    p.add_argument("--limit", type=int, default=20)
-    p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "query",
+        nargs="*",
+        help='words, "phrases", AND/OR/NOT, -word, korup*, title:/text:, parentheses (quotes optional)',
+    )
+    p.add_argument("--entity", help="only articles mentioning this entity (canonical name or alias)")
+    p.add_argument("--source", help="only articles of this outlet (name or domain)")
+    p.add_argument("--since", type=_parse_since, help="only articles dated from this day on (YYYY-MM-DD)")
+    p.add_argument("--sentiment", choices=[label.value for label in SentimentLabel], help="only this tone")
+    p.add_argument("--limit", type=int, default=20, help="at most this many articles (default 20)")
+    p.add_argument("--json", action="store_true", help="one JSON object per article")
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("show", help="one article in full")
-    p.add_argument("id")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("id", help=f"the article's id, or its first {MIN_ID_PREFIX} or more characters")
+    p.add_argument("--json", action="store_true", help="the article as JSON")
     p.set_defaults(func=cmd_show)
 
     p = sub.add_parser("stats", help="counts by outcome, source, language; top entities")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="the counts as one JSON object")
     p.set_defaults(func=cmd_stats)
 
     p = sub.add_parser("failed", help="list quarantined inputs")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="one JSON object per input")
     p.set_defaults(func=cmd_failed)
 
     p = sub.add_parser("retry", help="replay quarantined inputs")
-    p.add_argument("ids", nargs="*", metavar="ID")
-    p.add_argument("--all", action="store_true")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("ids", nargs="*", metavar="ID", help="ids shown by `kliping failed`")
+    p.add_argument("--all", action="store_true", help="every quarantined input")
+    p.add_argument("--json", action="store_true", help="one JSON object per input instead of the summary")
     p.set_defaults(func=cmd_retry)
 
     p = sub.add_parser(
         "reextract", help="clean and store again from the archived raw responses (no fetching)"
     )
-    p.add_argument("refs", nargs="*", metavar="ID_OR_INPUT")
+    p.add_argument(
+        "refs", nargs="*", metavar="ID_OR_INPUT", help="article ids, the article's URL, fetched URLs or paths"
+    )
     p.add_argument("--all", action="store_true", help="every archived input")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="one JSON object per input instead of the summary")
     p.set_defaults(func=cmd_reextract)
 
     p = sub.add_parser("archive", help="raw archive maintenance: prune (delete entries past the retention)")
-    p.add_argument("action", choices=["prune"])
+    archive = p.add_subparsers(dest="action", required=True, metavar="ACTION", help="prune")
+    archive.add_parser(
+        "prune",
+        help="delete archived raw documents older than KLIPING_RAW_RETENTION_DAYS",
+        description="Delete archived raw documents older than KLIPING_RAW_RETENTION_DAYS.",
+    )
     p.set_defaults(func=cmd_archive)
 
     for name, func, text in (
@@ -523,11 +675,21 @@ def build_parser() -> argparse.ArgumentParser:
         "es",
         help="Elasticsearch: setup (templates, ILM, alias) or reindex (stored articles into a fresh index)",
     )
-    p.add_argument("action", choices=["setup", "reindex"])
-    p.add_argument(
-        "--from-embedded", action="store_true", help="reindex: re-send the embedded store's articles instead"
+    es = p.add_subparsers(dest="action", required=True, metavar="ACTION", help="setup or reindex")
+    es.add_parser(
+        "setup",
+        help="install the ILM policy, index template and write alias (idempotent)",
+        description="Install the ILM policy, the index template and the write alias (idempotent).",
     )
-    p.set_defaults(func=cmd_es)
+    r = es.add_parser(
+        "reindex",
+        help="re-send every stored article into a fresh index and move the alias",
+        description="Re-send every stored article into a fresh index (new mappings) and move the alias.",
+    )
+    r.add_argument(
+        "--from-embedded", action="store_true", help="re-send the embedded store's articles instead"
+    )
+    p.set_defaults(func=cmd_es, from_embedded=False)
 
     from workers.kibana import DEFAULT_KIBANA_URL, SAVED_OBJECTS
 
@@ -535,7 +697,9 @@ def build_parser() -> argparse.ArgumentParser:
         "kibana",
         help="Kibana: import the data view, dashboard and saved searches (setup, or its alias import)",
     )
-    p.add_argument("action", choices=["setup", "import"])
+    p.add_argument(
+        "action", choices=["setup", "import"], help="setup (or its alias import): import the objects"
+    )
     p.add_argument("--url", default=DEFAULT_KIBANA_URL, help=f"Kibana URL (default {DEFAULT_KIBANA_URL})")
     p.add_argument(
         "--file", default=str(SAVED_OBJECTS), help="saved objects ndjson (default ops/kibana/kliping.ndjson)"
@@ -543,28 +707,41 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--api-key", default=None, help="Kibana API key, when security is on")
     p.set_defaults(func=cmd_kibana)
 
-    p = sub.add_parser("rules", help="standing monitoring queries: add, list, remove")
-    rules = p.add_subparsers(dest="action", required=True)
+    p = sub.add_parser("rules", help="standing monitoring queries: add, list, test, remove")
+    rules = p.add_subparsers(dest="action", required=True, metavar="ACTION", help="setup or reindex")
     r = rules.add_parser(
         "add", help='add or replace a rule: NAME QUERY (words, "phrases", AND/OR/NOT, parentheses)'
     )
-    r.add_argument("name")
-    r.add_argument("query")
+    r.add_argument("name", help="the rule's name (adding a name again replaces the rule)")
+    r.add_argument("query", help="the query, in the language of `kliping search`")
     r.add_argument("--entity", default=None, help="only articles mentioning this entity")
     r.add_argument("--source", default=None, help="only articles of this outlet (name or domain)")
-    r.add_argument("--sentiment", choices=[label.value for label in SentimentLabel], default=None)
+    r.add_argument(
+        "--sentiment",
+        choices=[label.value for label in SentimentLabel],
+        default=None,
+        help="only articles of this tone",
+    )
     r.add_argument("--webhook", default=None, help="POST each alert as JSON to this URL")
     r.add_argument("--spike", action="store_true", help="also alert when the rule's hourly volume spikes")
     r = rules.add_parser("list", help="list rules")
-    r.add_argument("--json", action="store_true")
+    r.add_argument("--json", action="store_true", help="one JSON object per rule")
+    r = rules.add_parser(
+        "test",
+        help="which stored articles a rule (by name) or a query would match",
+        description="Which stored articles a saved rule (by name, with its filters) or a query would match.",
+    )
+    r.add_argument("rule", metavar="NAME_OR_QUERY", help="a saved rule's name, or a query to try")
+    r.add_argument("--limit", type=int, default=50, help="at most this many articles (default 50)")
+    r.add_argument("--json", action="store_true", help="one JSON object per matching article")
     r = rules.add_parser("remove", help="remove a rule")
-    r.add_argument("name")
+    r.add_argument("name", help="the rule's name")
     p.set_defaults(func=cmd_rules)
 
     p = sub.add_parser("alerts", help="alerts raised by the rules, with delivery state and failures")
     p.add_argument("--since", type=_parse_since, default=None, help="only alerts created since (ISO date)")
     p.add_argument("--deliver", action="store_true", help="first deliver alerts still pending (with retries)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="one JSON object per alert")
     p.set_defaults(func=cmd_alerts)
 
     p = sub.add_parser(
@@ -577,28 +754,66 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("health", help="check the store, broker and workers; non-zero exit when unhealthy")
     p.set_defaults(func=cmd_health)
 
+    p = sub.add_parser(
+        "serve",
+        help="the local web view: search, stories, entities, alerts, charts",
+        description="Serve the local web view (the embedded store, or Elasticsearch in the distributed mode).",
+    )
+    p.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine)"
+    )
+    p.add_argument("--port", type=int, default=8765, help="port (default 8765; 0: any free port)")
+    p.set_defaults(func=cmd_serve)
+
     from workers.feeds.commands import add_feeds_parser
 
     add_feeds_parser(sub)  # feeds add|list|remove|poll
     return parser
 
 
+def configure_logging(verbose: bool) -> None:
+    """Log lines go through the error console (above a progress bar, never into it); libraries'
+    page-level warnings only with --verbose (the outcome of each input already reports them)."""
+    handler = RichHandler(console=err, show_time=False, show_path=False, markup=False)
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(name)s: %(message)s",
+        handlers=[handler],
+        force=True,
+    )
+    # the Elasticsearch client logs every retry with a traceback; our errors say it once
+    logging.getLogger("elastic_transport").setLevel(logging.NOTSET if verbose else logging.CRITICAL)
+    for name in NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.NOTSET if verbose else logging.ERROR)
+
+
+def _quiet_broken_pipe() -> int:
+    """The reader went away (`kliping export | head`): stop quietly, as Unix tools do."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # Python's exit flush must not fail again
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
 def main(argv: Iterable[str] | None = None) -> int:
     """Entry point of the `kliping` command."""
     args = build_parser().parse_args(list(argv) if argv is not None else None)
     settings = get_settings()
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
-    )
-    if not args.verbose:  # the client logs every retry with a traceback; our errors say it once
-        logging.getLogger("elastic_transport").setLevel(logging.CRITICAL)
+    configure_logging(args.verbose)
     try:
         return args.func(args, settings)
     except KeyboardInterrupt:
         err.print("[yellow]interrupted[/]")
         return 130
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
+    except QueryError as exc:
+        err.print(f"[red]error:[/] cannot read the query: {exc}", highlight=False)
+        return 2
     except (ValueError, OSError) as exc:
-        err.print(f"[red]error:[/] {exc}")
+        err.print(f"[red]error:[/] {exc}", highlight=False)
         return 2
 
 
