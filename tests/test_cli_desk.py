@@ -210,7 +210,7 @@ def test_reextract_accepts_the_articles_own_url(tmp_path):
 
 
 def test_every_option_has_help_and_subcommands_have_their_own(tmp_path):
-    from workers.cli import build_parser
+    from workers.cli.main import build_parser
 
     missing = []
 
@@ -294,7 +294,7 @@ def test_progress_shows_an_eta_and_logs_go_above_it_not_into_it():
 def test_queueing_with_no_worker_warns_and_the_hint_is_a_valid_command(
     tmp_path, redis_url, redis_prefix, es_url
 ):
-    from workers.cli import build_parser
+    from workers.cli.main import build_parser
 
     queued = kliping(
         tmp_path / "d",

@@ -17,11 +17,11 @@ from schemas.elastic import index_template
 from schemas.monitor import Rule
 from tests.support.es_proxy import start_proxy
 from tests.support.osmem import clone, osmem_template
-from workers.backends import SearchQuery
-from workers.backends.elastic import ElasticIndex, make_client
-from workers.backends.embedded import EmbeddedStore
+from workers.backends.elastic.index import ElasticIndex, make_client
+from workers.backends.sqlite.store import EmbeddedStore
 from workers.monitor.match import Matcher
 from workers.monitor.query import QueryError, parse
+from workers.ports import SearchQuery
 from workers.settings import Settings
 
 ARTICLES = {

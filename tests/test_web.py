@@ -19,7 +19,8 @@ import pytest
 from schemas.monitor import Rule
 from workers.backends.monitor_state import SqliteMonitorStore
 from workers.load import expand_inputs
-from workers.runner import embedded_context, run
+from workers.runtime.embedded import run
+from workers.runtime.wiring import embedded_context
 from workers.settings import PROJECT_ROOT, Settings
 from workers.web.desk import Desk
 from workers.web.server import make_server

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from schemas import Article
 from schemas.monitor import Rule
-from workers.backends import ArticleIndex, SearchQuery
 from workers.monitor.match import Matcher
+from workers.ports import ArticleIndex, SearchQuery
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from schemas import Article, CopyRef, Entity, SentimentLabel
 from schemas.monitor import Alert
-from workers.backends import ArticleIndex, SearchQuery
 from workers.monitor.query import fold, tokens
+from workers.ports import ArticleIndex, SearchQuery
 
 # Charts read at most this many articles of a search or an entity (newest or best first): enough
 # for a desk's view of weeks of one topic, bounded so a page never reads a whole cluster.

@@ -9,8 +9,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from schemas import SentimentLabel
-from workers.backends import SearchQuery
 from workers.monitor.query import QueryError
+from workers.ports import SearchQuery
 from workers.web import pages
 from workers.web.desk import CHART_LIMIT, Desk
 

@@ -26,10 +26,10 @@ from pydantic import BaseModel
 
 from schemas import Article, CopyRef, EntityType, Reason
 from schemas.elastic import DERIVED_FIELDS, SEARCH_FIELD, index_template
-from workers.backends import SearchQuery
 from workers.errors import BackendUnavailable, TransientError
 from workers.monitor.compile import es_query, search_fields
 from workers.monitor.query import parse
+from workers.ports import SearchQuery
 from workers.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -9,10 +9,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from schemas import Article, CopyRef, FailedInput, InputResult, utcnow
-from workers.backends import Claim, Fingerprint, SearchQuery, StoryRecord, add_copy_ref
 from workers.load import input_key
 from workers.monitor.compile import SEARCH_FIELDS, fts_match, fts_where, has_not, search_fields
 from workers.monitor.query import parse
+from workers.ports import Claim, Fingerprint, SearchQuery, StoryRecord, add_copy_ref
 
 _SCHEMA = """
 PRAGMA journal_mode = WAL;
