@@ -261,7 +261,8 @@ def test_progress_shows_an_eta_and_logs_go_above_it_not_into_it():
     from rich.logging import RichHandler
     from rich.progress import TimeRemainingColumn
 
-    from workers import cli
+    from workers.cli import common as cli
+    from workers.cli.main import configure_logging
 
     captured = {}
     original = cli.Progress
@@ -273,20 +274,20 @@ def test_progress_shows_an_eta_and_logs_go_above_it_not_into_it():
 
     cli.Progress = Recording
     try:
-        cli._follow(iter([]), 0, as_json=False)
+        cli.follow_results(iter([]), 0, as_json=False)
     finally:
         cli.Progress = original
     assert any(isinstance(c, TimeRemainingColumn) for c in captured["columns"])
 
     root = logging.getLogger()
     saved = root.handlers[:], root.level
-    cli.configure_logging(verbose=False)
+    configure_logging(verbose=False)
     (handler,) = root.handlers
     assert isinstance(handler, RichHandler) and handler.console is cli.err  # printed above the bar
     assert logging.getLogger("trafilatura").getEffectiveLevel() == logging.ERROR  # "discarding data: None"
-    cli.configure_logging(verbose=True)
+    configure_logging(verbose=True)
     assert logging.getLogger("trafilatura").getEffectiveLevel() == logging.DEBUG
-    cli.configure_logging(verbose=False)
+    configure_logging(verbose=False)
     root.handlers[:] = saved[0]
     root.setLevel(saved[1])
 

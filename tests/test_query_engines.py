@@ -155,7 +155,7 @@ def test_search_and_rules_find_the_same_articles(query, expected, articles, embe
         ('"a b', 'closing "'),
         ("a AND", "ends where a term"),
         ("", "empty"),
-        ("(" * 40 + "a" + ")" * 40, "nests deeper"),
+        ("(" * 40 + "a" + ")" * 40, "nested deeper"),
     ],
 )
 def test_what_the_language_cannot_do_is_refused_the_same_way_everywhere(query, message, embedded, elastic):

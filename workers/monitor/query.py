@@ -19,7 +19,7 @@ a bare token the tokeniser splits (``Rusia-Ukraina``, ``Covid-19``) is such an e
 
 What the language cannot do is refused with a QueryError naming it (proximity ``"a b"~3``,
 fuzzy ``word~``, inner wildcards ``ko*up``, unknown fields ``author:x``, nesting deeper than
-MAX_DEPTH), never read as something else.
+MAX_QUERY_DEPTH), never read as something else.
 """
 
 from __future__ import annotations
@@ -44,9 +44,12 @@ _LEXEME = re.compile(
     )""",
     re.VERBOSE,
 )
-# Nesting deeper than this is refused: no analyst writes it, and a recursive parser (and the
-# engines the query is compiled for: FTS5 and Elasticsearch limit nesting too) must not overflow.
-MAX_DEPTH = 32
+# Deepest nesting of NOT and parentheses a query may have. Analysts' standing queries nest a few
+# levels (3-5 in the rules we have seen); 32 leaves room for generated ones and keeps every walk
+# of the tree (parse, evaluate, required_keys, the FTS5 and Elasticsearch compilers) far from
+# Python's recursion limit, which `NOT ` × 990 or 400 parentheses reached (and FTS5 and
+# Elasticsearch limit nesting too).
+MAX_QUERY_DEPTH = 32
 # A prefix shorter than this matches a large part of the vocabulary (every word starting with a
 # letter or two): refused rather than slow.
 MIN_PREFIX = 2
@@ -344,8 +347,6 @@ class _Parser:
         return item
 
     def or_expr(self, depth: int) -> Node:
-        if depth > MAX_DEPTH:
-            raise QueryError(f"the query nests deeper than {MAX_DEPTH} levels")
         children = [self.and_expr(depth)]
         while self.peek() == "OR":
             self.take()
@@ -362,9 +363,10 @@ class _Parser:
 
     def unary(self, depth: int) -> Node:
         item = self.take()
+        if item == "NOT" or item == "(" or isinstance(item, _Open):
+            if depth + 1 > MAX_QUERY_DEPTH:
+                raise QueryError(f"query nested deeper than {MAX_QUERY_DEPTH} levels of NOT and parentheses")
         if item == "NOT":
-            if depth > MAX_DEPTH:
-                raise QueryError(f"the query nests deeper than {MAX_DEPTH} levels")
             return Not(self.unary(depth + 1))
         if item == "(" or isinstance(item, _Open):
             node = self.or_expr(depth + 1)
