@@ -159,7 +159,9 @@ def test_search_and_rules_find_the_same_articles(query, expected, articles, embe
     ],
 )
 def test_what_the_language_cannot_do_is_refused_the_same_way_everywhere(query, message, embedded, elastic):
-    runs = [lambda: parse(query), lambda: Matcher([Rule(name="r", query=query)])]
+    [broken] = Matcher([Rule(name="r", query=query)]).broken  # a rule that cannot parse is set aside
+    assert message in broken.error
+    runs = [lambda: parse(query)]
     if query:  # an empty search text means "no text condition", not an empty query
         runs += [
             lambda: embedded.search(SearchQuery(text=query)),

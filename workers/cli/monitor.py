@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from rich.markup import escape
+
 from schemas import SentimentLabel
 from workers.cli import views
 from workers.cli.common import err, out, parse_since, store_context
@@ -53,17 +55,26 @@ def cmd_rules(args: argparse.Namespace, settings: Settings) -> int:
             )
             if v
         )
-        out.print(f"{rule.name}  {rule.query}  {filters}{'  --spike' if rule.spike else ''}", highlight=False)
+        disabled = f"  [red]disabled: {escape(rule.error)}[/]" if rule.error else ""
+        out.print(
+            f"{escape(rule.name)}  {escape(rule.query)}  {escape(filters)}{'  --spike' if rule.spike else ''}{disabled}",
+            highlight=False,
+        )
     return 0
 
 
 def _rules_test(args: argparse.Namespace, settings: Settings, store) -> int:
     """Which stored articles a saved rule (by name) or a query would match."""
     from schemas.monitor import Rule
+    from workers.monitor import parse
     from workers.monitor.preview import preview
 
     saved = store.rule(args.rule)
     rule = saved or Rule(name="(query)", query=args.rule)
+    if saved is not None and saved.error:
+        err.print(f"[red]rule {escape(saved.name)} is disabled:[/] {escape(saved.error)}")
+        return 2
+    parse(rule.query)  # a query the language refuses: say why (exit 2), not "no match"
     result = preview(store_context(settings).index, rule, saved=saved is not None, limit=args.limit)
     if args.json:
         for article, _terms in result.matches:
