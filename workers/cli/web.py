@@ -15,7 +15,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from workers.web.server import make_server
 
     server = make_server(Desk(store_context(settings).index, monitor_store(settings)), args.host, args.port)
-    host, port = server.server_address[:2]
+    host, port = str(server.server_address[0]), server.server_address[1]
     mode = "Elasticsearch" if settings.distributed else f"the embedded store {settings.db_path}"
     print(f"serving the Kliping web view of {mode} on http://{host}:{port}/ (Ctrl-C stops)", flush=True)
     try:

@@ -38,7 +38,7 @@ def volume_chart(days: list[Day], title: str = "Articles per day") -> str:
     width = min(WIDTH / len(days), MAX_BAR)
     bars = []
     for number, day in enumerate(days):
-        y = HEIGHT
+        y = float(HEIGHT)
         for label, colour in COLOURS.items():
             height = HEIGHT * day.labels.get(label, 0) / top
             if height:
