@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from schemas import Article, CopyRef, Entity, SentimentLabel
 from schemas.monitor import Alert
 from workers.monitor.query import fold, tokens
-from workers.ports import ArticleIndex, SearchQuery
+from workers.ports import ArticleIndex, MonitorStore, SearchQuery
 
 # Charts read at most this many articles of a search or an entity (newest or best first): enough
 # for a desk's view of weeks of one topic, bounded so a page never reads a whole cluster.
@@ -125,7 +125,7 @@ class EntityView:
 class Desk:
     """The read side of the web view over one ArticleIndex (and the alerts, when there is a store)."""
 
-    def __init__(self, index: ArticleIndex, alerts: object | None = None):
+    def __init__(self, index: ArticleIndex, alerts: MonitorStore | None = None):
         self.index = index
         self._alerts = alerts
 
@@ -174,5 +174,5 @@ class Desk:
         """Alerts with their delivery state, newest first (none without a monitor store)."""
         if self._alerts is None:
             return []
-        alerts = list(self._alerts.alerts())  # type: ignore[attr-defined]
+        alerts = list(self._alerts.alerts())
         return sorted(alerts, key=lambda a: a.created_at, reverse=True)
