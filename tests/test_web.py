@@ -179,7 +179,7 @@ def test_alerts_show_their_delivery_state(site, browser):
 def test_pages_fit_a_phone_screen(site, browser):
     browser.set_window_size(390, 844)
     try:
-        for path in ("/", "/alerts", "/entity/Kim%20Jong%20Un"):
+        for path in ("/alerts", "/entity/Kim%20Jong%20Un", "/"):
             browser.get(site + path)
             overflow = browser.execute_script(
                 "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
