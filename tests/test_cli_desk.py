@@ -312,3 +312,18 @@ def test_queueing_with_no_worker_warns_and_the_hint_is_a_valid_command(
     for hint in hints:
         words = [w for w in hint.split()[1:] if w != "…"]
         build_parser().parse_args([w if w != "PATH_OR_URL" else "seeds/" for w in words])  # no usage error
+
+
+def test_only_a_named_input_not_found_fails_the_run():
+    from collections import Counter
+
+    from schemas import InputResult, Outcome
+    from workers.cli.common import exit_code
+
+    typo = InputResult(input="seed/", outcome=Outcome.skipped, reason="not_found: no such file: seed/")
+    inside = InputResult(input="inbox/gone.txt", outcome=Outcome.skipped, reason="not_found: dangling link")
+    counts = Counter({Outcome.skipped: 1})
+    assert exit_code(counts, [typo], named={"seed/"}) == 1
+    assert exit_code(counts, [inside], named={"inbox"}) == 0  # met inside a named folder: skipped only
+    assert exit_code(counts, [inside]) == 1  # reextract: every reference was named
+    assert exit_code(Counter({Outcome.failed: 1}), [], named=set()) == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from datetime import UTC, datetime
 
 from rich.console import Console
@@ -87,14 +87,25 @@ def follow_results(
     return counts, problems, interrupted
 
 
-def exit_code(counts: Counter, problems: list[InputResult]) -> int:
-    """1 when an input failed or was not found (a typo in a path, an unknown id), else 0."""
-    missing = any((r.reason or "").startswith(Reason.not_found.value) for r in problems)
+def exit_code(counts: Counter, problems: list[InputResult], named: Collection[str] | None = None) -> int:
+    """1 when an input failed or one the user named was not found (a typo in a path, an unknown id),
+    else 0. With `named`, only those inputs count as named: a dangling link met inside a folder is
+    skipped as not found without failing the run."""
+    missing = any(
+        (r.reason or "").startswith(Reason.not_found.value) and (named is None or r.input in named)
+        for r in problems
+    )
     return 1 if counts.get(Outcome.failed) or missing else 0
 
 
 def finish(
-    counts: Counter, problems: list[InputResult], interrupted: bool, total: int, started: float, verb: str
+    counts: Counter,
+    problems: list[InputResult],
+    interrupted: bool,
+    total: int,
+    started: float,
+    verb: str,
+    named: Collection[str] | None = None,
 ) -> int:
     """Print the (partial) summary of a run; its exit code."""
     seconds = time.perf_counter() - started
@@ -102,4 +113,4 @@ def finish(
     if interrupted:
         err.print(f"[yellow]interrupted[/] after {views.plural(sum(counts.values()), 'input')}")
         return 130
-    return exit_code(counts, problems)
+    return exit_code(counts, problems, named)

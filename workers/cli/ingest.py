@@ -50,9 +50,10 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         ctx = store_context(settings)
         results = run(inputs, ctx)
     counts, problems, interrupted = follow_results(results, len(inputs), args.json)
+    named = set(args.inputs)  # a path or URL the user typed; not a file met inside a named folder
     if args.json:
-        return 130 if interrupted else exit_code(counts, problems)
-    code = finish(counts, problems, interrupted, len(inputs), started, "ingest")
+        return 130 if interrupted else exit_code(counts, problems, named)
+    code = finish(counts, problems, interrupted, len(inputs), started, "ingest", named)
     if args.show and ctx is not None and not interrupted:
         views.print_articles(out, ctx.index.iter_articles(), title="stored articles")
     return code
