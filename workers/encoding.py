@@ -33,6 +33,14 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
+# First bytes of an XML document in a 16/32-bit encoding without a byte-order mark (XML 1.0,
+# Appendix F): `<?` spelled with NULs. Feeds declared UTF-16 are sometimes sent this way.
+_WIDE_STARTS = (
+    (b"\x00\x00\x00<", "utf-32-be"),
+    (b"<\x00\x00\x00", "utf-32-le"),
+    (b"\x00<\x00?", "utf-16-be"),
+    (b"<\x00?\x00", "utf-16-le"),
+)
 # WHATWG Encoding Standard: these labels mean windows-1252 in every browser, and pages
 # labelled ISO-8859-1 routinely contain cp1252 curly quotes.
 _WINDOWS_1252_ALIASES = frozenset({"latin-1", "iso8859-1", "ascii"})
@@ -51,6 +59,9 @@ def decode_text(data: bytes, declared_charset: str | None = None, is_html: bool 
     for bom, codec in _BOMS:
         if data.startswith(bom):
             return Decoded(data[len(bom) :].decode(codec, errors="replace"), codec, "bom")
+    for start, codec in _WIDE_STARTS:
+        if data.startswith(start):
+            return Decoded(data.decode(codec, errors="replace"), codec, "xml")
     if _looks_binary(data[:_BINARY_SNIFF_BYTES]):
         raise PermanentError("binary content served as text", Reason.bad_encoding)
     sniffed = _sniff_declared(data) if is_html else []

@@ -26,6 +26,7 @@ from workers.backends.distributed import distributed_context
 from workers.backends.elastic import TRANSIENT_STATUS
 from workers.celery_app import DELIVER_TASK, INGEST_BATCH_TASK, MAX_RETRY_DELAY_SECONDS, app
 from workers.errors import BackendUnavailable, TransientError
+from workers.feeds.listed import parse_listed, with_listed_dates
 from workers.fetch import backoff_delay
 from workers.memory import release_freed_memory
 from workers.monitor.deliver import attempt as delivery_attempt
@@ -77,6 +78,7 @@ def ingest_batch(
     done: list[dict] | None = None,
     attempt: int = 0,
     first_failure: float | None = None,
+    listed: dict | None = None,
 ) -> list[dict]:
     """Run a batch of inputs through the pipeline with one bulk index write; return their InputResults as JSON.
 
@@ -86,7 +88,7 @@ def ingest_batch(
     done = list(done or [])
     refs = [ref if isinstance(ref, str) else repr(ref) for ref in input_refs]
     try:
-        ctx = worker_context()
+        ctx = with_listed_dates(worker_context(), parse_listed(listed))  # feed dates → RawDocument.listed_at
     except TransientError as exc:
         return _retry_or_give_up(self, refs, exc, done, attempt, first_failure)
     batch = _Batch(ctx)
@@ -105,7 +107,7 @@ def ingest_batch(
         log.info("batch continues with %d inputs after %d", len(rest), len(stored))
         raise self.retry(
             args=[rest],
-            kwargs={"done": done, "attempt": attempt, "first_failure": first_failure},
+            kwargs={"done": done, "attempt": attempt, "first_failure": first_failure, "listed": listed},
             countdown=0,
         )
     return done
@@ -298,7 +300,9 @@ def poll_feeds() -> dict:
     from workers.feeds.service import poll_locked
 
     settings = get_settings()
-    reports = poll_locked(redis_client(settings), settings, lambda urls: submit(urls, settings))
+    reports = poll_locked(
+        redis_client(settings), settings, lambda urls, listed: submit(urls, settings, listed)
+    )
     if reports is None:
         return {"skipped": "another feed poll holds the lock"}
     return {

@@ -15,6 +15,7 @@ from schemas import InputResult, Outcome, utcnow
 from schemas.feeds import Feed, PollReport
 from workers import views
 from workers.backends.feed_state import feed_store
+from workers.feeds.listed import with_listed_dates
 from workers.feeds.urls import canonicalize
 from workers.settings import Settings
 
@@ -127,8 +128,8 @@ def _poll_embedded(settings: Settings, force: bool) -> int:
     ctx = embedded_context(settings)
     started, results = time.perf_counter(), []
 
-    def ingest(urls: list[str]) -> None:
-        results.extend(run(urls, ctx))
+    def ingest(urls: list[str], listed: dict[str, datetime]) -> None:
+        results.extend(run(urls, with_listed_dates(ctx, listed)))
 
     reports = poll_once(settings, ingest, force=force)
     _print_reports(reports)
@@ -146,8 +147,8 @@ def _poll_distributed(settings: Settings, force: bool) -> int:
 
     queued: list[str] = []
 
-    def enqueue(urls: list[str]) -> None:
-        submit(urls, settings)
+    def enqueue(urls: list[str], listed: dict[str, datetime]) -> None:
+        submit(urls, settings, listed)
         queued.extend(urls)
 
     reports = poll_locked(redis_client(settings), settings, enqueue, force=force)

@@ -23,7 +23,7 @@ def feed_fetcher(settings: Settings) -> Fetcher:
 def poll_once(settings: Settings, ingest: Ingest, force: bool = False) -> list[PollReport]:
     """One pass over the due feeds of the configured mode."""
     with feed_fetcher(settings) as fetcher:
-        return poll_due(feed_store(settings), fetcher.conditional, ingest, force=force)
+        return poll_due(feed_store(settings), fetcher.feed, ingest, force=force)
 
 
 def poll_locked(client, settings: Settings, ingest: Ingest, force: bool = False) -> list[PollReport] | None:
@@ -37,4 +37,4 @@ def poll_locked(client, settings: Settings, ingest: Ingest, force: bool = False)
         store = RedisFeedStore(client, settings.redis_prefix)
         limiter = RedisRateLimiter(client, settings.redis_prefix)
         with Fetcher(settings, limiter) as fetcher:
-            return poll_due(store, fetcher.conditional, ingest, force=force)
+            return poll_due(store, fetcher.feed, ingest, force=force)
