@@ -43,7 +43,7 @@ MONTHS.setdefault("sept", 9)
 _WORD = re.compile(r"[A-Za-z]+")
 _DAY_MONTH_YEAR = re.compile(
     r"(?P<day>\d{1,2})[\s./-]+(?P<month>[a-z]+)[\s./-]+(?P<year>\d{4})"
-    r"(?:[\s,T]+(?:pukul\s+)?(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?:[:.](?P<second>\d{2}))?)?"
+    r"(?:[\s,T-]+(?:pukul\s+)?(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?:[:.](?P<second>\d{2}))?)?"
     r"\s*(?P<zone>[+-]\d{2}:?\d{2}|gmt|utc|z)?",
 )
 

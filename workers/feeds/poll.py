@@ -67,22 +67,24 @@ def is_due(state: FeedState, now: datetime) -> bool:
     return state.next_poll is None or state.next_poll <= now
 
 
-def _expand(parsed: ParsedFeed, fetch: FeedFetch, errors: list[str], probed: set[str]) -> list[FeedItem]:
+def _expand(
+    url: str, parsed: ParsedFeed, fetch: FeedFetch, errors: list[str], probed: set[str]
+) -> list[FeedItem]:
     """Items of a feed plus those of its children (sitemap indexes, nested ones up to MAX_SITEMAP_DEPTH)."""
     items = list(parsed.items)
-    queue = [(url, 1) for url in parsed.children]
-    done: set[str] = set()
-    while queue and len(done) < MAX_CHILD_FETCHES:
-        url, depth = queue.pop(0)
-        if url in done:
+    queue = [(child, 1) for child in parsed.children]
+    done: set[str] = {url}
+    while queue and len(done) <= MAX_CHILD_FETCHES:
+        child_url, depth = queue.pop(0)
+        if child_url in done:
             continue
-        done.add(url)
+        done.add(child_url)
         try:
-            doc = fetch(url, None, None)
-            child = parse_feed(doc.text, doc.final_url or url, doc.content_type) if doc else None
+            doc = fetch(child_url, None, None)
+            child = parse_feed(doc.text, doc.final_url or child_url, doc.content_type) if doc else None
         except KlipingError as exc:
-            if url not in probed:  # a guessed /sitemap.xml that is not there is no error
-                errors.append(f"{url}: {exc.describe()}")
+            if child_url not in probed:  # a guessed /sitemap.xml that is not there is no error
+                errors.append(f"{child_url}: {exc.describe()}")
             continue
         if child is not None:
             items.extend(child.items)
@@ -151,7 +153,7 @@ def poll_feed(
             probed: set[str] = set()
             parsed = _parse(doc, fetch, probed)
             child_errors: list[str] = []
-            items = _expand(parsed, fetch, child_errors, probed)
+            items = _expand(feed.url, parsed, fetch, child_errors, probed)
             if parsed.kind == FeedKind.homepage and not items and not child_errors:
                 raise SkipInput(f"{feed.url} is an HTML page announcing no feeds or sitemaps")
             state.kind = parsed.kind

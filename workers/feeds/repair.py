@@ -44,7 +44,7 @@ def _reference(match: re.Match[str]) -> str:
             return ""
         allowed = code in (9, 10, 13) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD
         allowed = allowed or 0x10000 <= code <= 0x10FFFF
-        return f"&#{code};" if allowed else ""
+        return (match.group(0) if closed else f"&#{code};") if allowed else ""
     if name in _XML_NAMED and closed:
         return match.group(0)
     text = html.entities.html5.get(name + ";") if closed else None
@@ -75,7 +75,7 @@ def refuse_entities(text: str) -> None:
 def cut_leading_junk(text: str) -> str:
     """Drop what comes before the XML declaration or root element (a BOM, blank lines, a PHP notice)."""
     text = text.lstrip("\ufeff \t\r\n")
-    if text.startswith("<"):
+    if _START.match(text) or text.startswith(("<!--", "<!", "<?")):
         return text
     match = _START.search(text, 0, _HEAD)
     return text[match.start() :] if match else text
