@@ -27,6 +27,7 @@ from workers.feeds.sitemaps import (
     MAX_FEED_CHARS,
     MAX_ITEMS,
     SAFE_PARSING,
+    element_text,
     is_text_sitemap,
     item,
     local_name,
@@ -64,7 +65,7 @@ def _children(element: etree._Element, name: str) -> list[etree._Element]:
 
 def _text(element: etree._Element, name: str) -> str | None:
     for child in _children(element, name):
-        value = "".join(child.itertext()).strip()
+        value = element_text(child)
         if value:
             return value
     return None
@@ -76,7 +77,7 @@ def _first_text(element: etree._Element, names: tuple[str, ...]) -> str | None:
     for child in element:
         name = local_name(child)
         if name in names and name not in found:
-            value = "".join(child.itertext()).strip()
+            value = element_text(child)
             if value:
                 found[name] = value
     return next((found[name] for name in names if name in found), None)

@@ -4,6 +4,7 @@ plain-text sitemaps (one URL a line). Entries come newest first (``news:publicat
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -39,8 +40,20 @@ _OLDEST = datetime.min.replace(tzinfo=UTC)
 def local_name(element: etree._Element) -> str:
     """An element's tag without namespace, in lower case ('' for comments and PIs)."""
     tag = element.tag
+    return _local_tag(tag) if isinstance(tag, str) else ""
+
+
+@functools.lru_cache(maxsize=4096)
+def _local_tag(tag: str) -> str:
     # string work, not etree.QName: a recovered tree keeps undeclared prefixes (`itunes:subtitle`)
-    return tag.rpartition("}")[2].rpartition(":")[2].lower() if isinstance(tag, str) else ""
+    return tag.rpartition("}")[2].rpartition(":")[2].lower()
+
+
+def element_text(element: etree._Element) -> str:
+    """The stripped text of an element and its descendants (one text node: no join)."""
+    if len(element) == 0:
+        return (element.text or "").strip()
+    return "".join(element.itertext()).strip()
 
 
 def item(url: str | None, base: str, title: str | None = None, date: str | None = None) -> FeedItem | None:
@@ -59,7 +72,7 @@ def newest_first(items: list[FeedItem]) -> list[FeedItem]:
 def _child_text(element: etree._Element, name: str) -> str | None:
     for child in element:
         if local_name(child) == name:
-            value = "".join(child.itertext()).strip()
+            value = element_text(child)
             if value:
                 return value
     return None
@@ -118,7 +131,8 @@ def _chunks(text: str) -> Iterator[bytes]:
 
 def stream_sitemap(text: str, base: str) -> ParsedFeed:
     """Parse a large sitemap without building its tree; entries cut off by a truncation are dropped."""
-    parser = etree.XMLPullParser(events=("end",), **SAFE_PARSING, recover=True)
+    # events for entries only ({*}: any namespace or none): the parser skips the rest in C
+    parser = etree.XMLPullParser(events=("end",), tag=("{*}url", "{*}sitemap"), **SAFE_PARSING, recover=True)
     urls: list[FeedItem] = []
     children: list[FeedItem] = []
     news = False
