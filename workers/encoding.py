@@ -54,7 +54,9 @@ class Decoded(NamedTuple):
     source: str  # bom, header, xml, meta, detected or fallback
 
 
-def decode_text(data: bytes, declared_charset: str | None = None, is_html: bool = True) -> Decoded:
+def decode_text(
+    data: bytes | bytearray, declared_charset: str | None = None, is_html: bool = True
+) -> Decoded:
     """Decode bytes (BOM, valid UTF-8, header/in-document label, detection, cp1252); binary → bad_encoding."""
     for bom, codec in _BOMS:
         if data.startswith(bom):
@@ -100,7 +102,7 @@ def _codec(label: str | None) -> str | None:
     return "cp1252" if name in _WINDOWS_1252_ALIASES else name
 
 
-def _sniff_declared(body: bytes) -> list[tuple[str | None, str]]:
+def _sniff_declared(body: bytes | bytearray) -> list[tuple[str | None, str]]:
     head = body[:_META_SNIFF_BYTES]
     found = []
     if match := _XML_ENCODING.match(head):
@@ -110,14 +112,14 @@ def _sniff_declared(body: bytes) -> list[tuple[str | None, str]]:
     return found
 
 
-def _looks_binary(sample: bytes) -> bool:
+def _looks_binary(sample: bytes | bytearray) -> bool:
     if not sample:
         return False
     controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
     return b"\x00" in sample or controls / len(sample) > _BINARY_CONTROL_RATIO
 
 
-def _detect(body: bytes) -> str | None:
+def _detect(body: bytes | bytearray) -> str | None:
     if _detect_charsets is None:
         return None
     best = _detect_charsets(body[:_DETECT_BYTES]).best()

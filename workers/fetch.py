@@ -251,7 +251,7 @@ class Fetcher:
             media, charset = _media_type(response.headers.get("content-type"))
             if media and media not in ACCEPTED_TYPES | GZIP_TYPES:
                 raise SkipInput(f"unsupported content type {media} for a feed", Reason.unsupported_type)
-            body = self._read_growing(response, FEED_MAX_BYTES)
+            body: bytes | bytearray = self._read_growing(response, FEED_MAX_BYTES)
         finally:
             response.close()
         if body[:2] == b"\x1f\x8b":  # a .xml.gz file (its Content-Encoding, if any, httpx undid already)

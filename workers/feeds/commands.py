@@ -126,7 +126,7 @@ def _poll_embedded(settings: Settings, force: bool) -> int:
     from workers.runner import embedded_context, run
 
     ctx = embedded_context(settings)
-    started, results = time.perf_counter(), []
+    started, results = time.perf_counter(), list[InputResult]()
 
     def ingest(urls: list[str], listed: dict[str, datetime]) -> None:
         results.extend(run(urls, with_listed_dates(ctx, listed)))
