@@ -22,7 +22,7 @@ import feedparser
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from workers.feeds.parse import parse_feed  # noqa: E402
-from workers.robots import RobotsRules  # noqa: E402
+from workers.fetch.robots import RobotsRules  # noqa: E402
 
 BASE = "https://warta.example.id/rss"
 

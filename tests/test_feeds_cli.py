@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from tests.support.feed_site import ARTICLES, serve_site
 from tests.support.fetching import server  # noqa: F401 - fixture
-from workers.archive import RawArchive
+from workers.backends.archive import RawArchive
 from workers.settings import PROJECT_ROOT
 
 

@@ -179,7 +179,7 @@ _MEMORY_PROBE = """
 import json, resource, sys
 from tests.support.fetching import make_settings
 from workers.feeds.parse import parse_feed
-from workers.fetch import Fetcher
+from workers.fetch.fetcher import Fetcher
 with Fetcher(make_settings(fetch_read_timeout=60.0)) as fetcher:
     doc = fetcher.feed(sys.argv[1])
     parsed = parse_feed(doc.text, doc.final_url, doc.content_type)

@@ -5,15 +5,11 @@ A page that states no date of its own then still gets one: the clean stage falls
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from schemas import RawDocument
-
-if TYPE_CHECKING:
-    from workers.pipeline import Context
 
 
 def parse_listed(raw: Mapping[str, Any] | None) -> dict[str, datetime]:
@@ -38,8 +34,3 @@ def stamped(
         return document.model_copy(update={"listed_at": when}) if when else document
 
     return fetch_listed
-
-
-def with_listed_dates(ctx: Context, listed: Mapping[str, datetime] | None) -> Context:
-    """The pipeline context whose fetch stamps the feed dates of `listed` (the same context when none)."""
-    return dataclasses.replace(ctx, fetch=stamped(ctx.fetch, listed)) if listed else ctx

@@ -14,8 +14,8 @@ import html.entities
 import re
 
 from schemas import Reason
-from workers.encoding import decode_text
 from workers.errors import PermanentError
+from workers.fetch.encoding import decode_text
 
 _XML_NAMED = frozenset({"amp", "lt", "gt", "quot", "apos"})
 _ENTITY_DECLARATION = re.compile(r"<!ENTITY", re.IGNORECASE)

@@ -1,23 +1,21 @@
-"""Wiring of feed polling for both modes: which store, which fetcher, and the one-poll-at-a-time lock."""
+"""Feed polling runs: one pass over the due feeds of the configured mode, and the one-poll-at-a-time lock."""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
+from datetime import datetime
+
 from schemas.feeds import PollReport
-from workers.backends.feed_state import RedisFeedStore, feed_store, redis_lock
+from workers.backends.feed_state import RedisFeedStore, redis_lock
+from workers.feeds.listed import stamped
 from workers.feeds.poll import Ingest, poll_due
-from workers.fetch import Fetcher, LocalRateLimiter, RedisRateLimiter
+from workers.fetch.fetcher import Fetcher, RedisRateLimiter
+from workers.pipeline import Context
+from workers.runtime.wiring import feed_fetcher, feed_store
 from workers.settings import Settings
 
 POLL_LOCK_NAME = "lock:poll-feeds"
-
-
-def feed_fetcher(settings: Settings) -> Fetcher:
-    """A Fetcher for feeds: the per-host limit is shared through Redis when distributed."""
-    if settings.distributed:
-        from workers.backends.distributed import redis_client
-
-        return Fetcher(settings, RedisRateLimiter(redis_client(settings), settings.redis_prefix))
-    return Fetcher(settings, LocalRateLimiter())
 
 
 def poll_once(settings: Settings, ingest: Ingest, force: bool = False) -> list[PollReport]:
@@ -38,3 +36,8 @@ def poll_locked(client, settings: Settings, ingest: Ingest, force: bool = False)
         limiter = RedisRateLimiter(client, settings.redis_prefix)
         with Fetcher(settings, limiter) as fetcher:
             return poll_due(store, fetcher.feed, ingest, force=force)
+
+
+def with_listed_dates(ctx: Context, listed: Mapping[str, datetime] | None) -> Context:
+    """The pipeline context whose fetch stamps the feed dates of `listed` (the same context when none)."""
+    return dataclasses.replace(ctx, fetch=stamped(ctx.fetch, listed)) if listed else ctx
