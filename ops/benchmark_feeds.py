@@ -62,6 +62,53 @@ def news_sitemap(urls: int) -> str:
     )
 
 
+_MEMORY_PROBE = """
+import json, sys
+def peak_mb():  # VmHWM: this process's own peak (ru_maxrss would carry the parent's over fork+exec)
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM")) / 1024
+from workers.feeds.parse import parse_feed
+from workers.fetch.fetcher import Fetcher
+from workers.settings import Settings
+settings = Settings(fetch_allow_private=True, fetch_host_interval=0.0, fetch_read_timeout=120.0,
+                    respect_robots=False, redis_url=None, elasticsearch_url=None)
+with Fetcher(settings) as fetcher:
+    doc = fetcher.feed(sys.argv[1])
+    parsed = parse_feed(doc.text, doc.final_url, doc.content_type)
+    del doc
+print(json.dumps({"items": len(parsed.items), "peak_mb": peak_mb()}))
+"""
+
+
+def memory_of_fetch_and_parse(urls: int, target_mb: float) -> None:
+    """Serve a news sitemap padded to ~`target_mb` on loopback; fetch and parse it in a fresh process."""
+    import json
+    import subprocess
+
+    from tests.support.http_server import FixtureServer
+
+    sitemap = news_sitemap(urls)
+    pad = max(0, int((target_mb * 2**20 - len(sitemap)) / urls))
+    if pad:  # longer paths and titles, as real news sitemaps have
+        sitemap = sitemap.replace("</news:title>", "x" * pad + "</news:title>")
+    body = sitemap.encode("utf-8")
+    with FixtureServer() as server:
+        server.route("/news-sitemap.xml", body, content_type="application/xml")
+        probe = subprocess.run(
+            [sys.executable, "-c", _MEMORY_PROBE, server.url("/news-sitemap.xml")],
+            cwd=Path(__file__).resolve().parent.parent,
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=True,
+        )
+    result = json.loads(probe.stdout)
+    print(
+        f"news sitemap fetched and parsed in a fresh process: {result['items']} URLs, "
+        f"{len(body) / 2**20:.1f} MiB → peak RSS {result['peak_mb']:.0f} MB"
+    )
+
+
 def median_seconds(work: Callable[[], object], rounds: int) -> float:
     """Median wall time of `rounds` runs of `work` (after one warm-up run)."""
     work()
@@ -91,6 +138,9 @@ def main() -> int:
     parser.add_argument("--items", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--sitemap-urls", type=int, default=50_000)
+    parser.add_argument(
+        "--memory-mb", type=float, default=0, help="also measure peak RSS fetching a sitemap of this size"
+    )
     args = parser.parse_args()
     compare_feed("RSS, well-formed", rss(args.items), args.items, args.rounds)
     compare_feed("RSS, broken (&nbsp;, bare &)", rss(args.items, broken=True), args.items, args.rounds)
@@ -104,6 +154,8 @@ def main() -> int:
     for path in ("/" + "a" * 2000, "/" + "a/" * 1000 + "x.js", "/assets/app.js"):
         seconds = median_seconds(lambda p=path: robots.is_allowed(p), 1000)
         print(f"robots `Allow: **********/****.js` on a {len(path)}-character path: {seconds * 1e6:.1f} µs")
+    if args.memory_mb:
+        memory_of_fetch_and_parse(args.sitemap_urls, args.memory_mb)
     return 0
 
 

@@ -74,16 +74,25 @@ def refuse_entities(text: str) -> None:
 
 def cut_leading_junk(text: str) -> str:
     """Drop what comes before the XML declaration or root element (a BOM, blank lines, a PHP notice)."""
-    text = text.lstrip("\ufeff \t\r\n")
-    if _START.match(text) or text.startswith(("<!--", "<!", "<?")):
-        return text
-    match = _START.search(text, 0, _HEAD)
-    return text[match.start() :] if match else text
+    return text[document_start(text) :]
+
+
+def document_start(text: str) -> int:
+    """Where the XML declaration or root element starts (after a BOM, blank lines, a PHP notice)."""
+    start = len(text) - len(text[:_HEAD].lstrip("\ufeff \t\r\n")) if text[:1] in "\ufeff \t\r\n" else 0
+    if _START.match(text, start) or text.startswith(("<!--", "<!", "<?"), start):
+        return start
+    match = _START.search(text, start, start + _HEAD)
+    return match.start() if match else start
 
 
 def repair(text: str) -> str:
     """A feed's text with the usual breakage repaired exactly (see the module doc); CDATA untouched."""
-    text = _DOCTYPE.sub("", cut_leading_junk(text), count=1)
+    return repair_fragment(_DOCTYPE.sub("", cut_leading_junk(text), count=1))
+
+
+def repair_fragment(text: str) -> str:
+    """`repair` for a piece of a document that starts and ends between tags (no junk, no DOCTYPE)."""
     if "<![CDATA[" not in text:
         return _repair_markup(text)
     parts = _CDATA.split(text)

@@ -13,7 +13,7 @@ from lxml import etree
 
 from schemas.feeds import FeedItem, FeedKind, ParsedFeed
 from workers.feeds.dates import parse_date
-from workers.feeds.repair import cut_leading_junk, repair
+from workers.feeds.repair import document_start, repair_fragment
 from workers.feeds.urls import canonicalize
 
 # The sitemap protocol's limits per file: 50,000 URLs, 50 MB uncompressed.
@@ -118,14 +118,16 @@ def sitemap_from_tree(root: etree._Element, base: str) -> ParsedFeed:
 
 def _chunks(text: str) -> Iterator[bytes]:
     """The repaired document in pieces cut after a `>`, so no reference or tag is split."""
-    text = _DECLARATION.sub("", cut_leading_junk(text), count=1)
-    start = 0
+    # offsets, not slices or substitutions: a 50 MB document is never copied whole
+    start = document_start(text)
+    declaration = _DECLARATION.match(text, start)
+    start = declaration.end() if declaration else start
     while start < len(text):
         end = min(len(text), start + STREAM_CHUNK_CHARS)
         if end < len(text):
             cut = text.rfind(">", start, end)
             end = cut + 1 if cut > start else end
-        yield repair(text[start:end]).encode("utf-8")
+        yield repair_fragment(text[start:end]).encode("utf-8")
         start = end
 
 

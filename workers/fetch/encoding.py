@@ -41,6 +41,8 @@ _WIDE_STARTS = (
     (b"\x00<\x00?", "utf-16-be"),
     (b"<\x00?\x00", "utf-16-le"),
 )
+# Codecs that read ASCII bytes as ASCII (what reaches the label loop as valid UTF-8 is ASCII).
+_ASCII_SUPERSETS = ("utf-8", "cp125", "iso8859", "latin", "ascii", "koi8", "mac-")
 # WHATWG Encoding Standard: these labels mean windows-1252 in every browser, and pages
 # labelled ISO-8859-1 routinely contain cp1252 curly quotes.
 _WINDOWS_1252_ALIASES = frozenset({"latin-1", "iso8859-1", "ascii"})
@@ -78,6 +80,10 @@ def decode_text(
         said_utf8 = bool(labels) and labels[0][0] == "utf-8"
         return Decoded(utf8, "utf-8", labels[0][1] if said_utf8 else "detected")
     for codec, source in labels:
+        if utf8 is not None and (codec == "utf-8" or codec.startswith(_ASCII_SUPERSETS)):
+            # ASCII text (or UTF-8 said so): the decoded copy in hand is the same; a second
+            # decode would hold two copies of a 50 MB sitemap at once
+            return Decoded(utf8, codec, source)
         try:
             return Decoded(data.decode(codec), codec, source)
         except UnicodeDecodeError:
