@@ -89,6 +89,7 @@ class RawDocument(BaseModel):
     headers: dict[str, str] = Field(default_factory=dict)
     text: str
     fetched_at: datetime = Field(default_factory=utcnow)
+    listed_at: datetime | None = None  # the date a feed item or sitemap entry gave the URL
 
 
 class EntityType(str, enum.Enum):
