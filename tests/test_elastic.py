@@ -111,9 +111,7 @@ def two_articles(index) -> ElasticIndex:
     return index
 
 
-@pytest.mark.live_elasticsearch
-@pytest.mark.skipif(not LIVE, reason="osmem has no Indonesian stemmer: set KLIPING_TEST_ELASTICSEARCH_URL")
-def test_search_stems_indonesian(two_articles):
+def test_search_stems_indonesian(two_articles):  # the query language's stems, not the cluster's analyser
     assert [a.id for a in two_articles.search(SearchQuery(text="tentara"))] == ["korut"]  # "tentaranya"
     assert [a.id for a in two_articles.search(SearchQuery(text="kirim"))] == ["korut"]  # "mengirimkan"
 

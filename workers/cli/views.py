@@ -39,10 +39,27 @@ def article_line(article: Article) -> str:
     return article.model_dump_json()
 
 
-def summary_table(counts: Counter, seconds: float, problems: list[InputResult]) -> Table:
-    """The end-of-ingest summary: counts by outcome, time, and what was skipped or failed."""
-    total = sum(counts.values())
-    table = Table(title=f"kliping ingest: {total} inputs in {seconds:.2f} s", title_justify="left")
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """ "1 article", "2 articles" (`words` for an irregular plural)."""
+    return f"{count} {word if count == 1 else words or word + 's'}"
+
+
+def summary_table(
+    counts: Counter,
+    seconds: float,
+    problems: list[InputResult],
+    total: int | None = None,
+    verb: str = "ingest",
+) -> Table:
+    """The end-of-run summary: counts by outcome, time, and what was skipped or failed.
+
+    With `total` larger than the inputs done (an interrupted run), the title says "N of M inputs".
+    """
+    done = sum(counts.values())
+    inputs = (
+        f"{done} of {plural(total, 'input')}" if total is not None and total > done else plural(done, "input")
+    )
+    table = Table(title=f"kliping {verb}: {inputs} in {seconds:.2f} s", title_justify="left")
     table.add_column("outcome")
     table.add_column("count", justify="right")
     for outcome in Outcome:
