@@ -21,10 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from schemas import RawDocument
-from workers.clean import clean
-from workers.enrich import enrich
-from workers.enrich.evaluation import (
+from ops.eval_enrichment_lib import (
     EVAL_DIR,
     LABELS,
     GoldDoc,
@@ -32,6 +29,9 @@ from workers.enrich.evaluation import (
     load_gold,
     score,
 )
+from schemas import RawDocument
+from workers.clean import clean
+from workers.enrich import enrich
 from workers.errors import KlipingError
 from workers.settings import PROJECT_ROOT
 from workers.sources import SourceRegistry
