@@ -401,3 +401,18 @@ def test_head_words_for_facilities_and_nested_places():
         "Warga Kecamatan Sungai Pinang mengungsi ke Pasar Cikurubuk dekat Sungai Musi."
     )
     assert {"Kecamatan Sungai Pinang", "Pasar Cikurubuk", "Sungai Musi"} <= _names(entities)
+
+
+def test_display_name_follows_the_article_language():
+    # one entity (one canonical name) whatever the language; English articles display the English name
+    english = extract_entities(
+        "The United States and North Korea met in Singapore, officials said.", language="en"
+    )
+    us = _find(english, "Amerika Serikat", EntityType.LOCATION)
+    assert us.display_name == "United States" and "United States" in us.aliases
+    assert _find(english, "Korea Utara").display_name == "North Korea"
+    indonesian = extract_entities(
+        "Pejabat di Amerika Serikat mengatakan Korea Utara menembakkan rudal.", language="id"
+    )
+    assert _find(indonesian, "Amerika Serikat").display_name is None
+    assert _find(indonesian, "Korea Utara").display_name is None

@@ -20,7 +20,7 @@ from .rules import (
     find_org_keywords,
     find_uncued_names,
 )
-from .tagger import has_model, tag
+from .tagger import has_model, model_language, tag
 from .tokens import Doc, fold
 
 # An uncued run of capitalised words is kept as a person only when the name occurs at least this often
@@ -33,7 +33,9 @@ MIN_SHORT_NAME = 3  # shorter first/last names (Un, Xi) are not resolved from a 
 def extract_entities(text: str, exclude: Iterable[str] = (), language: str | None = None) -> list[Entity]:
     """People, organisations and places in ``text``, most mentioned first; names in ``exclude`` are left out."""
     doc = Doc(text)
-    return _aggregate(doc, find_mentions(doc, language), {fold(name) for name in exclude if name})
+    mentions = find_mentions(doc, language)
+    display = model_language(doc, language)  # the article's language, guessed when unknown
+    return _aggregate(doc, mentions, {fold(name) for name in exclude if name}, display)
 
 
 def find_mentions(doc: Doc, language: str | None = None) -> list[Mention]:
@@ -114,7 +116,7 @@ def _drop_leading_words(doc: Doc, claims: Claims) -> None:
                     m.start, m.name = start, rest
 
 
-def _aggregate(doc: Doc, mentions: list[Mention], exclude: set[str]) -> list[Entity]:
+def _aggregate(doc: Doc, mentions: list[Mention], exclude: set[str], language: str) -> list[Entity]:
     """One Entity per (type, name), with every surface form and position; weak one-off guesses dropped."""
     groups: dict[tuple[EntityType, str], list[Mention]] = {}
     for m in sorted(mentions, key=lambda m: m.start):
@@ -132,6 +134,7 @@ def _aggregate(doc: Doc, mentions: list[Mention], exclude: set[str]) -> list[Ent
                 aliases=list(dict.fromkeys(surfaces)),
                 positions=positions,
                 subtype=next((m.subtype for m in group if m.subtype), None),
+                display_name=gazetteer().display_name(group[0].name, language),
             )
         )
     entities.sort(key=lambda e: (-e.mentions, e.positions[0]))
