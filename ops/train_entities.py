@@ -59,7 +59,9 @@ def examples(sentences: list[Sentence]):
         runs = candidate_runs(doc)
         covered = {i for start, end in runs for i in range(start, end)}
         uncovered += sum(1 for i, label in enumerate(labels) if label.startswith("B-") and i not in covered)
-        for (start, end), feats in zip(runs, run_features(doc, rule_claims(doc), runs), strict=True):
+        for (start, end), feats in zip(
+            runs, run_features(doc, rule_claims(doc, for_model=True), runs), strict=True
+        ):
             yield feats, labels[start:end]
     examples.uncovered = uncovered  # type: ignore[attr-defined]
 
@@ -84,7 +86,7 @@ def train(sentences: list[Sentence], path: Path, c1: float, c2: float) -> None:
 def predicted_spans(tagger: pycrfsuite.Tagger, s: Sentence) -> set[tuple[int, int, str]]:
     """The model's entity spans of a sentence, in characters."""
     doc = Doc(s.text)
-    spans = tag(doc, rule_claims(doc), None, tagger)
+    spans = tag(doc, rule_claims(doc, for_model=True), None, tagger)
     return {(doc.starts[a], doc.ends[b - 1], kind) for a, b, kind in spans}
 
 

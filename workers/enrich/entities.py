@@ -45,15 +45,20 @@ def find_mentions(doc: Doc, language: str | None = None) -> list[Mention]:
     confident mentions stay, the model's fill the rest, and the gazetteer names them (``linking``). Without
     a model for the language the rules alone decide.
     """
-    claims = rule_claims(doc)
     if has_model(doc, language):
+        claims = rule_claims(doc, for_model=True)
         claims = merge(doc, claims, tag(doc, claims, language))
+    else:
+        claims = rule_claims(doc)
     _resolve_short_mentions(doc, claims)
     return claims.mentions
 
 
-def rule_claims(doc: Doc) -> Claims:
-    """The hand-written rules' mentions, most reliable rules first (datelines and language lists masked)."""
+def rule_claims(doc: Doc, for_model: bool = False) -> Claims:
+    """The hand-written rules' mentions, most reliable rules first (datelines and language lists masked).
+
+    ``for_model``: the rules the trained model reads; the uncued-name guesses are left out (the model makes
+    that call itself, and the rule costs a fifth of the rules' time)."""
     gaz = gazetteer()
     mask_datelines(doc, gaz)
     mask_language_lists(doc)
@@ -66,7 +71,8 @@ def rule_claims(doc: Doc) -> Claims:
     find_org_heads(doc, claims)
     find_place_phrases(doc, claims)
     find_cued_places(doc, claims)
-    find_uncued_names(doc, claims)
+    if not for_model:
+        find_uncued_names(doc, claims)
     return claims
 
 
