@@ -109,6 +109,9 @@ class Entity(BaseModel):
     aliases: list[str] = Field(default_factory=list)
     positions: list[int] = Field(default_factory=list)  # character offsets in Article.text
     subtype: str | None = None  # e.g. country, province, city, regency
+    # the name as the article's language writes it, when it is not the canonical ``name`` (one entity, one
+    # canonical name: "Amerika Serikat" is displayed "United States" in an English article)
+    display_name: str | None = None
 
 
 class SentimentLabel(str, enum.Enum):

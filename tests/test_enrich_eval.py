@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from workers.enrich.evaluation import EVAL_DIR, is_date_word_entity, load_gold, score
+from ops.eval_enrichment_lib import EVAL_DIR, is_date_word_entity, load_gold, score
 from workers.settings import PROJECT_ROOT
 
 MIN_ENTITY_F1 = 0.85  # issue 6

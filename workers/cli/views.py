@@ -71,7 +71,7 @@ def summary_table(
 
 
 def _entities_cell(article: Article, limit: int) -> str:
-    return ", ".join(f"{e.name} ({e.type.value[0]})" for e in article.entities[:limit])
+    return ", ".join(f"{e.display_name or e.name} ({e.type.value[0]})" for e in article.entities[:limit])
 
 
 def _dedup_cell(article: Article) -> str:
@@ -125,7 +125,10 @@ def show_article(console: Console, article: Article) -> None:
     console.print("\n".join(meta), highlight=False)
     if article.entities:
         console.print(
-            "entities: " + "; ".join(f"{e.name} [{e.type.value}] ×{e.mentions}" for e in article.entities),
+            "entities: "
+            + "; ".join(
+                f"{e.display_name or e.name} [{e.type.value}] ×{e.mentions}" for e in article.entities
+            ),
             highlight=False,
         )
     console.print()

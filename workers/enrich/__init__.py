@@ -37,7 +37,7 @@ def enrich(article: Article, registry: SourceRegistry) -> Article:
     source = refine_source(article, registry)
     # the outlet itself and the article's journalists are metadata, not entities the article talks about
     exclude = [source.name, article.source.name, *article.authors, *article.editors]
-    entities = extract_entities(article.text, exclude=exclude)
+    entities = extract_entities(article.text, exclude=exclude, language=article.language)
     # sentiment and keywords read the same words: split the title and the text once. Sentiment scores
     # "title\ntext", whose words are the title's then the text's (no word spans a line break).
     title_words, text_words = words(article.title), words(article.text)
