@@ -470,10 +470,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("search", help="search stored articles")
     p.add_argument("query", nargs="?", default="", help='words, "phrases", AND/OR/NOT')
-    p.add_argument("--entity")
+    p.add_argument("--entity", help="articles naming this person, organisation or place (name or alias)")
     p.add_argument("--source")
     p.add_argument("--since", type=_parse_since)
-    p.add_argument("--sentiment", choices=[label.value for label in SentimentLabel])
+    p.add_argument(
+        "--sentiment",
+        choices=[label.value for label in SentimentLabel],
+        help="the article's sentiment; with --entity, the tone toward that entity"
+        " (from the sentences that mention it)",
+    )
     p.add_argument("--limit", type=int, default=20)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_search)

@@ -36,7 +36,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5(
 );
 CREATE TABLE IF NOT EXISTS article_entities (
     article_id TEXT NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL, mentions INTEGER NOT NULL,
-    canonical TEXT NOT NULL
+    canonical TEXT NOT NULL, tone TEXT
 );
 CREATE INDEX IF NOT EXISTS article_entities_name ON article_entities (name);
 CREATE INDEX IF NOT EXISTS article_entities_article ON article_entities (article_id);
@@ -59,7 +59,8 @@ CREATE TABLE IF NOT EXISTS failed (id TEXT PRIMARY KEY, data TEXT NOT NULL);
 """
 # Version 1: articles_fts rows keyed by the article's rowid. A store of version 0 (search rows
 # with rowids of their own) has its search index rebuilt from the articles when opened.
-SCHEMA_VERSION = 1
+# Version 2: article_entities.tone, the tone toward a person or organisation (NULL for entities enriched before).
+SCHEMA_VERSION = 2
 _REBUILD_SEARCH = """
 DELETE FROM articles_fts;
 INSERT INTO articles_fts (rowid, id, title, text)
@@ -100,15 +101,17 @@ class EmbeddedStore:
         self._migrate()
 
     def _migrate(self) -> None:
-        """Bring a store written by an earlier version up to SCHEMA_VERSION (a rebuild: safe to run twice)."""
-        if self._db.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
-            statements = [statement for statement in _REBUILD_SEARCH.split(";") if statement.strip()]
-            self._tx(
-                [
-                    *((statement, ()) for statement in statements),
-                    (f"PRAGMA user_version = {SCHEMA_VERSION}", ()),
-                ]
-            )
+        """Bring a store written by an earlier version up to SCHEMA_VERSION (safe to run twice)."""
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version >= SCHEMA_VERSION:
+            return
+        statements: list[tuple[str, tuple]] = []
+        if version < 1:
+            statements += [(statement, ()) for statement in _REBUILD_SEARCH.split(";") if statement.strip()]
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(article_entities)")}
+        if "tone" not in columns:
+            statements.append(("ALTER TABLE article_entities ADD COLUMN tone TEXT", ()))
+        self._tx([*statements, (f"PRAGMA user_version = {SCHEMA_VERSION}", ())])
 
     def close(self) -> None:
         """Close the database."""
@@ -166,11 +169,13 @@ class EmbeddedStore:
             ("DELETE FROM article_entities WHERE article_id = ?", (article.id,)),
         ]
         for entity in article.entities:
+            tone = entity.sentiment.label.value if entity.sentiment else None
             for name in {entity.name.lower(), *(alias.lower() for alias in entity.aliases)}:
                 statements.append(
                     (
-                        "INSERT INTO article_entities (article_id, name, type, mentions, canonical) VALUES (?, ?, ?, ?, ?)",
-                        (article.id, name, entity.type.value, entity.mentions, entity.name),
+                        "INSERT INTO article_entities (article_id, name, type, mentions, canonical, tone)"
+                        " VALUES (?, ?, ?, ?, ?, ?)",
+                        (article.id, name, entity.type.value, entity.mentions, entity.name, tone),
                     )
                 )
         self._tx(statements)
@@ -198,7 +203,10 @@ class EmbeddedStore:
             where.append("articles_fts MATCH ?")
             params.append(fts_query(query.text))
             order = "f.rank"
-        if query.entity:
+        if query.entity and query.sentiment:  # the tone toward that entity, not the article's sentiment
+            where.append("a.id IN (SELECT article_id FROM article_entities WHERE name = ? AND tone = ?)")
+            params += [query.entity.lower(), query.sentiment.value]
+        elif query.entity:
             where.append("a.id IN (SELECT article_id FROM article_entities WHERE name = ?)")
             params.append(query.entity.lower())
         if query.source:
@@ -207,7 +215,7 @@ class EmbeddedStore:
         if query.since:
             where.append("a.published_at >= ?")
             params.append(query.since.isoformat())
-        if query.sentiment:
+        if query.sentiment and not query.entity:
             where.append("a.sentiment = ?")
             params.append(query.sentiment.value)
         if where:
