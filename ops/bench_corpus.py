@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workers.clean.dates import DATE_WORDS
-from workers.encoding import decode_text
+from workers.fetch.encoding import decode_text
 
 REPO = Path(__file__).resolve().parent.parent
 PAGE_SUFFIXES = (".html", ".htm", ".html.gz", ".htm.gz")

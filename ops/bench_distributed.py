@@ -22,7 +22,7 @@ from tests.support import redis_server
 from tests.support.es_proxy import start_proxy
 from tests.support.osmem import clone
 from tests.support.workers import CeleryProcess, wait_for_workers
-from workers.distributed import follow, forget, submit
+from workers.runtime.producer import follow, forget, submit
 from workers.settings import Settings
 
 # A worker imports the NLP stack and sets up the index on its first task: allow for it.

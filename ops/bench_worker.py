@@ -23,8 +23,8 @@ sys.path[:0] = [str(OPS.parent), str(OPS)]
 import bench_stages  # noqa: E402
 from celery.signals import task_postrun, task_prerun  # noqa: E402
 
-from workers import tasks  # noqa: E402
-from workers.celery_app import INGEST_BATCH_TASK, app  # noqa: E402
+from workers.runtime import tasks  # noqa: E402
+from workers.runtime.celery_app import INGEST_BATCH_TASK, app  # noqa: E402
 
 CLOCK = bench_stages.StageClock()
 _started: dict[str, float] = {}

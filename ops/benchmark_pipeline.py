@@ -55,8 +55,9 @@ from workers.clean.date_text import htmldate_default  # noqa: E402
 from workers.clean.html import TRAFILATURA_OPTIONS  # noqa: E402
 from workers.enrich import warm_up as warm_up_enrich  # noqa: E402
 from workers.errors import KlipingError  # noqa: E402
-from workers.runner import embedded_context, process_with_retries  # noqa: E402
-from workers.runner import run as run_inputs  # noqa: E402
+from workers.runtime.embedded import process_with_retries  # noqa: E402
+from workers.runtime.embedded import run as run_inputs  # noqa: E402
+from workers.runtime.wiring import embedded_context  # noqa: E402
 from workers.settings import Settings  # noqa: E402
 from workers.sources import SourceRegistry  # noqa: E402
 

@@ -28,10 +28,10 @@ sys.path[:0] = [str(OPS.parent), str(OPS)]
 
 from benchmark_dedup import private_server  # noqa: E402
 
-from workers.backends import StoryRecord  # noqa: E402
-from workers.backends.embedded import EmbeddedStore  # noqa: E402
-from workers.backends.redis_state import RedisDedupIndex  # noqa: E402
+from workers.backends.redis.state import RedisDedupIndex  # noqa: E402
+from workers.backends.sqlite.store import EmbeddedStore  # noqa: E402
 from workers.dedupe import STORY_MIN_SHARED, STORY_TERMS  # noqa: E402
+from workers.ports import StoryRecord  # noqa: E402
 
 WINDOW = timedelta(days=3)
 QUERIES = 200

@@ -41,7 +41,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from schemas import Article, Source
-from workers.backends.embedded import EmbeddedStore
+from workers.backends.sqlite.store import EmbeddedStore
 from workers.clean import MIN_WORDS, article_id, clean, content_hash
 from workers.dedupe import dedupe, fingerprint_text, shingle_hashes
 from workers.errors import KlipingError
@@ -275,7 +275,7 @@ def evaluate(docs: list[Doc], seed: int = 5, redis_url: str | None = None) -> di
     deleted afterwards); articles stay in the embedded store either way.
     """
     from workers.pipeline import store
-    from workers.runner import embedded_context
+    from workers.runtime.wiring import embedded_context
     from workers.settings import Settings
 
     order = list(docs)
@@ -329,7 +329,7 @@ def _dedup_index(redis_url: str | None):
         return
     import redis
 
-    from workers.backends.redis_state import RedisDedupIndex
+    from workers.backends.redis.state import RedisDedupIndex
 
     client = redis.Redis.from_url(redis_url, decode_responses=True)
     prefix = f"kliping-eval-{uuid.uuid4().hex[:8]}"

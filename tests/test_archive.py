@@ -15,8 +15,9 @@ import pytest
 from schemas import Outcome, RawDocument, utcnow
 from tests.support.feed_site import ARTICLES, fixture_text
 from tests.support.http_server import FixtureServer
-from workers.archive import RawArchive, reextract
-from workers.runner import embedded_context, run
+from workers.backends.archive import RawArchive
+from workers.runtime.embedded import reextract, run
+from workers.runtime.wiring import embedded_context
 from workers.settings import PROJECT_ROOT, Settings
 
 BANJIR, CABAI = list(ARTICLES)[:2]
@@ -214,8 +215,8 @@ def test_command_line_reextract_and_prune(tmp_path, site):
 def test_distributed_workers_archive_into_the_shared_data_dir(
     tmp_path, site, es_url, redis_url, redis_prefix
 ):
-    from workers.backends.distributed import distributed_context
     from workers.pipeline import process
+    from workers.runtime.wiring import distributed_context
 
     settings = Settings(
         data_dir=tmp_path / "shared",

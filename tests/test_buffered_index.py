@@ -1,4 +1,4 @@
-"""A batch's writes held and sent as one bulk request (workers/backends/buffered.py), on osmem."""
+"""A batch's writes held and sent as one bulk request (workers/backends/elastic/buffered.py), on osmem."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from schemas.elastic import index_template
 from tests.support.es_proxy import start_proxy
 from tests.support.osmem import osmem_template
 from tests.test_elastic import LIVE, _article, client, index  # noqa: F401 - fixtures
-from workers.backends.buffered import BufferedIndex
-from workers.backends.elastic import ElasticIndex, make_client
+from workers.backends.elastic.buffered import BufferedIndex
+from workers.backends.elastic.index import ElasticIndex, make_client
 from workers.settings import Settings
 
 
@@ -88,7 +88,7 @@ def test_a_copy_in_a_concurrent_batch_is_linked_after_the_canonicals_flush(index
 
     from schemas import Outcome
     from workers import pipeline
-    from workers.runner import embedded_context
+    from workers.runtime.wiring import embedded_context
     from workers.settings import PROJECT_ROOT
 
     text = sorted((PROJECT_ROOT / "seeds").glob("*.txt"))[0].read_text(encoding="utf-8")

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from schemas import Article, DedupMethod, Entity, EntityType, Source
-from workers.backends.embedded import EmbeddedStore
+from workers.backends.sqlite.store import EmbeddedStore
 from workers.dedupe import assign_story, body_hash, dedupe, fingerprint, similarity
 from workers.settings import PROJECT_ROOT
 

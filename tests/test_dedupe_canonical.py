@@ -11,22 +11,21 @@ import pytest
 import redis
 
 from schemas import Article, DedupMethod, Source, SourceKind
-from workers.backends.embedded import EmbeddedStore
-from workers.backends.redis_state import (
+from workers.backends.redis.state import (
     RedisDedupIndex,
     pack_fingerprint,
     unpack_fingerprint,
 )
+from workers.backends.sqlite.store import EmbeddedStore
 from workers.dedupe import (
     bands,
     body_hash,
     dedupe,
     fingerprint,
     is_original,
-    link_group,
 )
-from workers.pipeline import store
-from workers.runner import embedded_context
+from workers.pipeline import link_group, store
+from workers.runtime.wiring import embedded_context
 from workers.settings import PROJECT_ROOT
 
 SEED_004 = next((PROJECT_ROOT / "seeds").glob("004_*.txt")).read_text(encoding="utf-8")

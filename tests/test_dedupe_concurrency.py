@@ -16,9 +16,9 @@ import redis
 
 from schemas import Outcome
 from tests.test_distributed import FOLLOW_TIMEOUT, _worker_env, distributed_settings  # noqa: F401 - fixture
-from workers.backends.elastic import ElasticIndex, make_client
-from workers.backends.redis_state import RedisDedupIndex
-from workers.distributed import follow, ping, submit
+from workers.backends.elastic.index import ElasticIndex, make_client
+from workers.backends.redis.state import RedisDedupIndex
+from workers.runtime.producer import follow, ping, submit
 from workers.settings import PROJECT_ROOT, Settings
 
 WORKERS, CONCURRENCY = 2, 2  # four processes racing
@@ -69,7 +69,7 @@ def workers(distributed_settings: Settings, tmp_path: Path) -> Iterator[list[sub
             "-m",
             "celery",
             "-A",
-            "workers.celery_app",
+            "workers.runtime.celery_app",
             "worker",
             "-Q",
             "ingest",

@@ -17,9 +17,9 @@ import redis
 from schemas import Outcome
 from schemas.elastic import template_mappings
 from tests.support.workers import worker_env as _worker_env  # test_dedupe_concurrency imports it from here
-from workers.backends.elastic import ElasticIndex, make_client
-from workers.backends.redis_state import RedisStateStore
-from workers.distributed import batches, follow, ping, submit
+from workers.backends.elastic.index import ElasticIndex, make_client
+from workers.backends.redis.state import RedisStateStore
+from workers.runtime.producer import batches, follow, ping, submit
 from workers.settings import PROJECT_ROOT, Settings
 
 SEEDS = PROJECT_ROOT / "seeds"
@@ -53,7 +53,7 @@ def worker(distributed_settings: Settings, tmp_path: Path) -> Iterator[subproces
         "-m",
         "celery",
         "-A",
-        "workers.celery_app",
+        "workers.runtime.celery_app",
         "worker",
         "-Q",
         "ingest",
@@ -161,7 +161,7 @@ def test_transient_errors_retry_then_quarantine(distributed_settings: Settings, 
 
 
 def test_celery_config_is_reliable_and_json_only():
-    from workers.celery_app import celery_config, visibility_timeout
+    from workers.runtime.celery_app import celery_config, visibility_timeout
 
     settings = Settings(redis_url="redis://localhost:6379/0", redis_prefix="k", task_time_limit=600)
     config = celery_config(settings)
@@ -180,7 +180,7 @@ def test_worker_main_process_loads_models_and_freezes_them_before_forking():
 
     from workers.enrich.gazetteer import gazetteer
     from workers.enrich.sentiment import _lexicon
-    from workers.tasks import _warm_up_before_fork
+    from workers.runtime.tasks import _warm_up_before_fork
 
     gazetteer.cache_clear()
     _lexicon.cache_clear()

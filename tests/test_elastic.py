@@ -13,9 +13,9 @@ from elasticsearch import BadRequestError, Elasticsearch
 from schemas import Article, CopyRef, Dedup, Entity, EntityType, Sentiment, SentimentLabel, Source
 from schemas.elastic import index_template, template_mappings
 from tests.support.osmem import osmem_template
-from workers.backends import SearchQuery
-from workers.backends.elastic import ElasticIndex, build_query, make_client, to_document
+from workers.backends.elastic.index import ElasticIndex, build_query, make_client, to_document
 from workers.errors import TransientError
+from workers.ports import SearchQuery
 from workers.settings import Settings
 
 

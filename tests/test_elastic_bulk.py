@@ -12,7 +12,7 @@ from schemas.elastic import index_template
 from tests.support.es_proxy import EsProxy, start_proxy
 from tests.support.osmem import osmem_template
 from tests.test_elastic import LIVE, _article
-from workers.backends.elastic import ElasticIndex, make_client
+from workers.backends.elastic.index import ElasticIndex, make_client
 from workers.settings import Settings
 
 

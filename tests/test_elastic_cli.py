@@ -15,9 +15,9 @@ from schemas import Outcome
 from schemas.elastic import index_template
 from tests.support.osmem import osmem_template
 from tests.test_elastic import LIVE
-from workers.backends.distributed import distributed_context
-from workers.backends.elastic import ElasticIndex, make_client
-from workers.runner import process_with_retries
+from workers.backends.elastic.index import ElasticIndex, make_client
+from workers.runtime.embedded import process_with_retries
+from workers.runtime.wiring import distributed_context
 from workers.settings import PROJECT_ROOT, Settings
 
 

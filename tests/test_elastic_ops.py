@@ -13,8 +13,8 @@ import pytest
 from schemas.elastic import index_template, template_mappings
 from tests.support.osmem import osmem_template
 from tests.test_elastic import BANJIR, KORUT, LIVE, _article
-from workers.backends.elastic import ElasticIndex, make_client
-from workers.runner import embedded_context
+from workers.backends.elastic.index import ElasticIndex, make_client
+from workers.runtime.wiring import embedded_context
 from workers.settings import PROJECT_ROOT, Settings
 
 
@@ -24,7 +24,7 @@ def index(es_url, caplog) -> ElasticIndex:
     alias = f"kliping-ops-{uuid.uuid4().hex[:8]}"
     client = make_client(Settings(elasticsearch_url=es_url, elasticsearch_timeout=30))
     index = ElasticIndex(client, alias)
-    with caplog.at_level(logging.INFO, logger="workers.backends.elastic"):
+    with caplog.at_level(logging.INFO, logger="workers.backends.elastic.index"):
         index.setup(None if LIVE else osmem_template(index_template(alias)))
     yield index
     if LIVE:

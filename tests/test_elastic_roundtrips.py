@@ -6,7 +6,7 @@ from collections import Counter
 
 from tests.test_elastic import BANJIR, KORUT
 from tests.test_elastic_ops import index  # noqa: F401 - the set-up index fixture
-from workers.backends.elastic import ElasticIndex
+from workers.backends.elastic.index import ElasticIndex
 
 
 def _count_requests(target: ElasticIndex) -> Counter:

@@ -18,8 +18,8 @@ from schemas import (
     SentimentLabel,
     Source,
 )
-from workers.backends import Fingerprint, SearchQuery
-from workers.backends.embedded import SCHEMA_VERSION, EmbeddedStore, fts_query
+from workers.backends.sqlite.store import SCHEMA_VERSION, EmbeddedStore, fts_query
+from workers.ports import Fingerprint, SearchQuery
 
 
 def _article(article_id: str, title: str, text: str, **extra) -> Article:

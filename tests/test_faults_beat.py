@@ -2,7 +2,7 @@
 
 Two real `celery beat` processes tick every second (tests/support/fast_beat.py) against one worker
 with two processes, so their poll tasks overlap; the feed answers slowly to widen the race. The
-poll lock (workers/feeds/service.py) must let exactly one poll fetch a due feed.
+poll lock (workers/runtime/feeds.py) must let exactly one poll fetch a due feed.
 """
 
 from __future__ import annotations

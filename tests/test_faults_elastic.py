@@ -37,12 +37,12 @@ from tests.support.osmem import osmem_template
 from tests.support.workers import celery_worker, wait_for_workers
 from tests.test_distributed import distributed_settings  # noqa: F401 - fixture
 from tests.test_elastic import LIVE, _article
-from workers.backends.elastic import BULK_RETRIES, SINGLE_NODE_RETRIES, ElasticIndex, make_client
-from workers.backends.redis_metrics import RedisMetrics
-from workers.distributed import follow, submit
+from workers.backends.elastic.index import BULK_RETRIES, SINGLE_NODE_RETRIES, ElasticIndex, make_client
+from workers.backends.redis.metrics import RedisMetrics
 from workers.errors import BackendUnavailable, TransientError
+from workers.retry import may_retry
+from workers.runtime.producer import follow, submit
 from workers.settings import Settings, get_settings
-from workers.tasks import may_retry
 
 BATCH = 60
 # How long the cluster stays away: the minute with KLIPING_TEST_OUTAGE_SECONDS=60; shorter
@@ -215,8 +215,16 @@ def test_outages_retry_for_a_time_other_errors_a_number_of_times():
     settings = get_settings()
     now = 1_000_000.0
     outage = BackendUnavailable("elasticsearch unavailable")
-    assert may_retry(outage, attempt=50, first_failure=now - settings.outage_retry_seconds + 1, now=now)
-    assert not may_retry(outage, attempt=0, first_failure=now - settings.outage_retry_seconds, now=now)
+    assert may_retry(
+        outage, attempt=50, first_failure=now - settings.outage_retry_seconds + 1, settings=settings, now=now
+    )
+    assert not may_retry(
+        outage, attempt=0, first_failure=now - settings.outage_retry_seconds, settings=settings, now=now
+    )
     site_down = TransientError("HTTP 503 from a site")
-    assert may_retry(site_down, attempt=settings.task_max_retries - 1, first_failure=now, now=now)
-    assert not may_retry(site_down, attempt=settings.task_max_retries, first_failure=now, now=now)
+    assert may_retry(
+        site_down, attempt=settings.task_max_retries - 1, first_failure=now, settings=settings, now=now
+    )
+    assert not may_retry(
+        site_down, attempt=settings.task_max_retries, first_failure=now, settings=settings, now=now
+    )

@@ -30,15 +30,15 @@ from tests.support.feed_site import ARTICLES, FEEDS, serve_site
 from tests.support.http_server import FixtureServer
 from tests.support.workers import celery_worker, wait_for_workers, worker_env
 from tests.test_distributed import distributed_settings  # noqa: F401 - fixture
-from workers.backends.elastic import ElasticIndex, make_client
-from workers.backends.feed_state import feed_store
-from workers.backends.redis_metrics import RedisMetrics
-from workers.backends.redis_state import RedisStateStore
-from workers.distributed import follow, submit
-from workers.feeds.service import poll_once
+from workers.backends.elastic.index import ElasticIndex, make_client
+from workers.backends.redis.metrics import RedisMetrics
+from workers.backends.redis.state import RedisStateStore
 from workers.observe import TRACE_FIELDS
 from workers.pipeline import failed_id
-from workers.runner import embedded_context, run
+from workers.runtime.embedded import run
+from workers.runtime.feeds import poll_once
+from workers.runtime.producer import follow, submit
+from workers.runtime.wiring import embedded_context, feed_store
 from workers.settings import PROJECT_ROOT, Settings
 
 GOOD = 10

@@ -34,10 +34,10 @@ from tests.support.faults import (
 from tests.support.redis_server import PrivateRedis
 from tests.support.workers import celery_worker, wait_for_workers, worker_env
 from tests.test_distributed import distributed_settings  # noqa: F401 - fixture
-from workers.backends.distributed import redis_client
-from workers.celery_app import INGEST_QUEUE
-from workers.distributed import producer_app, submit
-from workers.health import check_consuming
+from workers.runtime.celery_app import INGEST_QUEUE
+from workers.runtime.health import check_consuming
+from workers.runtime.producer import producer_app, submit
+from workers.runtime.wiring import redis_client
 from workers.settings import PROJECT_ROOT, Settings
 
 BATCH = 100

@@ -33,8 +33,8 @@ from tests.support.faults import (
 )
 from tests.support.workers import CeleryProcess, celery_worker, start_worker, wait_for_workers
 from tests.test_distributed import distributed_settings  # noqa: F401 - fixture
-from workers.celery_app import INGEST_BATCH_TASK, INGEST_QUEUE
-from workers.distributed import producer_app, submit
+from workers.runtime.celery_app import INGEST_BATCH_TASK, INGEST_QUEUE
+from workers.runtime.producer import producer_app, submit
 from workers.settings import Settings
 
 BATCH = 200  # the "at least 200 articles"
@@ -191,7 +191,7 @@ def test_same_task_delivered_twice_gives_one_document_and_one_alert(
 
 
 def test_recovery_settings_reach_celery():
-    from workers.celery_app import PUBLISH_RETRY_POLICY, celery_config
+    from workers.runtime.celery_app import PUBLISH_RETRY_POLICY, celery_config
 
     settings = Settings(
         redis_url="redis://localhost:6379/0", visibility_timeout=8, worker_shutdown_timeout=3.0

@@ -227,7 +227,7 @@ def test_redis_lock_allows_one_holder(redis_url, redis_prefix):
 
 
 def test_poll_locked_skips_while_another_poll_runs(server, redis_url, redis_prefix):
-    from workers.feeds.service import POLL_LOCK_NAME, poll_locked
+    from workers.runtime.feeds import POLL_LOCK_NAME, poll_locked
 
     serve_site(server)
     client = redis.Redis.from_url(redis_url, decode_responses=True)
@@ -243,7 +243,7 @@ def test_poll_locked_skips_while_another_poll_runs(server, redis_url, redis_pref
 
 
 def test_distributed_poll_queues_new_items_once(server, redis_url, redis_prefix, capsys):
-    from workers.feeds.commands import _poll_distributed
+    from workers.cli.feed_poll import _poll_distributed
 
     serve_site(server)
     settings = make_settings(

@@ -9,7 +9,10 @@ import pytest
 
 from schemas import Reason
 from workers.errors import PermanentError
-from workers.fetch import backoff_delay, decode_text, is_public_address, parse_retry_after, parse_url
+from workers.fetch.fetcher import decode_text, is_public_address, parse_retry_after, parse_url
+
+# --- backoff_delay -------------------------------------------------------------------
+from workers.retry import backoff_delay
 
 # --- backoff_delay -------------------------------------------------------------------
 
@@ -118,14 +121,14 @@ def test_plain_text_does_not_sniff_meta():
 
 
 def test_fallback_without_detector(monkeypatch):
-    monkeypatch.setattr("workers.encoding._detect_charsets", None)
+    monkeypatch.setattr("workers.fetch.encoding._detect_charsets", None)
     decoded = decode_text("harga naïve “Rp”".encode("cp1252"), declared_charset="utf-8")
     assert decoded.text == "harga naïve “Rp”"
     assert (decoded.charset, decoded.source) == ("cp1252", "fallback")
 
 
 def test_never_crashes_on_bytes_no_codec_accepts(monkeypatch):
-    monkeypatch.setattr("workers.encoding._detect_charsets", None)
+    monkeypatch.setattr("workers.fetch.encoding._detect_charsets", None)
     data = b"abc \x81\x8d\x8f\x90\x9d \xff\xfe\xfd def"  # undefined in cp1252, invalid UTF-8
     text = decode_text(data, declared_charset="utf-8").text
     assert text.startswith("abc ") and text.endswith(" def")

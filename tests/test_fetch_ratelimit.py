@@ -11,7 +11,7 @@ import redis
 from schemas import Reason
 from tests.support import redis_server
 from workers.errors import TransientError
-from workers.ratelimit import LocalRateLimiter, RedisRateLimiter
+from workers.fetch.ratelimit import LocalRateLimiter, RedisRateLimiter
 
 INTERVAL = 0.2
 # sleep() may overshoot for one caller and not the next, so a gap can fall a little short
@@ -57,7 +57,7 @@ def assert_spaced(stamps: list[float]) -> None:
 
 def test_local_reserves_slots_per_host(monkeypatch):
     recorder = SleepRecorder()
-    monkeypatch.setattr("workers.ratelimit.time.sleep", recorder)
+    monkeypatch.setattr("workers.fetch.ratelimit.time.sleep", recorder)
     limiter = LocalRateLimiter()
     limiter.wait("kompas.com", 1.0)  # first call: no wait
     limiter.wait("detik.com", 1.0)  # another host: no wait
@@ -70,7 +70,7 @@ def test_local_reserves_slots_per_host(monkeypatch):
 
 def test_local_zero_interval_never_sleeps(monkeypatch):
     recorder = SleepRecorder()
-    monkeypatch.setattr("workers.ratelimit.time.sleep", recorder)
+    monkeypatch.setattr("workers.fetch.ratelimit.time.sleep", recorder)
     limiter = LocalRateLimiter()
     for _ in range(5):
         limiter.wait("kompas.com", 0.0)
@@ -101,7 +101,7 @@ def test_redis_limiters_share_spacing(redis_pair):
 def test_redis_hosts_and_prefixes_are_independent(redis_pair, monkeypatch):
     clients, prefix = redis_pair
     recorder = SleepRecorder()
-    monkeypatch.setattr("workers.ratelimit.time.sleep", recorder)
+    monkeypatch.setattr("workers.fetch.ratelimit.time.sleep", recorder)
     limiter = RedisRateLimiter(clients[0], prefix)
     other_deployment = RedisRateLimiter(clients[1], prefix + "-other")
     limiter.wait("kompas.com", 5.0)

@@ -15,7 +15,7 @@ import pytest
 from tests.support import redis_server
 from tests.support.fetching import PAGE
 from tests.support.http_server import FixtureServer
-from workers.fetch import Fetcher, RedisRateLimiter
+from workers.fetch.fetcher import Fetcher, RedisRateLimiter
 from workers.settings import Settings
 
 INTERVAL = 0.3

@@ -7,7 +7,7 @@ import pytest
 
 from schemas import Reason
 from workers.errors import PermanentError, SkipInput, TransientError
-from workers.robots import MAX_CRAWL_DELAY, ROBOTS_ERROR_TTL, RobotsCache, RobotsRules
+from workers.fetch.robots import MAX_CRAWL_DELAY, ROBOTS_ERROR_TTL, RobotsCache, RobotsRules
 
 AGENT = "Kliping/0.1 (+https://github.com/kliping/kliping)"
 

@@ -7,8 +7,8 @@ import time
 import pytest
 import redis
 
-from workers import health
-from workers.celery_app import INGEST_QUEUE
+from workers.runtime import health
+from workers.runtime.celery_app import INGEST_QUEUE
 from workers.settings import Settings
 
 

@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from schemas.elastic import template_mappings
-from workers.kibana import SAVED_OBJECTS
+from workers.cli.kibana import SAVED_OBJECTS
 from workers.settings import PROJECT_ROOT
 
 AGGREGATABLE = {"keyword", "date", "boolean", "integer", "long", "float", "double"}

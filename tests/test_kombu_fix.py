@@ -7,7 +7,7 @@ import redis
 from kombu import Connection, Queue
 
 from tests.support.redis_server import PrivateRedis
-from workers import kombu_fix
+from workers.runtime import kombu_fix
 
 
 def test_closing_a_channel_whose_connection_is_gone_raises_a_connection_error(tmp_path):

@@ -14,7 +14,8 @@ from schemas import RawDocument
 from tests.support.faults import write_articles
 from workers.observe import TRACE_FIELDS, Stage, configure_logging, stage, tracing
 from workers.pipeline import failed_id
-from workers.runner import embedded_context, run
+from workers.runtime.embedded import run
+from workers.runtime.wiring import embedded_context
 from workers.settings import Settings
 
 
@@ -52,7 +53,7 @@ def test_pipeline_lines_carry_input_article_id_and_stage(settings: Settings, tmp
     big.write_bytes(b"a " * (settings.max_file_bytes // 2 + 1))
 
     def broken_fetch(url: str) -> RawDocument:
-        logging.getLogger("workers.fetch").info("fetching")  # a line from inside a stage
+        logging.getLogger("workers.fetch.fetcher").info("fetching")  # a line from inside a stage
         raise RuntimeError("a bug in a stage")
 
     ctx = embedded_context(settings)
@@ -83,7 +84,7 @@ def test_pipeline_lines_carry_input_article_id_and_stage(settings: Settings, tmp
 
 
 def test_lines_outside_an_input_have_empty_trace_fields(captured):
-    logging.getLogger("workers.tasks").warning("worker started")
+    logging.getLogger("workers.runtime.tasks").warning("worker started")
     with tracing("a.txt", "id-a"):
         with stage(Stage.clean):
             logging.getLogger("workers.clean").info("cleaning")

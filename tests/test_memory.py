@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import psutil
 
-from workers.memory import release_freed_memory
+from workers.runtime.memory import release_freed_memory
 
 
 def test_freed_heap_pages_go_back_to_the_system():
@@ -21,6 +21,6 @@ def test_freed_heap_pages_go_back_to_the_system():
 def test_the_worker_releases_memory_after_every_task():
     from celery import signals
 
-    from workers.tasks import _release_memory_after_task
+    from workers.runtime.tasks import _release_memory_after_task
 
     assert _release_memory_after_task in [receiver() for _, receiver in signals.task_postrun.receivers]

@@ -15,11 +15,11 @@ from prometheus_client.parser import text_string_to_metric_families
 from schemas import FailedInput, InputResult, Outcome, Reason
 from tests.support.fetching import free_port
 from tests.support.workers import worker_env
-from workers.backends.redis_metrics import RedisMetrics
-from workers.backends.redis_state import RedisStateStore
-from workers.distributed import submit
-from workers.metrics import KlipingCollector
+from workers.backends.redis.metrics import RedisMetrics
+from workers.backends.redis.state import RedisStateStore
 from workers.observe import Stage, Trace
+from workers.runtime.exporter import KlipingCollector
+from workers.runtime.producer import submit
 from workers.settings import PROJECT_ROOT, Settings
 
 EXPORTER_START_TIMEOUT = 60.0  # a guard while the subprocess imports

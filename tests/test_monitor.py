@@ -16,7 +16,8 @@ from workers.backends.monitor_state import RedisMonitorStore, SqliteMonitorStore
 from workers.monitor.alerts import monitor
 from workers.monitor.match import Matcher
 from workers.monitor.spike import MIN_SPIKE_COUNT, is_spike, poisson_tail
-from workers.runner import embedded_context, run
+from workers.runtime.embedded import run
+from workers.runtime.wiring import embedded_context
 from workers.settings import PROJECT_ROOT
 
 ENRICH = PROJECT_ROOT / "tests" / "fixtures" / "enrich"

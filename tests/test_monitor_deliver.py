@@ -17,10 +17,11 @@ from schemas.monitor import Alert, DeliveryState, Rule, alert_id
 from tests.support.http_server import FixtureServer
 from tests.test_distributed import _follow_all, distributed_settings, worker  # noqa: F401 - shared fixtures
 from workers.backends.monitor_state import RedisMonitorStore, SqliteMonitorStore
-from workers.celery_app import DELIVER_TASK
-from workers.distributed import producer_app, submit
 from workers.monitor.deliver import DELIVERY_RETRIES, attempt, deliver
-from workers.runner import embedded_context, run
+from workers.runtime.celery_app import DELIVER_TASK
+from workers.runtime.embedded import run
+from workers.runtime.producer import producer_app, submit
+from workers.runtime.wiring import embedded_context
 from workers.settings import PROJECT_ROOT
 
 # How long the test waits for the worker's delivery task (its first retry waits up to 1 s).

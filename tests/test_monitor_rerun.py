@@ -5,7 +5,7 @@ from __future__ import annotations
 from schemas import Outcome
 from schemas.monitor import Delivery, DeliveryState, Rule
 from workers.pipeline import process
-from workers.runner import embedded_context
+from workers.runtime.wiring import embedded_context
 
 WEBHOOK = "http://127.0.0.1:9/hook"  # never called: `process` only queues deliveries (the runner sends them)
 

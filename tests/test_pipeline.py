@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from schemas import Outcome, SentimentLabel
-from workers.backends import SearchQuery
-from workers.runner import embedded_context, run
+from workers.ports import SearchQuery
+from workers.runtime.embedded import run
+from workers.runtime.wiring import embedded_context
 from workers.settings import PROJECT_ROOT
 
 SEED_TITLES = {

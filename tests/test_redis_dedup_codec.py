@@ -7,16 +7,16 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 import redis
 
-from workers.backends import Fingerprint
-from workers.backends.redis_dedup_codec import (
+from workers.backends.redis.dedup_codec import (
     BAND_BUCKET_HEX,
     BAND_FIELD_BYTES,
     band_token,
     pack_fingerprint,
     unpack_fingerprint,
 )
-from workers.backends.redis_state import RedisDedupIndex
+from workers.backends.redis.state import RedisDedupIndex
 from workers.dedupe import NUM_PERM, bands
+from workers.ports import Fingerprint
 
 HEX_IDS = ["0123456789abcdef", "fedcba9876543210", "00000000000000ff"]
 SIGNATURE = [(i * 2654435761) % 2**32 for i in range(NUM_PERM)]

@@ -9,14 +9,14 @@ import pytest
 import redis
 
 from schemas import FailedInput, InputResult, Outcome, Reason
-from workers.backends import Fingerprint, StoryRecord
-from workers.backends.redis_state import (
+from workers.backends.redis.state import (
     BAND_PERIOD_SECONDS,
     BAND_PERIODS,
     DEDUP_TTL_SECONDS,
     RedisDedupIndex,
     RedisStateStore,
 )
+from workers.ports import Fingerprint, StoryRecord
 
 BANDS = ["0:aa", "1:bb", "2:cc"]
 

@@ -10,9 +10,9 @@ from tests.test_dedupe_canonical import (
     _article,
     index,  # noqa: F401 - each dedup index, empty
 )
-from workers.backends import StoryRecord
-from workers.backends.embedded import EmbeddedStore
+from workers.backends.sqlite.store import EmbeddedStore
 from workers.dedupe import STORY_MIN_SHARED, assign_story
+from workers.ports import StoryRecord
 
 NOW = datetime(2025, 4, 28, 12, tzinfo=UTC)
 KURSK = ["kursk", "korea utara", "rusia", "pasukan", "ukraina"]

@@ -7,8 +7,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from schemas import RawDocument, Reason
-from workers.encoding import decode_text
 from workers.errors import PermanentError, SkipInput
+from workers.fetch.encoding import decode_text
 
 CONTENT_TYPES = {
     ".txt": "text/plain",

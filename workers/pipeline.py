@@ -18,6 +18,7 @@ from schemas import (
     Article,
     CopyRef,
     Dedup,
+    DedupMethod,
     FailedInput,
     InputResult,
     Outcome,
@@ -25,18 +26,18 @@ from schemas import (
     Reason,
     utcnow,
 )
-from workers.archive import RawArchive, archive_fetched
-from workers.backends import ArticleIndex, DedupIndex, StateStore
 from workers.clean import clean
-from workers.dedupe import dedupe, link_group
+from workers.dedupe import Verdict, assign_story, dedupe, fingerprint, verify
 from workers.enrich import enrich, reuse_enrichment
 from workers.errors import KlipingError, PermanentError, SkipInput, TransientError
-from workers.load import load
+from workers.load import is_url, load
 from workers.observe import MetricsSink, Stage, bind_article, finish, stage, tracing
+from workers.ports import ArticleIndex, DedupIndex, StateStore
 from workers.settings import Settings
 from workers.sources import SourceRegistry
 
 if TYPE_CHECKING:
+    from workers.backends.archive import RawArchive
     from workers.monitor import Monitor
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,12 @@ class Context:
     monitor: Monitor | None = None  # standing rules → alerts; None: no monitoring
     archive: RawArchive | None = None  # fetched pages kept for `reextract`; None: not kept
     metrics: MetricsSink | None = None  # outcome/latency counters (Redis when distributed); None: not counted
+
+
+def archive_fetched(archive: RawArchive | None, input_ref: str, raw: RawDocument) -> None:
+    """Keep a copy of what was fetched for a URL input (local files are their own archive)."""
+    if archive is not None and is_url(input_ref):
+        archive.put(raw)
 
 
 def failed_id(input_ref: str) -> str:
@@ -209,3 +216,62 @@ def settle_late_copies(canonical: Article, index: ArticleIndex, dedup: DedupInde
         if copy is not None and copy.dedup is not None and not copy.dedup.is_canonical:
             settled += settle_copy(copy, index)
     return settled
+
+
+def link_group(
+    article: Article, verdict: Verdict, articles: ArticleIndex, index: DedupIndex, window: timedelta
+) -> Article:
+    """Set a canonical's dedup fields from its group, store it, and point every stored member at it.
+
+    Idempotent: a retry after a crash finds the same members and leaves them pointing here.
+    """
+    members = index.members(article.id)
+    stored = {m.article_id: articles.get(m.article_id) for m in members}
+    if verdict.replaces and verdict.replaces not in stored:
+        stored[verdict.replaces] = articles.get(verdict.replaces)
+    known = [article.dedup] if article.dedup else []  # a re-run keeps its story
+    known += [a.dedup for a in stored.values() if a and a.dedup]
+    story_id = next((dedup.story_id for dedup in known if dedup.story_id), None)
+    previous = article.dedup.copies if article.dedup else []
+    copies = {ref.id: ref for ref in previous}
+    copies.update({m.article_id: CopyRef(id=m.article_id, outlet=m.outlet, url=m.url) for m in members})
+    article.dedup = Dedup(
+        canonical_id=article.id,
+        story_id=story_id or assign_story(article, index, window),
+        copies=list(copies.values()),
+        copy_count=len(copies),
+    )
+    articles.put(article)
+    # Read the group again after our write: a copy registered meanwhile either shows up here, or
+    # registered after this read and so finds this article stored (the copy path re-reads it).
+    for late in index.members(article.id):
+        if late.article_id not in copies:
+            articles.add_copy(article.id, CopyRef(id=late.article_id, outlet=late.outlet, url=late.url))
+            members.append(late)
+    stored.update(
+        {m.article_id: articles.get(m.article_id) for m in members if stored.get(m.article_id) is None}
+    )
+    own = None  # computed only when a member needs re-pointing: most canonicals have none
+    by_id = {m.article_id: m for m in members}
+    for member_id, member in stored.items():
+        if member is None or member_id == article.id:
+            continue
+        if (
+            member.dedup
+            and not member.dedup.is_canonical
+            and member.dedup.canonical_id == article.id
+            and member.dedup.story_id == article.dedup.story_id
+        ):
+            continue
+        if own is None:
+            own = fingerprint(article)
+        match = verify(by_id.get(member_id) or fingerprint(member), own)
+        member.dedup = Dedup(
+            canonical_id=article.id,
+            is_canonical=False,
+            story_id=article.dedup.story_id,
+            method=match.method if match else DedupMethod.near,
+            similarity=match.similarity if match else None,
+        )
+        articles.put(member)
+    return article

@@ -61,7 +61,7 @@ class Settings(BaseSettings):
     ingest_min_tasks: int = Field(default=8, ge=1)
     worker_concurrency: int | None = None
     # Seconds before a task left unacknowledged (its worker died) is redelivered; None: derived
-    # from the time limits (at least an hour, see workers/celery_app.py).
+    # from the time limits (at least an hour, see workers/runtime/celery_app.py).
     visibility_timeout: int | None = None
     # Seconds running tasks get to finish after SIGTERM before they are requeued (soft shutdown).
     worker_shutdown_timeout: float = 10.0

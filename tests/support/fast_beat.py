@@ -7,7 +7,7 @@ sixty times faster.
 
 from __future__ import annotations
 
-from workers.celery_app import BEAT_SCHEDULE, app
+from workers.runtime.celery_app import BEAT_SCHEDULE, app
 
 TICK_SECONDS = 1.0
 

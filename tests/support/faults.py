@@ -24,9 +24,9 @@ from celery import states
 from schemas import Outcome
 from schemas.monitor import DeliveryState, Rule
 from tests.support.http_server import FixtureServer
-from workers.backends.elastic import ElasticIndex, make_client
+from workers.backends.elastic.index import ElasticIndex, make_client
 from workers.backends.monitor_state import RedisMonitorStore
-from workers.distributed import follow, producer_app
+from workers.runtime.producer import follow, producer_app
 from workers.settings import Settings
 
 RULE_NAME, RULE_WORD = "gempa-watch", "gempa"  # the rule every batch is watched by

@@ -7,7 +7,7 @@ import socket
 import pytest
 
 from tests.support.http_server import FixtureServer
-from workers.fetch import Fetcher
+from workers.fetch.fetcher import Fetcher
 from workers.settings import Settings
 
 PAGE = "<!doctype html><html><head><title>Pasukan Korea Utara</title></head><body><p>Kursk — Moskow</p></body></html>"

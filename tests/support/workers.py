@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from workers.distributed import ping
+from workers.runtime.producer import ping
 from workers.settings import PROJECT_ROOT, Settings
 
 # Seconds a stopped worker gets for its warm/soft shutdown before the test kills it.
@@ -134,7 +134,7 @@ def start_worker(
     return CeleryProcess(argv, settings, log_path, **env)
 
 
-def start_beat(settings: Settings, log_path: Path, app: str = "workers.celery_app") -> CeleryProcess:
+def start_beat(settings: Settings, log_path: Path, app: str = "workers.runtime.celery_app") -> CeleryProcess:
     """Start Celery beat for the Celery app module `app`, its schedule file next to the log."""
     schedule = log_path.with_suffix(".schedule")
     return CeleryProcess(

@@ -20,10 +20,9 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Protocol
 
 from schemas.feeds import Feed, FeedState
-from workers.settings import Settings
+from workers.ports import FeedStore  # noqa: F401 - the protocol these implement
 
 _SCHEMA = """
 PRAGMA journal_mode = WAL;
@@ -34,31 +33,6 @@ CREATE TABLE IF NOT EXISTS feed_seen (feed TEXT NOT NULL, url TEXT NOT NULL, PRI
 
 # Compare-and-delete: only the holder of the token may release the lock.
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
-
-
-class FeedStore(Protocol):
-    """Where feeds, their state and their seen item URLs persist."""
-
-    def add(self, feed: Feed) -> None:
-        """Register (or update) a feed."""
-
-    def remove(self, url_or_name: str) -> Feed | None:
-        """Forget a feed, its state and seen URLs; the removed feed, or None if unknown."""
-
-    def feeds(self) -> list[Feed]:
-        """Every registered feed."""
-
-    def state(self, url: str) -> FeedState:
-        """The state of a feed (a fresh one when never polled)."""
-
-    def save_state(self, state: FeedState) -> None:
-        """Persist a feed's state."""
-
-    def unseen(self, url: str, items: list[str]) -> list[str]:
-        """The item URLs this feed has not handed on yet, in the given order."""
-
-    def mark_seen(self, url: str, items: Iterable[str]) -> None:
-        """Remember item URLs as handed on."""
 
 
 class SqliteFeedStore:
@@ -191,12 +165,3 @@ def redis_lock(client, key: str, ttl_ms: int) -> Iterator[bool]:
     finally:
         if acquired:
             client.eval(_RELEASE, 1, key, token)
-
-
-def feed_store(settings: Settings) -> FeedStore:
-    """The FeedStore of the configured mode: Redis when distributed, else the embedded SQLite file."""
-    if settings.distributed:
-        from workers.backends.distributed import redis_client
-
-        return RedisFeedStore(redis_client(settings), settings.redis_prefix)
-    return SqliteFeedStore(settings.db_path)

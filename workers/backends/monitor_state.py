@@ -19,55 +19,11 @@ import sqlite3
 import threading
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
 
 import redis
 
 from schemas.monitor import Alert, Delivery, Rule
-
-
-class MonitorStore(Protocol):
-    """Rules, alerts (claimed once), deliveries and hourly counts."""
-
-    def add_rule(self, rule: Rule) -> None:
-        """Create or replace a rule."""
-
-    def remove_rule(self, name: str) -> bool:
-        """Drop a rule; False when unknown."""
-
-    def rules(self) -> list[Rule]:
-        """Every rule, by name."""
-
-    def rule(self, name: str) -> Rule | None:
-        """One rule, or None."""
-
-    def version(self) -> int:
-        """A number that changes whenever rules change (recompile when it does)."""
-
-    def claim_alert(self, alert: Alert) -> bool:
-        """Create the alert once; False when it already exists."""
-
-    def attach(self, alert_id: str, article_id: str) -> None:
-        """Attach a copy or later article to an alert."""
-
-    def get_alert(self, alert_id: str) -> Alert | None:
-        """One alert with its attachments and delivery."""
-
-    def alerts(self, since: datetime | None = None) -> list[Alert]:
-        """Alerts, oldest first."""
-
-    def set_delivery(self, alert_id: str, delivery: Delivery) -> None:
-        """Record the delivery state."""
-
-    def swap_delivery(self, alert_id: str, expected: Delivery, new: Delivery) -> bool:
-        """Record `new` only if the stored state is still `expected` (compare-and-set)."""
-
-    def hit(self, rule: str, hour: int) -> int:
-        """Count one matching article in an hour (epoch hours); the new count."""
-
-    def hourly_counts(self, rule: str, hours: list[int]) -> list[int]:
-        """Counts of the given hours."""
-
+from workers.ports import MonitorStore  # noqa: F401 - the protocol these implement
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS monitor_rules (name TEXT PRIMARY KEY, data TEXT NOT NULL);
@@ -312,12 +268,3 @@ class RedisMonitorStore:
             return []
         values = self._r.hmget(f"{self._p}:hits:{rule}", [str(h) for h in hours])
         return [int(v or 0) for v in values]
-
-
-def monitor_store(settings) -> MonitorStore:
-    """The MonitorStore of the configured mode (Redis when distributed, else the embedded SQLite file)."""
-    if settings.distributed:
-        from workers.backends.distributed import redis_client
-
-        return RedisMonitorStore(redis_client(settings), settings.redis_prefix)
-    return SqliteMonitorStore(settings.db_path)

@@ -8,7 +8,7 @@ import lxml.html
 from lxml import etree
 
 from workers.feeds.urls import canonicalize
-from workers.robots import RobotsRules
+from workers.fetch.robots import RobotsRules
 
 FEED_LINK_TYPES = frozenset(
     {

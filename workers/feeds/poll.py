@@ -15,10 +15,10 @@ from datetime import datetime, timedelta
 
 from schemas import RawDocument, utcnow
 from schemas.feeds import Feed, FeedItem, FeedKind, FeedState, ParsedFeed, PollReport
-from workers.backends.feed_state import FeedStore
 from workers.errors import KlipingError, SkipInput
 from workers.feeds.discover import feed_links, robots_sitemaps, robots_url
 from workers.feeds.parse import looks_like_feed, parse_feed
+from workers.ports import FeedStore
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ from collections.abc import Callable
 
 from schemas import Article
 from schemas.monitor import Alert, AlertKind, Delivery, DeliveryState, Rule, alert_id
-from workers.backends.monitor_state import MonitorStore
 from workers.monitor.match import Match, Matcher
 from workers.monitor.spike import BASELINE_HOURS, epoch_hour, is_spike
+from workers.ports import MonitorStore
 
 
 def story_of(article: Article) -> str:

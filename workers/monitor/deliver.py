@@ -17,11 +17,13 @@ from typing import Any, Protocol
 
 from schemas import utcnow
 from schemas.monitor import Delivery, DeliveryState
-from workers.backends.monitor_state import MonitorStore
-from workers.fetch import backoff_delay
+from workers.ports import MonitorStore
+from workers.retry import backoff_delay
 
 # Attempts of one delivery in process (embedded mode); Celery retries its task instead.
 DELIVERY_RETRIES = 3
+# Seconds a webhook may take to answer before the attempt counts as failed and is retried.
+WEBHOOK_TIMEOUT_SECONDS = 10.0
 # Webhooks are fast or broken: short backoff in process (0.5 s, 1 s, 2 s with jitter), capped.
 BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 30.0

@@ -13,8 +13,8 @@ import time
 
 import redis
 
-from workers.backends.redis_metrics import RedisMetrics
-from workers.celery_app import INGEST_QUEUE
+from workers.backends.redis.metrics import RedisMetrics
+from workers.runtime.celery_app import INGEST_QUEUE
 from workers.settings import Settings
 
 CONSUMED_KEY = "health:consumed"
@@ -37,7 +37,7 @@ def stall_seconds(settings: Settings) -> float:
 
 def consumers(settings: Settings, timeout: float = INSPECT_TIMEOUT_SECONDS) -> dict[str, bool]:
     """Each worker answering an inspect broadcast → whether it consumes the ingest queue."""
-    from workers.distributed import producer_app
+    from workers.runtime.producer import producer_app
 
     queues = producer_app(settings).control.inspect(timeout=timeout).active_queues() or {}
     return {

@@ -12,8 +12,8 @@ from celery.exceptions import TimeoutError as CeleryTimeoutError
 from celery.result import AsyncResult
 
 from schemas import InputResult, Outcome, Reason
-from workers.celery_app import INGEST_BATCH_TASK, INGEST_QUEUE, make_app
 from workers.load import expand_inputs, is_url
+from workers.runtime.celery_app import INGEST_BATCH_TASK, INGEST_QUEUE, make_app
 from workers.settings import Settings
 
 FOLLOW_POLL_SECONDS = 0.2  # one MGET per poll over the pending results

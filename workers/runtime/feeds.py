@@ -1,23 +1,15 @@
-"""Wiring of feed polling for both modes: which store, which fetcher, and the one-poll-at-a-time lock."""
+"""Feed polling runs: one pass over the due feeds of the configured mode, and the one-poll-at-a-time lock."""
 
 from __future__ import annotations
 
 from schemas.feeds import PollReport
-from workers.backends.feed_state import RedisFeedStore, feed_store, redis_lock
+from workers.backends.feed_state import RedisFeedStore, redis_lock
 from workers.feeds.poll import Ingest, poll_due
-from workers.fetch import Fetcher, LocalRateLimiter, RedisRateLimiter
+from workers.fetch.fetcher import Fetcher, RedisRateLimiter
+from workers.runtime.wiring import feed_fetcher, feed_store
 from workers.settings import Settings
 
 POLL_LOCK_NAME = "lock:poll-feeds"
-
-
-def feed_fetcher(settings: Settings) -> Fetcher:
-    """A Fetcher for feeds: the per-host limit is shared through Redis when distributed."""
-    if settings.distributed:
-        from workers.backends.distributed import redis_client
-
-        return Fetcher(settings, RedisRateLimiter(redis_client(settings), settings.redis_prefix))
-    return Fetcher(settings, LocalRateLimiter())
 
 
 def poll_once(settings: Settings, ingest: Ingest, force: bool = False) -> list[PollReport]:

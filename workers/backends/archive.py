@@ -21,21 +21,20 @@ import tempfile
 import threading
 import time
 import zlib
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from schemas import InputResult, Outcome, RawDocument, Reason
+from schemas import RawDocument, Reason
 from workers.errors import SkipInput
-from workers.load import is_url
 from workers.settings import Settings
 
 if TYPE_CHECKING:
-    from workers.pipeline import Context
+    pass
 
 log = logging.getLogger(__name__)
 
@@ -176,12 +175,6 @@ def raw_archive(settings: Settings) -> RawArchive | None:
     return RawArchive(archive_root(settings), settings.raw_retention_days)
 
 
-def archive_fetched(archive: RawArchive | None, input_ref: str, raw: RawDocument) -> None:
-    """Keep a copy of what was fetched for a URL input (local files are their own archive)."""
-    if archive is not None and is_url(input_ref):
-        archive.put(raw)
-
-
 def _read(path: Path) -> RawDocument:
     """Read one archive file; SkipInput(malformed) when it is damaged."""
     try:
@@ -192,33 +185,3 @@ def _read(path: Path) -> RawDocument:
         raise SkipInput(
             f"archived raw document {path} is unreadable: {type(exc).__name__}: {exc}", Reason.malformed
         ) from exc
-
-
-def _input_of(ref: str, ctx: Context) -> str:
-    """An article id becomes the input it came from; URLs and paths stay as given."""
-    if is_url(ref) or Path(ref).exists():
-        return ref
-    article = ctx.index.get(ref)
-    return article.input if article is not None else ref
-
-
-def reextract(ctx: Context, refs: Iterable[str] | None = None) -> Iterator[InputResult]:
-    """Clean and store inputs again from their archived raw documents (all when `refs` is None); no fetching."""
-    # imported here: the runner imports the fetcher, which the archive module does not need
-    from workers.runner import run
-
-    if ctx.archive is None:
-        raise ValueError("the raw archive is disabled (KLIPING_RAW_RETENTION_DAYS=0)")
-    # URLs are read from the archive instead of the network and not archived again, so a
-    # re-extraction does not extend their retention.
-    replay = replace(ctx, fetch=ctx.archive.load, archive=None)
-    if refs is not None:
-        yield from run([_input_of(ref, ctx) for ref in refs], replay)
-        return
-    entries = list(ctx.archive.entries())
-    for entry in entries:
-        if entry.problem is not None:  # its input is unknown: report the file itself
-            result = InputResult(input=str(entry.path), outcome=Outcome.skipped, reason=entry.problem)
-            ctx.state.record(result)
-            yield result
-    yield from run([e.input for e in entries if e.input is not None], replay)

@@ -1,11 +1,11 @@
 """Fetch stage: one polite, bounded HTTP GET per URL, turned into a RawDocument.
 
-Politeness: robots.txt (``workers.robots``), a per-host minimum interval shared by
-all workers (``workers.ratelimit``), a User-Agent naming Kliping and a contact URL.
+Politeness: robots.txt (``workers.fetch.robots``), a per-host minimum interval shared by
+all workers (``workers.fetch.ratelimit``), a User-Agent naming Kliping and a contact URL.
 Safety: http(s) only, no private/loopback/link-local/multicast/reserved addresses on
 any redirect hop, size and type limits, timeouts on every read and on the whole body.
 The fetcher never sleeps to retry: it raises TransientError and the runner retries
-with :func:`backoff_delay`.
+with :func:`workers.retry.backoff_delay`.
 
 Binary content served as text (NUL bytes, control characters) is a
 ``PermanentError(bad_encoding)``: the server lies about its content, which is worth
@@ -21,7 +21,6 @@ from __future__ import annotations
 import email.utils
 import ipaddress
 import logging
-import random
 import re
 import socket
 import time
@@ -32,10 +31,10 @@ from datetime import UTC, datetime
 import httpx
 
 from schemas import RawDocument, Reason
-from workers.encoding import Decoded, decode_text
 from workers.errors import PermanentError, SkipInput, TransientError
-from workers.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
-from workers.robots import RobotsCache
+from workers.fetch.encoding import Decoded, decode_text
+from workers.fetch.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
+from workers.fetch.robots import RobotsCache
 from workers.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -46,7 +45,6 @@ __all__ = [
     "LocalRateLimiter",
     "RateLimiter",
     "RedisRateLimiter",
-    "backoff_delay",
     "decode_text",
     "is_public_address",
     "parse_retry_after",
@@ -65,17 +63,6 @@ _HOST_NOT_FOUND = frozenset({socket.EAI_NONAME, getattr(socket, "EAI_NODATA", so
 _HOST = re.compile(
     r"^(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.?$"
 )
-
-
-def backoff_delay(
-    attempt: int, base: float = 1.0, cap: float = 300.0, retry_after: float | None = None
-) -> float:
-    """Seconds to wait before retry number `attempt` (0-based): full jitter, or the server's Retry-After."""
-    if retry_after is not None:
-        # honour the server, plus up to `base` s of jitter so workers do not return in a herd
-        return min(cap, max(0.0, retry_after) + random.uniform(0.0, base))
-    ceiling = min(cap, base * 2.0 ** min(max(attempt, 0), 64))  # min(): no float overflow
-    return random.uniform(0.0, ceiling)
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:

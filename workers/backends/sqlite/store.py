@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from schemas import Article, CopyRef, FailedInput, InputResult, utcnow
-from workers.backends import Claim, Fingerprint, SearchQuery, StoryRecord, add_copy_ref
+from workers.ports import Claim, Fingerprint, SearchQuery, StoryRecord, add_copy_ref
 
 _SCHEMA = """
 PRAGMA journal_mode = WAL;

@@ -1,46 +1,28 @@
-"""The embedded runner: the pipeline in process over the local SQLite store."""
+"""The embedded runner: the pipeline in process, one input after another (and re-extraction from the archive)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
+from pathlib import Path
 
 import httpx
 
-from schemas import InputResult
-from workers.archive import raw_archive
-from workers.backends.embedded import EmbeddedStore
-from workers.backends.monitor_state import MonitorStore, SqliteMonitorStore
+from schemas import InputResult, Outcome
 from workers.errors import TransientError
-from workers.fetch import Fetcher, LocalRateLimiter, backoff_delay
-from workers.memory import RELEASE_EVERY_INPUTS, release_freed_memory
+from workers.load import is_url
 from workers.monitor import Monitor
-from workers.monitor.deliver import deliver
+from workers.monitor.deliver import WEBHOOK_TIMEOUT_SECONDS, deliver
 from workers.observe import count_retry, tracing
 from workers.pipeline import Context, failed_id, give_up, process
-from workers.settings import Settings
-from workers.sources import SourceRegistry
+from workers.ports import MonitorStore
+from workers.retry import backoff_delay
+from workers.runtime.memory import RELEASE_EVERY_INPUTS, release_freed_memory
 
 # Transient errors (a host down, 503) are retried this many times in process before the input
 # is quarantined; the distributed mode retries longer through Celery.
 EMBEDDED_RETRIES = 2
-# A webhook that has not answered in this long is down; the delivery is retried with backoff.
-WEBHOOK_TIMEOUT_SECONDS = 10.0
-
-
-def embedded_context(settings: Settings) -> Context:
-    """A Context over the embedded store (articles, dedup index and state in one SQLite file)."""
-    store = EmbeddedStore(settings.db_path)
-    return Context(
-        settings=settings,
-        registry=SourceRegistry.load(settings.sources_file),
-        index=store,
-        dedup=store,
-        state=store,
-        fetch=Fetcher(settings, LocalRateLimiter()),
-        monitor=Monitor(SqliteMonitorStore(settings.db_path)),
-        archive=raw_archive(settings),
-    )
 
 
 def process_with_retries(
@@ -81,3 +63,30 @@ def deliver_alerts(alert_ids: list[str], store: MonitorStore) -> None:
     with httpx.Client(timeout=WEBHOOK_TIMEOUT_SECONDS) as client:
         for alert_id in alert_ids:
             deliver(alert_id, store, client)
+
+
+def _input_of(ref: str, ctx: Context) -> str:
+    """An article id becomes the input it came from; URLs and paths stay as given."""
+    if is_url(ref) or Path(ref).exists():
+        return ref
+    article = ctx.index.get(ref)
+    return article.input if article is not None else ref
+
+
+def reextract(ctx: Context, refs: Iterable[str] | None = None) -> Iterator[InputResult]:
+    """Clean and store inputs again from their archived raw documents (all when `refs` is None); no fetching."""
+    if ctx.archive is None:
+        raise ValueError("the raw archive is disabled (KLIPING_RAW_RETENTION_DAYS=0)")
+    # URLs are read from the archive instead of the network and not archived again, so a
+    # re-extraction does not extend their retention.
+    replay = replace(ctx, fetch=ctx.archive.load, archive=None)
+    if refs is not None:
+        yield from run([_input_of(ref, ctx) for ref in refs], replay)
+        return
+    entries = list(ctx.archive.entries())
+    for entry in entries:
+        if entry.problem is not None:  # its input is unknown: report the file itself
+            result = InputResult(input=str(entry.path), outcome=Outcome.skipped, reason=entry.problem)
+            ctx.state.record(result)
+            yield result
+    yield from run([e.input for e in entries if e.input is not None], replay)

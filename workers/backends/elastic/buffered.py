@@ -1,6 +1,6 @@
 """An article index that holds a batch's writes and sends them in one bulk request.
 
-A worker running a batch of inputs (``workers.tasks.ingest_batch``) wraps its Elasticsearch
+A worker running a batch of inputs (``workers.runtime.tasks.ingest_batch``) wraps its Elasticsearch
 index in this: the pipeline's reads see the batch's own writes at once, and ``flush`` sends
 them with the client's streaming bulk helper before the task is acknowledged — so nothing is
 lost when a worker dies mid-batch (the batch is redelivered and re-run; ids are deterministic).
@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from schemas import Article, CopyRef
-from workers.backends import ArticleIndex, SearchQuery, add_copy_ref
-from workers.backends.elastic import BulkFailure
+from workers.backends.elastic.index import BulkFailure
+from workers.ports import ArticleIndex, SearchQuery, add_copy_ref
 
 
 class BulkIndex(ArticleIndex, Protocol):

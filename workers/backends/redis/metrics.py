@@ -20,7 +20,7 @@ import math
 from dataclasses import dataclass, field
 
 from schemas import InputResult, Reason
-from workers.backends.redis_state import _RedisKeys, _text
+from workers.backends.redis.state import _RedisKeys, _text
 from workers.observe import Trace, reason_of
 
 # Stage latency buckets (seconds): a cached dedup lookup takes ~1 ms, cleaning a page 10–500 ms,

@@ -1,6 +1,6 @@
 """The Prometheus exporter of the distributed mode (``kliping metrics``).
 
-It reads the counters every worker keeps in Redis (workers/backends/redis_metrics.py) and the
+It reads the counters every worker keeps in Redis (workers/backends/redis/metrics.py) and the
 broker's queue on each scrape, so one exporter serves the whole cluster whatever the number of
 workers, and a restarted worker loses no count.
 """
@@ -20,8 +20,8 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
-from workers.backends.redis_metrics import LATENCY_BUCKETS, RedisMetrics, bucket_label
-from workers.celery_app import INGEST_QUEUE
+from workers.backends.redis.metrics import LATENCY_BUCKETS, RedisMetrics, bucket_label
+from workers.runtime.celery_app import INGEST_QUEUE
 from workers.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ class KlipingCollector(Collector):
 
 def registry_for(settings: Settings) -> CollectorRegistry:
     """A registry holding only Kliping's collector for these settings."""
-    from workers.backends.distributed import redis_client
+    from workers.runtime.wiring import redis_client
 
     registry = CollectorRegistry(auto_describe=False)
     registry.register(KlipingCollector(RedisMetrics(redis_client(settings), settings.redis_prefix)))

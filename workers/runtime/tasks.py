@@ -21,16 +21,16 @@ from celery import Task, signals
 from schemas import InputResult, Outcome, Reason
 from schemas.monitor import DeliveryState
 from workers import pipeline
-from workers.backends.buffered import BufferedIndex
-from workers.backends.distributed import distributed_context
-from workers.backends.elastic import TRANSIENT_STATUS
-from workers.celery_app import DELIVER_TASK, INGEST_BATCH_TASK, MAX_RETRY_DELAY_SECONDS, app
+from workers.backends.elastic.buffered import BufferedIndex
+from workers.backends.elastic.index import TRANSIENT_STATUS
 from workers.errors import BackendUnavailable, TransientError
-from workers.fetch import backoff_delay
-from workers.memory import release_freed_memory
+from workers.monitor.deliver import WEBHOOK_TIMEOUT_SECONDS, give_up, is_retryable, lease_left
 from workers.monitor.deliver import attempt as delivery_attempt
-from workers.monitor.deliver import give_up, is_retryable, lease_left
 from workers.observe import count_retry
+from workers.retry import backoff_delay, may_retry
+from workers.runtime.celery_app import DELIVER_TASK, INGEST_BATCH_TASK, MAX_RETRY_DELAY_SECONDS, app
+from workers.runtime.memory import release_freed_memory
+from workers.runtime.wiring import distributed_context
 from workers.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -54,14 +54,6 @@ def _invalid(input_ref: object, ctx: pipeline.Context) -> InputResult:
     result = pipeline.fail(ref, Reason.invalid_input, f"not an input reference: {ref!r}", ctx.state)
     ctx.state.record(result)
     return result
-
-
-def may_retry(exc: TransientError, attempt: int, first_failure: float, now: float | None = None) -> bool:
-    """Whether a transient error is retried: outages of our services for a time, other errors a number of times."""
-    settings = get_settings()
-    if isinstance(exc, BackendUnavailable):
-        return (time.time() if now is None else now) - first_failure < settings.outage_retry_seconds
-    return attempt < settings.task_max_retries
 
 
 # A batch stops taking inputs after this share of the task time limit, stores what it has and
@@ -194,7 +186,7 @@ def _retry_or_give_up(
 ) -> list[dict]:
     """Run `refs` again after a backoff while `exc` may pass; else quarantine `give_up` (default: all) and go on."""
     first_failure = first_failure or time.time()
-    if may_retry(exc, attempt, first_failure):
+    if may_retry(exc, attempt, first_failure, get_settings()):
         delay = backoff_delay(attempt, cap=MAX_RETRY_DELAY_SECONDS, retry_after=exc.retry_after)
         log.info("retrying %d inputs in %.1f s (attempt %d): %s", len(refs), delay, attempt + 1, exc)
         count_retry(_context.metrics if _context else None, exc.reason)
@@ -248,8 +240,8 @@ _stamps: redis.Redis | None = None
 def _stamp_consumed(**_: object) -> None:
     """Tell `kliping health` this worker is taking tasks (a stamp in Redis; never fails the task)."""
     global _stamps
-    from workers.backends.distributed import redis_client
-    from workers.health import mark_consumed
+    from workers.runtime.health import mark_consumed
+    from workers.runtime.wiring import redis_client
 
     settings = get_settings()
     try:
@@ -260,8 +252,6 @@ def _stamp_consumed(**_: object) -> None:
 
 
 _webhooks: httpx.Client | None = None
-# Seconds a webhook may take to answer before the attempt counts as failed and is retried.
-WEBHOOK_TIMEOUT_SECONDS = 10.0
 
 
 @app.task(name=DELIVER_TASK, bind=True, max_retries=None)
@@ -293,9 +283,9 @@ def deliver_alert(self: Task, alert_id: str) -> dict:
 @app.task(name="workers.tasks.poll_feeds")
 def poll_feeds() -> dict:
     """One pass over the due feeds (beat schedules it); new item URLs are queued for ingest. One poll at a time."""
-    from workers.backends.distributed import redis_client
-    from workers.distributed import submit
-    from workers.feeds.service import poll_locked
+    from workers.runtime.feeds import poll_locked
+    from workers.runtime.producer import submit
+    from workers.runtime.wiring import redis_client
 
     settings = get_settings()
     reports = poll_locked(redis_client(settings), settings, lambda urls: submit(urls, settings))

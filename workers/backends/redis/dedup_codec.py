@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import numpy as np
 
-from workers.backends import Fingerprint
+from workers.ports import Fingerprint
 
 # Band buckets: one hash per BAND_BUCKET_BITS-bit bucket of the band digest (band index mixed in,
 # so all 64 bands share the buckets) and period. 2**18 buckets keep each hash under Redis's

@@ -1,6 +1,6 @@
 """The Celery app of the distributed mode, configured from Settings for at-least-once processing.
 
-Workers start with ``celery -A workers.celery_app worker -Q ingest`` (``kliping worker``).
+Workers start with ``celery -A workers.runtime.celery_app worker -Q ingest`` (``kliping worker``).
 Every task is idempotent (deterministic ids, upserts), so redelivery is safe and preferred
 to loss: tasks are acknowledged only after they finish, and a task whose worker died is
 requeued.
@@ -12,10 +12,11 @@ from typing import Any
 
 from celery import Celery, signals
 
-from workers import kombu_fix
+from workers.runtime import kombu_fix
 from workers.settings import Settings, get_settings
 
 INGEST_QUEUE = "ingest"
+# Task names are wire names (queued messages carry them): they keep the module path they were born with.
 INGEST_BATCH_TASK = "workers.tasks.ingest_batch"  # inputs in batches: one bulk index write per task
 DELIVER_TASK = "workers.tasks.deliver_alert"  # webhook delivery of one alert (same queue: one worker kind)
 
@@ -140,7 +141,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
 def make_app(settings: Settings, *, set_as_current: bool = True) -> Celery:
     """A Celery app configured from settings (the worker's, or a producer's for other settings)."""
     kombu_fix.install()  # a Redis restart must not stop a worker for good
-    celery = Celery("kliping", include=["workers.tasks"], set_as_current=set_as_current)
+    celery = Celery("kliping", include=["workers.runtime.tasks"], set_as_current=set_as_current)
     celery.conf.update(celery_config(settings))
     return celery
 

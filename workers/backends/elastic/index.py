@@ -26,8 +26,8 @@ from pydantic import BaseModel
 
 from schemas import Article, CopyRef, EntityType, Reason
 from schemas.elastic import DERIVED_FIELDS, TONE_FIELDS, index_template
-from workers.backends import SearchQuery
 from workers.errors import BackendUnavailable, TransientError
+from workers.ports import SearchQuery
 from workers.settings import Settings
 
 log = logging.getLogger(__name__)

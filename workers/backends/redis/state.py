@@ -41,9 +41,8 @@ import redis
 from redis.client import NEVER_DECODE
 
 from schemas import FailedInput, InputResult, Reason, utcnow
-from workers.backends import Claim, Fingerprint, StoryRecord
-from workers.backends.redis_dedup_codec import band_token, pack_fingerprint, unpack_fingerprint
-from workers.backends.redis_dedup_scripts import (  # noqa: F401 - the window constants are part of this module's API
+from workers.backends.redis.dedup_codec import band_token, pack_fingerprint, unpack_fingerprint
+from workers.backends.redis.dedup_scripts import (  # noqa: F401 - the window constants are part of this module's API
     BAND_PERIOD_SECONDS,
     BAND_PERIODS,
     CANDIDATES_SCRIPT,
@@ -53,6 +52,7 @@ from workers.backends.redis_dedup_scripts import (  # noqa: F401 - the window co
     STORIES_SHARING_SCRIPT,
 )
 from workers.errors import BackendUnavailable
+from workers.ports import Claim, Fingerprint, StoryRecord
 
 # KEYS[1] = input → latest outcome hash, KEYS[2] = counts hash; ARGV[1] = input, ARGV[2] = outcome.
 # Counting the latest outcome per input (not every event) matches the embedded store: a re-run

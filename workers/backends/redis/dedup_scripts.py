@@ -1,11 +1,11 @@
-"""Lua scripts of the Redis dedup index (workers.backends.redis_state.RedisDedupIndex).
+"""Lua scripts of the Redis dedup index (workers.backends.redis.state.RedisDedupIndex).
 
 Each runs alone on the server, which is what makes canonical choice atomic across workers.
 """
 
 from __future__ import annotations
 
-from workers.backends.redis_dedup_codec import BAND_BUCKET_HEX
+from workers.backends.redis.dedup_codec import BAND_BUCKET_HEX
 
 # Syndicated copies appear within hours to days of the original; reprints after a month are
 # rare and cheap to index twice. 30 days keeps the LSH index to a month of news per worker fleet.

@@ -1,0 +1,1 @@
+"""The Elasticsearch article index and its bulk-write buffer (distributed mode)."""

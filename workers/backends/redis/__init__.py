@@ -1,0 +1,1 @@
+"""Redis implementations of the dedup index, state store and metrics (distributed mode)."""

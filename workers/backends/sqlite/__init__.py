@@ -1,0 +1,1 @@
+"""The embedded mode's SQLite store."""

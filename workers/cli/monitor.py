@@ -1,0 +1,114 @@
+"""Standing queries and their alerts: `kliping rules`, `alerts`."""
+
+from __future__ import annotations
+
+import argparse
+
+from schemas import SentimentLabel
+from workers.cli.common import err, out, parse_since
+from workers.settings import Settings
+
+
+def cmd_rules(args: argparse.Namespace, settings: Settings) -> int:
+    """Add, list or remove standing rules (monitoring queries)."""
+    from schemas.monitor import Rule
+    from workers.monitor import parse
+    from workers.runtime.wiring import monitor_store
+
+    store = monitor_store(settings)
+    if args.action == "add":
+        parse(args.query)  # refuse a malformed query now, not at the first article
+        rule = Rule(
+            name=args.name,
+            query=args.query,
+            entity=args.entity,
+            source=args.source,
+            sentiment=args.sentiment,
+            webhook=args.webhook,
+            spike=args.spike,
+        )
+        store.add_rule(rule)
+        out.print(f"rule {rule.name} saved", highlight=False)
+        return 0
+    if args.action == "remove":
+        if store.remove_rule(args.name):
+            out.print(f"rule {args.name} removed", highlight=False)
+            return 0
+        err.print(f"no rule named {args.name!r}")
+        return 1
+    for rule in store.rules():
+        if args.json:
+            print(rule.model_dump_json())
+            continue
+        filters = " ".join(
+            f"--{k} {v.value if hasattr(v, 'value') else v}"
+            for k, v in (
+                ("entity", rule.entity),
+                ("source", rule.source),
+                ("sentiment", rule.sentiment),
+                ("webhook", rule.webhook),
+            )
+            if v
+        )
+        out.print(f"{rule.name}  {rule.query}  {filters}{'  --spike' if rule.spike else ''}", highlight=False)
+    return 0
+
+
+def cmd_alerts(args: argparse.Namespace, settings: Settings) -> int:
+    """List alerts with their delivery state (and last delivery error)."""
+    from workers.runtime.wiring import monitor_store
+
+    store = monitor_store(settings)
+    alerts = store.alerts(since=args.since)
+    if args.deliver:  # e.g. after an interrupted run, or a webhook that was down
+        from workers.monitor.deliver import reopen
+        from workers.runtime.embedded import deliver_alerts
+
+        for alert in alerts:
+            reopen(alert.id, store)
+        deliver_alerts(
+            [a.id for a in alerts if a.delivery.state.value in ("pending", "sending", "failed")], store
+        )
+        alerts = store.alerts(since=args.since)
+    for alert in alerts:
+        if args.json:
+            print(alert.model_dump_json())
+            continue
+        d = alert.delivery
+        state = {"delivered": "green", "failed": "red"}.get(d.state.value, "yellow")
+        error = f" {d.error}" if d.error else ""
+        out.print(
+            f"{alert.created_at:%Y-%m-%d %H:%M}  {alert.rule}  {alert.kind.value}  {alert.outlet or '-'}  {alert.title}"
+            f"  +{len(alert.attached)}  [{state}]{d.state.value}[/] ×{d.attempts}{error}",
+            highlight=False,
+        )
+    if not alerts and not args.json:
+        out.print("no alerts")
+    return 0
+
+
+def add_monitor_parsers(sub: argparse._SubParsersAction) -> None:
+    """`rules` (add, list, remove), `alerts`."""
+    p = sub.add_parser("rules", help="standing monitoring queries: add, list, remove")
+    rules = p.add_subparsers(dest="action", required=True)
+    r = rules.add_parser(
+        "add", help='add or replace a rule: NAME QUERY (words, "phrases", AND/OR/NOT, parentheses)'
+    )
+    r.add_argument("name")
+    r.add_argument("query")
+    r.add_argument("--entity", default=None, help="only articles mentioning this entity")
+    r.add_argument("--source", default=None, help="only articles of this outlet (name or domain)")
+    r.add_argument("--sentiment", choices=[label.value for label in SentimentLabel], default=None)
+    r.add_argument("--webhook", default=None, help="POST each alert as JSON to this URL")
+    r.add_argument("--spike", action="store_true", help="also alert when the rule's hourly volume spikes")
+    r = rules.add_parser("list", help="list rules")
+    r.add_argument("--json", action="store_true")
+    r = rules.add_parser("remove", help="remove a rule")
+    r.add_argument("name")
+    p.set_defaults(func=cmd_rules)
+
+    p = sub.add_parser("alerts", help="alerts raised by the rules, with delivery state and failures")
+    p.add_argument("--since", type=parse_since, default=None, help="only alerts created since (ISO date)")
+    p.add_argument("--deliver", action="store_true", help="first deliver alerts still pending (with retries)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_alerts)

@@ -1,0 +1,120 @@
+"""Wiring: the one place that knows the mode and builds the backends for it.
+
+Embedded: one SQLite file holds articles, dedup index, state, rules and feeds. Distributed: Redis
+for shared state and rate limits, Elasticsearch for articles, Celery workers run the inputs.
+Nothing else reads ``settings.distributed``: callers ask for a Context, a store, or whether
+inputs are queued.
+"""
+
+from __future__ import annotations
+
+import redis
+
+from workers.backends.archive import raw_archive
+from workers.backends.elastic.index import ElasticIndex, make_client
+from workers.backends.feed_state import RedisFeedStore, SqliteFeedStore
+from workers.backends.monitor_state import RedisMonitorStore, SqliteMonitorStore
+from workers.backends.redis.metrics import RedisMetrics
+from workers.backends.redis.state import RedisDedupIndex, RedisStateStore
+from workers.backends.sqlite.store import EmbeddedStore
+from workers.fetch.fetcher import Fetcher, LocalRateLimiter, RedisRateLimiter
+from workers.monitor import Monitor
+from workers.pipeline import Context
+from workers.ports import FeedStore, MonitorStore
+from workers.settings import Settings
+from workers.sources import SourceRegistry
+
+# Redis calls are short; a worker stuck on a dead connection should fail fast and retry the task.
+REDIS_SOCKET_TIMEOUT = 10.0
+REDIS_HEALTH_CHECK_SECONDS = 30
+
+
+def queues_inputs(settings: Settings) -> bool:
+    """True in the distributed mode: inputs are queued for Celery workers instead of run in this process."""
+    return settings.distributed
+
+
+def context(settings: Settings) -> Context:
+    """The Context of the configured mode (embedded unless Redis and Elasticsearch are set)."""
+    return distributed_context(settings) if settings.distributed else embedded_context(settings)
+
+
+def embedded_context(settings: Settings) -> Context:
+    """A Context over the embedded store (articles, dedup index and state in one SQLite file)."""
+    store = EmbeddedStore(settings.db_path)
+    return Context(
+        settings=settings,
+        registry=SourceRegistry.load(settings.sources_file),
+        index=store,
+        dedup=store,
+        state=store,
+        fetch=Fetcher(settings, LocalRateLimiter()),
+        monitor=Monitor(SqliteMonitorStore(settings.db_path)),
+        archive=raw_archive(settings),
+    )
+
+
+def monitor_store(settings: Settings) -> MonitorStore:
+    """The MonitorStore of the configured mode (Redis when distributed, else the embedded SQLite file)."""
+    if settings.distributed:
+        return RedisMonitorStore(redis_client(settings), settings.redis_prefix)
+    return SqliteMonitorStore(settings.db_path)
+
+
+def feed_store(settings: Settings) -> FeedStore:
+    """The FeedStore of the configured mode: Redis when distributed, else the embedded SQLite file."""
+    if settings.distributed:
+        return RedisFeedStore(redis_client(settings), settings.redis_prefix)
+    return SqliteFeedStore(settings.db_path)
+
+
+def feed_fetcher(settings: Settings) -> Fetcher:
+    """A Fetcher for feeds: the per-host limit is shared through Redis when distributed."""
+    if settings.distributed:
+        return Fetcher(settings, RedisRateLimiter(redis_client(settings), settings.redis_prefix))
+    return Fetcher(settings, LocalRateLimiter())
+
+
+def redis_client(settings: Settings) -> redis.Redis:
+    """A Redis client for Kliping's shared state (text replies, health-checked connections)."""
+    if not settings.redis_url:
+        raise ValueError("KLIPING_REDIS_URL is not set")
+    return redis.Redis.from_url(
+        settings.redis_url,
+        decode_responses=True,
+        socket_timeout=REDIS_SOCKET_TIMEOUT,
+        socket_connect_timeout=REDIS_SOCKET_TIMEOUT,
+        health_check_interval=REDIS_HEALTH_CHECK_SECONDS,
+        retry_on_timeout=True,
+    )
+
+
+def elastic_index(settings: Settings) -> ElasticIndex:
+    """The article index behind the configured alias (not set up: call ``setup()`` once)."""
+    return ElasticIndex(make_client(settings), settings.elasticsearch_index)
+
+
+def distributed_context(settings: Settings) -> Context:
+    """A Context over Redis and Elasticsearch; installs the index template and first index if missing."""
+    client = redis_client(settings)
+    index = elastic_index(settings)
+    index.setup()
+    return Context(
+        settings=settings,
+        registry=SourceRegistry.load(settings.sources_file),
+        index=index,
+        dedup=RedisDedupIndex(client, settings.redis_prefix),
+        state=RedisStateStore(client, settings.redis_prefix),
+        fetch=Fetcher(settings, RedisRateLimiter(client, settings.redis_prefix)),
+        monitor=Monitor(RedisMonitorStore(client, settings.redis_prefix), on_alert=_enqueue_delivery),
+        archive=raw_archive(settings),  # data_dir is one volume shared by the workers (compose: /data)
+        metrics=RedisMetrics(client, settings.redis_prefix),
+    )
+
+
+def _enqueue_delivery(alert) -> None:
+    """Queue the webhook delivery of a new alert as its own task (retried and idempotent there)."""
+    # the worker's own app (configured from its settings); imported late: Celery is not needed to build a Context
+    from workers.runtime.celery_app import DELIVER_TASK, app
+
+    app.send_task(DELIVER_TASK, args=[alert.id])
