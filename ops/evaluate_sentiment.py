@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from workers.enrich.lexicon import score_words
-from workers.enrich.sentiment_model import LABELS, prepare, probabilities
+from workers.enrich.sentiment_model import LABELS, probabilities
 from workers.enrich.tokens import words
 
 SEED = 23
@@ -153,7 +153,7 @@ def score_probabilities(probs: np.ndarray, gold: np.ndarray) -> Scores:
 
 def model_probabilities(texts: list[str]) -> np.ndarray:
     """The shipped model's calibrated probabilities, by the route enrich uses for a headline."""
-    return np.array([probabilities(prepare(words(text))) for text in texts])
+    return np.array([probabilities(words(text)) for text in texts])
 
 
 def evaluate_sentiment(data_dir: Path) -> dict[str, Scores]:

@@ -27,14 +27,13 @@ from workers.enrich.sentiment_model import (
     LABELS,
     LEXICON_FEATURES,
     MODEL_FILE,
-    prepare,
     unit_features,
 )
 from workers.enrich.tokens import words
 from workers.settings import PROJECT_ROOT
 
 MIN_COUNT = 2  # a feature seen once in the training fold is noise more often than signal
-L2_GRID = (3e-3, 1e-2, 3e-2, 1e-1)  # per-example L2 strength of the sparse features
+L2_GRID = (3e-4, 1e-3, 3e-3, 1e-2)  # per-example L2 strength of the sparse features
 # The strongest L2 whose dev macro-F1 is within this of the best wins (about one standard error on the
 # 881 dev headlines): the more the sparse market-news features are held back, the more the lexicon's
 # general evidence decides outside market news, where there is no labelled data to measure.
@@ -47,7 +46,7 @@ OUT = PROJECT_ROOT / "workers" / "data" / MODEL_FILE
 
 def featurize(examples: list[Example], sizes: tuple[int, ...]) -> list[Counter[str]]:
     """Features of every example, by the same function prediction uses."""
-    return [unit_features(prepare(words(ex.text)), sizes) for ex in examples]
+    return [unit_features(words(ex.text), sizes) for ex in examples]
 
 
 class Matrix:

@@ -4,8 +4,8 @@ Indonesian text goes through the trained model (:mod:`.sentiment_model`), which 
 An article is long and a headline short, so the article is read as headline-sized units: its title and
 its lead sentences, each scored on its own, their calibrated probabilities averaged (the title counts
 double: it is the one unit like the training data, and it says what the article is about). The tone
-toward an entity is the same average over the sentences that mention it. Every sentence is scored once,
-with the words of all the article's entity names masked (a name is not a tone: Banggai is not "bangga").
+toward an entity is the same average over the sentences that mention it. Every sentence is scored once;
+the words of the article's entity names give no lexicon evidence (Banggai is not "bangga").
 English has no openly licensed training data here, so English text keeps the lexicon (:mod:`.lexicon`).
 """
 
@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from schemas import Entity, EntityType, Sentiment, SentimentLabel
 
 from .lexicon import name_words, score_words
-from .sentiment_model import LABELS, MASK, prepare, probabilities
+from .sentiment_model import LABELS, probabilities
 from .tokens import words
 
 # The title and this many lead sentences make up an article's units. Chosen by reading the five seeds
@@ -54,11 +54,10 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 
 
 def _unit_probabilities(unit_words: Sequence[str], names: frozenset[str]) -> Probabilities | None:
-    """The model's probabilities for one unit, or None when no word of it is left to score."""
-    tokens = prepare(unit_words, names)
-    if not any(t != MASK and t[0].isalpha() for t in tokens):
+    """The model's probabilities for one unit, or None when it has no word."""
+    if not any(w[0].isalpha() for w in unit_words):
         return None
-    return probabilities(tokens)
+    return probabilities(unit_words, names)
 
 
 def combine(units: Iterable[tuple[Probabilities | None, float]]) -> Sentiment | None:

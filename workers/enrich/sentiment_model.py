@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -23,22 +23,22 @@ from .tokens import WORD_CACHE_SIZE
 MODEL_FILE = "sentiment_model.json"
 LABELS = ("negative", "neutral", "positive")  # the order of every weight vector
 # Character n-gram sizes of the shipped model are stored with its weights ("char_ngrams"): features and
-# weights must agree. ops/train_sentiment.py trains without them by default: with n-grams of 3-5 (or 4-5)
-# the dev fold's macro-F1 was 0.805 against 0.785 without, but on the project's own general-news texts
-# (ops/eval/enrichment: floods, crime, sport, the seeds; regression sets, not independent) the n-gram
-# models disagreed with 14-18 of 27 Indonesian texts' labels, nearly all by saying neutral, against 11
-# without: their many small weights learn "market news" and pull other news to neutral, where the
-# lexicon's general evidence should decide.
+# weights must agree. ops/train_sentiment.py trains without them by default: with n-grams of 3-5 or 4-5
+# the dev fold's macro-F1 was 0.805-0.811, without them 0.805-0.809 (ops/train_sentiment.py, seed 23), but
+# on the project's own general-news texts (ops/eval/enrichment: floods, crime, sport, the seeds; regression
+# sets, not independent) the n-gram models disagreed with 14-18 of 27 Indonesian labels, nearly all by
+# saying neutral, against 11-12 without: their many small weights learn "market news" and pull other news
+# to neutral, where the lexicon's general evidence should decide.
 DEFAULT_CHAR_NGRAMS: tuple[int, ...] = ()
 LEXICON_FEATURES = ("lex:pos", "lex:neg", "lex:score")
-MASK = "_"  # stands for a word that must not count (an entity's own name)
 
 Vector = tuple[float, float, float]
 _ZERO: Vector = (0.0, 0.0, 0.0)
+_NO_NAMES: frozenset[str] = frozenset()
 
 
 def word_features(word: str, sizes: Sequence[int]) -> list[str]:
-    """Features of one lower-cased word on its own: the word and its character n-grams of ``sizes`` (affixes, roots)."""
+    """Features of one lower-cased word on its own: the word and its character n-grams of ``sizes``."""
     padded = f"<{word}>"
     grams = [padded[i : i + n] for n in sizes for i in range(len(padded) - n + 1)]
     return [f"w:{word}", *(f"c:{g}" for g in grams)]
@@ -49,37 +49,35 @@ def _is_word(token: str) -> bool:
 
 
 def pair_features(tokens: Sequence[str]) -> list[str]:
-    """Adjacent word pairs ("tidak berhasil", "cetak rekor"); punctuation and masked names break a pair."""
-    return [
-        f"b:{a} {b}"
-        for a, b in zip(tokens, tokens[1:], strict=False)
-        if a != MASK and b != MASK and _is_word(a) and _is_word(b)
-    ]
+    """Adjacent word pairs ("tidak berhasil", "cetak rekor"); punctuation breaks a pair."""
+    return [f"b:{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False) if _is_word(a) and _is_word(b)]
 
 
-def lexicon_values(text_words: Sequence[str]) -> tuple[float, float, float]:
+def lexicon_values(
+    unit_words: Sequence[str], names: frozenset[str] = _NO_NAMES
+) -> tuple[float, float, float]:
     """The lexicon's positive and negative evidence of a unit, log-scaled (one strong word is ~1.3), and its score.
 
     These dense features carry what the lexicon knows beyond market news (war, disaster, crime, sport):
-    training leaves them unregularised so that the sparse features only correct them.
+    training leaves them unregularised so that the sparse features only correct them. The words of entity
+    ``names`` give no lexicon evidence (its stemmer would read Banggai as "bangga"); the model's own word
+    features see every word, as they did in training.
     """
-    positive, negative, n_words = evidence(list(text_words))
+    positive, negative, n_words = evidence(list(unit_words), names)
     return math.log1p(positive), math.log1p(negative), net_score(positive, negative, n_words)
 
 
-def prepare(text_words: Iterable[str], names: frozenset[str] = frozenset()) -> list[str]:
-    """Lower-cased tokens of a unit (headline, sentence), with the words of ``names`` masked."""
-    return [MASK if w in names else w.lower() for w in text_words]
-
-
-def unit_features(tokens: Sequence[str], sizes: Sequence[int]) -> Counter[str]:
-    """All features of a prepared unit with their values (training and the reference route)."""
+def unit_features(
+    unit_words: Sequence[str], sizes: Sequence[int], names: frozenset[str] = _NO_NAMES
+) -> Counter[str]:
+    """All features of a unit (headline, sentence: words as :func:`tokens.words` splits them) with their values."""
+    tokens = [w.lower() for w in unit_words]
     features: Counter[str] = Counter()
     for token in tokens:
-        if token != MASK and _is_word(token):
+        if _is_word(token):
             features.update(word_features(token, sizes))
     features.update(pair_features(tokens))
-    for name, value in zip(LEXICON_FEATURES, lexicon_values(tokens), strict=True):
+    for name, value in zip(LEXICON_FEATURES, lexicon_values(unit_words, names), strict=True):
         if value:
             features[name] += value
     return features
@@ -107,10 +105,10 @@ class SentimentModel:
             char_ngrams=tuple(data["char_ngrams"]),
         )
 
-    def reference_logits(self, tokens: Sequence[str]) -> list[float]:
+    def reference_logits(self, unit_words: Sequence[str], names: frozenset[str] = _NO_NAMES) -> list[float]:
         """Uncalibrated logits from :func:`unit_features` (the route training takes)."""
         out = list(self.bias)
-        for name, value in unit_features(tokens, self.char_ngrams).items():
+        for name, value in unit_features(unit_words, self.char_ngrams, names).items():
             vector = self.weights.get(name, _ZERO)
             for k in range(3):
                 out[k] += value * vector[k]
@@ -135,12 +133,13 @@ def _word_vector(word: str) -> Vector:
     return a, b, c
 
 
-def logits(tokens: Sequence[str]) -> list[float]:
-    """Uncalibrated logits of a prepared unit, equal to :meth:`SentimentModel.reference_logits`."""
+def logits(unit_words: Sequence[str], names: frozenset[str] = _NO_NAMES) -> list[float]:
+    """Uncalibrated logits of a unit, equal to :meth:`SentimentModel.reference_logits` but faster."""
     m = model()
+    tokens = [w.lower() for w in unit_words]
     a, b, c = m.bias
     for token in tokens:
-        if token != MASK and _is_word(token):
+        if _is_word(token):
             x, y, z = _word_vector(token)
             a, b, c = a + x, b + y, c + z
     weights = m.weights
@@ -148,7 +147,7 @@ def logits(tokens: Sequence[str]) -> list[float]:
         vector = weights.get(name)
         if vector is not None:
             a, b, c = a + vector[0], b + vector[1], c + vector[2]
-    for name, value in zip(LEXICON_FEATURES, lexicon_values(tokens), strict=True):
+    for name, value in zip(LEXICON_FEATURES, lexicon_values(unit_words, names), strict=True):
         vector = weights.get(name, _ZERO)
         a, b, c = a + value * vector[0], b + value * vector[1], c + value * vector[2]
     return [a, b, c]
@@ -162,6 +161,6 @@ def softmax(values: Sequence[float], temperature: float = 1.0) -> list[float]:
     return [e / total for e in exps]
 
 
-def probabilities(tokens: Sequence[str]) -> list[float]:
-    """Calibrated probabilities of (negative, neutral, positive) for a prepared unit."""
-    return softmax(logits(tokens), model().temperature)
+def probabilities(unit_words: Sequence[str], names: frozenset[str] = _NO_NAMES) -> list[float]:
+    """Calibrated probabilities of (negative, neutral, positive) for a unit; ``names`` give no lexicon evidence."""
+    return softmax(logits(unit_words, names), model().temperature)
