@@ -98,7 +98,12 @@ def add_monitor_parsers(sub: argparse._SubParsersAction) -> None:
     r.add_argument("query")
     r.add_argument("--entity", default=None, help="only articles mentioning this entity")
     r.add_argument("--source", default=None, help="only articles of this outlet (name or domain)")
-    r.add_argument("--sentiment", choices=[label.value for label in SentimentLabel], default=None)
+    r.add_argument(
+        "--sentiment",
+        choices=[label.value for label in SentimentLabel],
+        default=None,
+        help="the article's sentiment; with --entity, the tone toward that entity",
+    )
     r.add_argument("--webhook", default=None, help="POST each alert as JSON to this URL")
     r.add_argument("--spike", action="store_true", help="also alert when the rule's hourly volume spikes")
     r = rules.add_parser("list", help="list rules")
