@@ -44,7 +44,7 @@ PRUNE = 1e-3  # weights below this (all three labels) are dropped from the shipp
 OUT = PROJECT_ROOT / "workers" / "data" / MODEL_FILE
 
 
-def featurize(examples: list[Example], sizes: tuple[int, ...]) -> list[Counter[str]]:
+def featurize(examples: list[Example], sizes: tuple[int, ...]) -> list[dict[str, float]]:
     """Features of every example, by the same function prediction uses."""
     return [unit_features(words(ex.text), sizes) for ex in examples]
 
@@ -52,7 +52,7 @@ def featurize(examples: list[Example], sizes: tuple[int, ...]) -> list[Counter[s
 class Matrix:
     """A sparse matrix in coordinate form over a fixed feature index."""
 
-    def __init__(self, rows: list[Counter[str]], index: dict[str, int]):
+    def __init__(self, rows: list[dict[str, float]], index: dict[str, int]):
         r, c, v = [], [], []
         for i, features in enumerate(rows):
             for name, value in features.items():
@@ -132,7 +132,7 @@ def fit_temperature(z: np.ndarray, y: np.ndarray) -> float:
     return (lo + hi) / 2
 
 
-def _index(features: list[Counter[str]]) -> dict[str, int]:
+def _index(features: list[dict[str, float]]) -> dict[str, int]:
     counts: Counter[str] = Counter()
     for f in features:
         counts.update(f.keys())

@@ -69,17 +69,14 @@ def lexicon_values(
 
 def unit_features(
     unit_words: Sequence[str], sizes: Sequence[int], names: frozenset[str] = _NO_NAMES
-) -> Counter[str]:
+) -> dict[str, float]:
     """All features of a unit (headline, sentence: words as :func:`tokens.words` splits them) with their values."""
     tokens = [w.lower() for w in unit_words]
-    features: Counter[str] = Counter()
-    for token in tokens:
-        if _is_word(token):
-            features.update(word_features(token, sizes))
-    features.update(pair_features(tokens))
+    sparse = [f for token in tokens if _is_word(token) for f in word_features(token, sizes)]
+    features: dict[str, float] = dict(Counter(sparse + pair_features(tokens)))
     for name, value in zip(LEXICON_FEATURES, lexicon_values(unit_words, names), strict=True):
         if value:
-            features[name] += value
+            features[name] = value
     return features
 
 
