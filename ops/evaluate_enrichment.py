@@ -8,7 +8,7 @@ the folder is absent): entity precision, recall and F1 per type at mention level
 and document level (each document's set of (surface, type) pairs), on idner-news-2k dev (Indonesian news)
 and the Broad Twitter Corpus dev part (English tweets). A document there is 10 consecutive sentences,
 enriched as one text. The test parts of those sets are never read. Sentiment figures come from
-``evaluate_sentiment(data)`` in ops/eval_sentiment_lib.py when that module exists.
+ops/evaluate_sentiment.py (accuracy, macro-F1, reliability table and ECE on a held-out CNBC fold).
 
 Regression figures (not quality claims: the texts were written here and the rules cite them) follow for
 ops/eval/enrichment/gold.jsonl (short Indonesian and English news texts), seeds_gold.jsonl (the five
@@ -88,12 +88,10 @@ def _dev_figures(data: Path) -> None:
         ("en", "Broad Twitter Corpus dev (English tweets)"),
     ):
         _print_ner(language, source, score_ner_dev(data, language))
-    try:
-        from ops.eval_sentiment_lib import evaluate_sentiment  # the sentiment work's figures (issue 23)
-    except ImportError:
-        print("\n(sentiment dev figures: ops/eval_sentiment_lib.py not present)")
-    else:
-        evaluate_sentiment(data)
+    import evaluate_sentiment  # ops/evaluate_sentiment.py: the held-out CNBC fold, reliability table, ECE
+
+    print()
+    evaluate_sentiment.main([str(data)])
 
 
 def _percentiles(ms: list[float]) -> tuple[float, float, float]:
