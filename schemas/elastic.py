@@ -15,6 +15,9 @@ DERIVED_FIELDS = {"persons": "PERSON", "organizations": "ORGANIZATION", "locatio
 # The query language's tokens of the title and text (workers.monitor.compile.search_fields), split
 # by spaces already (whitespace analyser): search and rules then read a query the same way.
 SEARCH_FIELD = "search"
+# The names and aliases of the persons and organisations an article speaks of in each tone: the entities
+# array is not nested (Kibana aggregates it), so "Kim Jong Un, in a negative tone" needs its own field.
+TONE_FIELDS = {"tone_negative": "negative", "tone_neutral": "neutral", "tone_positive": "positive"}
 
 
 @lru_cache(maxsize=1)

@@ -59,6 +59,55 @@ def test_put_get_replace_and_search(tmp_path):
     assert [a.id for a in store.search(SearchQuery(text='"rupiah menguat" OR gempa'))] == ["b"]
 
 
+def _person(name: str, tone: SentimentLabel | None) -> Entity:
+    sentiment = Sentiment(label=tone, score=0.0, confidence=0.8) if tone else None
+    return Entity(name=name, type=EntityType.PERSON, aliases=[name], sentiment=sentiment)
+
+
+def test_entity_with_sentiment_searches_the_tone_toward_that_entity(tmp_path):
+    store = EmbeddedStore(tmp_path / "s.sqlite3")
+    negative, positive = SentimentLabel.negative, SentimentLabel.positive
+    # a: a negative article that speaks well of Kim; b: a positive article that speaks ill of him
+    store.put(
+        _article(
+            "a", "A", "a", entities=[_person("Kim Jong Un", positive)], sentiment=Sentiment(label=negative)
+        )
+    )
+    store.put(
+        _article(
+            "b", "B", "b", entities=[_person("Kim Jong Un", negative)], sentiment=Sentiment(label=positive)
+        )
+    )
+    store.put(
+        _article("c", "C", "c", entities=[_person("Putin", negative)], sentiment=Sentiment(label=negative))
+    )
+    store.put(
+        _article("d", "D", "d", entities=[_person("Kim Jong Un", None)], sentiment=Sentiment(label=negative))
+    )
+    search = lambda **kw: sorted(a.id for a in store.search(SearchQuery(**kw)))  # noqa: E731
+    assert search(entity="kim jong un", sentiment=negative) == ["b"]
+    assert search(entity="Kim Jong Un", sentiment=positive) == ["a"]
+    assert search(entity="Kim Jong Un") == ["a", "b", "d"]
+    assert search(sentiment=negative) == ["a", "c", "d"]  # without --entity: the article's sentiment
+
+
+def test_a_store_without_entity_tones_gets_the_column(tmp_path):
+    path = tmp_path / "s.sqlite3"
+    db = sqlite3.connect(path)  # the article_entities table of version 1, before tones
+    db.executescript(
+        "CREATE TABLE article_entities (article_id TEXT NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL,"
+        " mentions INTEGER NOT NULL, canonical TEXT NOT NULL); PRAGMA user_version = 1;"
+    )
+    db.close()
+    store = EmbeddedStore(path)
+    assert store._rows("PRAGMA user_version") == [(SCHEMA_VERSION,)]
+    store.put(_article("k", "K", "k", entities=[_person("Kim Jong Un", SentimentLabel.negative)]))
+    assert store._rows("SELECT name, tone FROM article_entities") == [("kim jong un", "negative")]
+    assert [
+        a.id for a in store.search(SearchQuery(entity="kim jong un", sentiment=SentimentLabel.negative))
+    ] == ["k"]
+
+
 def test_a_replaced_article_keeps_one_search_row_under_its_rowid(tmp_path):
     store = EmbeddedStore(tmp_path / "s.sqlite3")
     for n in range(3):

@@ -140,7 +140,7 @@ def add_monitor_parsers(sub: argparse._SubParsersAction) -> None:
         "--sentiment",
         choices=[label.value for label in SentimentLabel],
         default=None,
-        help="only articles of this tone",
+        help="the article's sentiment; with --entity, the tone toward that entity",
     )
     r.add_argument("--webhook", default=None, help="POST each alert as JSON to this URL")
     r.add_argument("--spike", action="store_true", help="also alert when the rule's hourly volume spikes")

@@ -103,7 +103,12 @@ def add_query_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--entity", help="only articles mentioning this entity (canonical name or alias)")
     p.add_argument("--source", help="only articles of this outlet (name or domain)")
     p.add_argument("--since", type=parse_since, help="only articles dated from this day on (YYYY-MM-DD)")
-    p.add_argument("--sentiment", choices=[label.value for label in SentimentLabel], help="only this tone")
+    p.add_argument(
+        "--sentiment",
+        choices=[label.value for label in SentimentLabel],
+        help="the article's sentiment; with --entity, the tone toward that entity"
+        " (from the sentences that mention it)",
+    )
     p.add_argument("--limit", type=int, default=20, help="at most this many articles (default 20)")
     p.add_argument("--json", action="store_true", help="one JSON object per article")
     p.set_defaults(func=cmd_search)

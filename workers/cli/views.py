@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from rich.console import Console
 from rich.table import Table
 
-from schemas import Article, InputResult, Outcome
+from schemas import Article, Entity, InputResult, Outcome
 
 OUTCOME_STYLE = {
     Outcome.indexed: "green",
@@ -71,7 +71,7 @@ def summary_table(
 
 
 def _entities_cell(article: Article, limit: int) -> str:
-    return ", ".join(f"{e.name} ({e.type.value[0]})" for e in article.entities[:limit])
+    return ", ".join(f"{e.display_name or e.name} ({e.type.value[0]})" for e in article.entities[:limit])
 
 
 def _dedup_cell(article: Article) -> str:
@@ -103,6 +103,14 @@ def print_articles(console: Console, articles: Iterable[Article], title: str = "
             console.print("    " + _entities_cell(article, limit=6), highlight=False, style="dim")
 
 
+def _entity_item(entity: Entity) -> str:
+    """``Name [TYPE] ×mentions``, and the tone toward a person or organisation when it has one."""
+    item = f"{entity.display_name or entity.name} [{entity.type.value}] ×{entity.mentions}"
+    if entity.sentiment:
+        item += f" tone {entity.sentiment.label.value} {entity.sentiment.confidence:.0%}"
+    return item
+
+
 def show_article(console: Console, article: Article) -> None:
     """Print one article in full, metadata first."""
     console.print(f"[bold]{article.title}[/]")
@@ -125,7 +133,7 @@ def show_article(console: Console, article: Article) -> None:
     console.print("\n".join(meta), highlight=False)
     if article.entities:
         console.print(
-            "entities: " + "; ".join(f"{e.name} [{e.type.value}] ×{e.mentions}" for e in article.entities),
+            "entities: " + "; ".join(_entity_item(e) for e in article.entities),
             highlight=False,
         )
     console.print()

@@ -50,21 +50,23 @@ def document_of(article: Article) -> Document:
 
 
 def passes_filters(rule: Rule, article: Article) -> bool:
-    """The --entity/--source/--sentiment filters of a rule (case- and accent-folded names)."""
-    if rule.sentiment is not None and (
-        article.sentiment is None or article.sentiment.label != rule.sentiment
-    ):
-        return False
+    """The --entity/--source/--sentiment filters of a rule (case- and accent-folded names).
+
+    As in ``kliping search``, --sentiment with --entity is the tone toward that entity, not the article's.
+    """
     if rule.source is not None:
         wanted = fold(rule.source)
         if wanted not in {fold(article.source.name), fold(article.source.domain or "")}:
             return False
     if rule.entity is not None:
         wanted = fold(rule.entity)
-        names = {fold(name) for e in article.entities for name in (e.name, *e.aliases)}
-        if wanted not in names:
-            return False
-    return True
+        named = [e for e in article.entities if wanted in {fold(n) for n in (e.name, *e.aliases)}]
+        if rule.sentiment is not None:
+            return any(e.sentiment is not None and e.sentiment.label == rule.sentiment for e in named)
+        return bool(named)
+    return rule.sentiment is None or (
+        article.sentiment is not None and article.sentiment.label == rule.sentiment
+    )
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from elasticsearch.helpers import streaming_bulk
 from pydantic import BaseModel
 
 from schemas import Article, CopyRef, EntityType, Reason
-from schemas.elastic import DERIVED_FIELDS, SEARCH_FIELD, index_template
+from schemas.elastic import DERIVED_FIELDS, SEARCH_FIELD, TONE_FIELDS, index_template
 from workers.errors import BackendUnavailable, TransientError
 from workers.monitor.compile import es_query, search_fields
 from workers.monitor.query import parse
@@ -100,19 +100,26 @@ def make_client(settings: Settings) -> Elasticsearch:
 
 
 def to_document(article: Article) -> dict:
-    """The stored document: Article JSON plus entity names flattened by type for Kibana."""
+    """The stored document: Article JSON plus entity names flattened by type and by tone for Kibana."""
     doc = article.model_dump(mode="json")
     for field, entity_type in DERIVED_FIELDS.items():
         names = [e.name for e in article.entities if e.type == EntityType(entity_type)]
         doc[field] = list(dict.fromkeys(names))
     doc[SEARCH_FIELD] = search_fields(article.title, article.text)
+    for field, label in TONE_FIELDS.items():
+        toned = [e for e in article.entities if e.sentiment is not None and e.sentiment.label.value == label]
+        doc[field] = list(dict.fromkeys(name for e in toned for name in (e.name, *e.aliases)))
     return doc
 
 
 def from_document(source: dict) -> Article:
     """The Article of a stored document (derived fields dropped)."""
     return Article.model_validate(
-        {k: v for k, v in source.items() if k not in DERIVED_FIELDS and k != SEARCH_FIELD}
+        {
+            k: v
+            for k, v in source.items()
+            if k not in DERIVED_FIELDS and k not in TONE_FIELDS and k != SEARCH_FIELD
+        }
     )
 
 
@@ -146,13 +153,15 @@ def build_query(query: SearchQuery) -> dict:
     if query.text and query.text.strip():
         # the query language compiled on the derived search fields: the meaning rules give it
         must.append(es_query(parse(query.text), prefix=SEARCH_FIELD + "."))
-    if query.entity:
+    if query.entity and query.sentiment:  # the tone toward that entity, not the article's sentiment
+        filters.append(_case_insensitive_any([f"tone_{query.sentiment.value}"], query.entity))
+    elif query.entity:
         filters.append(_case_insensitive_any(["entities.name", "entities.aliases"], query.entity))
     if query.source:
         filters.append(_case_insensitive_any(["source.name", "source.domain"], query.source))
     if query.since:
         filters.append({"range": {"published_at": {"gte": query.since.isoformat()}}})
-    if query.sentiment:
+    if query.sentiment and not query.entity:
         filters.append({"term": {"sentiment.label": query.sentiment.value}})
     if query.story_id:
         filters.append({"term": {"dedup.story_id": query.story_id}})

@@ -42,7 +42,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5(
 );
 CREATE TABLE IF NOT EXISTS article_entities (
     article_id TEXT NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL, mentions INTEGER NOT NULL,
-    canonical TEXT NOT NULL
+    canonical TEXT NOT NULL, tone TEXT
 );
 CREATE INDEX IF NOT EXISTS article_entities_name ON article_entities (name);
 CREATE INDEX IF NOT EXISTS article_entities_article ON article_entities (article_id);
@@ -64,10 +64,12 @@ CREATE TABLE IF NOT EXISTS outcomes (input TEXT PRIMARY KEY, outcome TEXT NOT NU
 CREATE TABLE IF NOT EXISTS failed (id TEXT PRIMARY KEY, data TEXT NOT NULL);
 """
 # Version 1: articles_fts rows keyed by the article's rowid. Version 2: the search columns hold the
-# query language's tokens and stem candidates. An earlier store has its search index rebuilt from
-# the articles when opened.
-SCHEMA_VERSION = 2
+# query language's tokens and stem candidates. Version 3: article_entities.tone, the tone toward a
+# person or organisation (NULL for entities enriched before). An earlier store is brought up to date
+# when opened: its search index rebuilt from the articles, the tone column added.
+SCHEMA_VERSION = 3
 _FTS_COLUMNS = "rowid, id, title_tokens, text_tokens, title_roots, text_roots"
+
 
 # Zone offsets run from -12:00 to +14:00: local ISO times sort within 26 hours of time order.
 _ZONE_SLACK = timedelta(hours=27)
@@ -97,10 +99,20 @@ class EmbeddedStore:
         self._migrate()
 
     def _migrate(self) -> None:
-        """Bring a store written by an earlier version up to SCHEMA_VERSION (a rebuild: safe to run twice)."""
-        if self._db.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
+        """Bring a store written by an earlier version up to SCHEMA_VERSION (safe to run twice)."""
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version >= SCHEMA_VERSION:
             return
+        statements: list[tuple[str, tuple]] = []
         old_columns = {row[1] for row in self._db.execute("PRAGMA table_info(articles_fts)")}
+        if version < 2 or "title_tokens" not in old_columns:
+            statements += self._rebuild_search(old_columns)
+        if "tone" not in {row[1] for row in self._db.execute("PRAGMA table_info(article_entities)")}:
+            statements.append(("ALTER TABLE article_entities ADD COLUMN tone TEXT", ()))
+        self._tx([*statements, (f"PRAGMA user_version = {SCHEMA_VERSION}", ())])
+
+    def _rebuild_search(self, old_columns: set[str]) -> list[tuple[str, tuple]]:
+        """Statements that refill the search index from the articles (its table made anew when its columns are old)."""
         statements: list[tuple[str, tuple]] = []
         if "title_tokens" not in old_columns:
             create = _SCHEMA[_SCHEMA.index("CREATE VIRTUAL TABLE") :]
@@ -111,8 +123,7 @@ class EmbeddedStore:
             "SELECT rowid, id, json_extract(data, '$.title'), json_extract(data, '$.text') FROM articles"
         ).fetchall():
             statements.append(_fts_insert(rowid, article_id, title or "", text or ""))
-        statements.append((f"PRAGMA user_version = {SCHEMA_VERSION}", ()))
-        self._tx(statements)
+        return statements
 
     def close(self) -> None:
         """Close the database."""
@@ -167,11 +178,13 @@ class EmbeddedStore:
             ("DELETE FROM article_entities WHERE article_id = ?", (article.id,)),
         ]
         for entity in article.entities:
+            tone = entity.sentiment.label.value if entity.sentiment else None
             for name in {entity.name.lower(), *(alias.lower() for alias in entity.aliases)}:
                 statements.append(
                     (
-                        "INSERT INTO article_entities (article_id, name, type, mentions, canonical) VALUES (?, ?, ?, ?, ?)",
-                        (article.id, name, entity.type.value, entity.mentions, entity.name),
+                        "INSERT INTO article_entities (article_id, name, type, mentions, canonical, tone)"
+                        " VALUES (?, ?, ?, ?, ?, ?)",
+                        (article.id, name, entity.type.value, entity.mentions, entity.name, tone),
                     )
                 )
         self._tx(statements)
@@ -204,7 +217,10 @@ class EmbeddedStore:
             condition, match_params = fts_where(node)
             where.append(condition)
             params += match_params
-        if query.entity:
+        if query.entity and query.sentiment:  # the tone toward that entity, not the article's sentiment
+            where.append("a.id IN (SELECT article_id FROM article_entities WHERE name = ? AND tone = ?)")
+            params += [query.entity.lower(), query.sentiment.value]
+        elif query.entity:
             where.append("a.id IN (SELECT article_id FROM article_entities WHERE name = ?)")
             params.append(query.entity.lower())
         if query.source:
@@ -213,7 +229,7 @@ class EmbeddedStore:
         if query.since:
             where.append("a.published_at >= ?")
             params.append(query.since.isoformat())
-        if query.sentiment:
+        if query.sentiment and not query.entity:
             where.append("a.sentiment = ?")
             params.append(query.sentiment.value)
         if query.story_id:
