@@ -202,3 +202,5 @@ def test_an_english_article_shows_entities_as_it_writes_them():
     assert display_name(usa, "Pejabat Amerika Serikat berkata.") == "Amerika Serikat"  # no position found
     copy = usa.model_copy(update={"positions": []})  # copies carry no positions
     assert display_name(copy, text) == "United States"
+    named = usa.model_copy(update={"display_name": "the United States"})
+    assert display_name(named, "Pejabat Amerika Serikat berkata.") == "the United States"  # the recogniser's

@@ -64,6 +64,8 @@ def display_name(entity: Entity, text: str) -> str:
     Canonical names come from a gazetteer that is mostly Indonesian; an English article that says
     "United States" shows that, not "Amerika Serikat" (the canonical name stays the link target).
     """
+    if entity.display_name:  # the entity recogniser's choice for the article's language
+        return entity.display_name
     for position in entity.positions[:3]:
         for candidate in sorted((entity.name, *entity.aliases), key=len, reverse=True):
             if fold(text[position : position + len(candidate)]) == fold(candidate):
