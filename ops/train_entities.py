@@ -86,7 +86,7 @@ def train(sentences: list[Sentence], path: Path, c1: float, c2: float) -> None:
 def predicted_spans(tagger: pycrfsuite.Tagger, s: Sentence) -> set[tuple[int, int, str]]:
     """The model's entity spans of a sentence, in characters."""
     doc = Doc(s.text)
-    spans = tag(doc, rule_claims(doc, for_model=True), None, tagger)
+    spans = tag(doc, rule_claims(doc, for_model=True), None, tagger).spans
     return {(doc.starts[a], doc.ends[b - 1], kind) for a, b, kind in spans}
 
 
