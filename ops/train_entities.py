@@ -33,6 +33,7 @@ from ops.ner_corpus import (  # noqa: E402
 )
 from workers.enrich.entities import rule_claims  # noqa: E402
 from workers.enrich.tagger import (  # noqa: E402
+    ATTRIBUTES_SUFFIX,
     LEXICON_FILE,
     MODEL_FILES,
     candidate_runs,
@@ -86,7 +87,7 @@ def train(sentences: list[Sentence], path: Path, c1: float, c2: float) -> None:
 def predicted_spans(tagger: pycrfsuite.Tagger, s: Sentence) -> set[tuple[int, int, str]]:
     """The model's entity spans of a sentence, in characters."""
     doc = Doc(s.text)
-    spans = tag(doc, rule_claims(doc, for_model=True), None, tagger)
+    spans = tag(doc, rule_claims(doc, for_model=True), None, tagger).spans
     return {(doc.starts[a], doc.ends[b - 1], kind) for a, b, kind in spans}
 
 
@@ -117,6 +118,14 @@ def print_scores(counts: dict[str, Counter]) -> float:
         if kind == "overall":
             f1 = f
     return f1
+
+
+def write_attributes(tagger: pycrfsuite.Tagger, model: Path) -> Path:
+    """Write beside the model the attributes it has weights for: the tagger passes only those to crfsuite."""
+    path = model.with_name(model.name + ATTRIBUTES_SUFFIX)
+    attributes = sorted({attribute for attribute, _ in tagger.info().state_features})
+    path.write_text("".join(a + "\n" for a in attributes), encoding="utf-8")
+    return path
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -152,10 +161,11 @@ def main(argv: list[str] | None = None) -> int:
             dev = load(args.data, DEV_PARTS[language])
             print(f"{language} dev ({', '.join(f'{d}/{f}' for d, f in DEV_PARTS[language])}), mention level:")
             print_scores(score(tagger, dev))
-            tagger.close()
             target = args.output / MODEL_FILES[language]
             target.write_bytes(path.read_bytes())
-            print(f"  wrote {target} ({target.stat().st_size / 1e6:.2f} MB)")
+            attributes = write_attributes(tagger, target)
+            tagger.close()
+            print(f"  wrote {target} ({target.stat().st_size / 1e6:.2f} MB) and {attributes.name}")
     return 0
 
 

@@ -135,7 +135,12 @@ def score_sentiment(text: str, names: Iterable[str] = ()) -> Sentiment:
 
 def score_words(text_words: list[str], names: Iterable[str] = ()) -> Sentiment:
     """:func:`score_sentiment` of a text already split by :func:`tokens.words`."""
-    skip = name_words(names)
+    return score_skipping(text_words, name_words(names))
+
+
+def score_skipping(text_words: list[str], skip: frozenset[str]) -> Sentiment:
+    """:func:`score_words` with the names' words already found (:func:`name_words`): an article's tone
+    toward each entity scores its sentences against the same names, split once."""
     positive, negative, n_words = evidence(text_words, skip)
     score = net_score(positive, negative, n_words)
     total = positive + negative

@@ -17,12 +17,14 @@ from .cues import cues, is_demonym
 from .gazetteer import gazetteer
 from .mentions import Claims, Mention
 from .rules import _clean_name
-from .tagger import JOINERS
-from .tokens import Doc
+from .tagger import JOINERS, Tagging
+from .tokens import Doc, fold
 
 _TYPES = {t.value: t for t in EntityType}
 # rules whose verdict on a span outranks the model's type: a known name or a defined acronym
 _TRUSTED_RULES = frozenset({"gazetteer", "acronym", "regency cue", "role cue", "speech verb"})
+# rules whose mention carries a word naming its kind: kept even where the model is sure of O
+_NAMED_KIND = frozenset({"regency cue", "place head", "org head"})
 # Rule mentions kept where the model tagged nothing: people after a role or speech cue and known people.
 # Chosen on idner-news-2k dev (documents of 10 sentences): keeping them costs 0.006 mention F1 there
 # (0.830 -> 0.824) and keeps the people of our long articles; keeping defined acronyms cost 0.02 more
@@ -44,13 +46,15 @@ MIN_RECURRING = 3
 KEEP_PLACES = frozenset({"region", "regency", "district", "sea"})
 
 
-def merge(doc: Doc, rules: Claims, spans: list[tuple[int, int, str]]) -> Claims:
+def merge(doc: Doc, rules: Claims, tagging: Tagging) -> Claims:
     """The model's mentions, named by the rules and the gazetteer, plus the rules' confident mentions
     where the model saw nothing: people after a cue and defined acronyms always, others when the model
     found that entity elsewhere in the text (it tagged "Rusia" once: every "Rusia" counts) or when the
-    name recurs in the text."""
-    merged = link(doc, rules, spans)
+    name recurs in the text. A rule mention the model is sure is no entity (``Tagging.sure_outside``: it
+    read the same cues and the context) is not added back: the rules only add what the model cannot know."""
+    merged = link(doc, rules, tagging.spans)
     found = {(m.name, m.type) for m in merged.mentions}
+    found_as = {fold(doc.surface(m.start, m.end)) for m in merged.mentions}
     recurring = Counter((m.name, m.type) for m in rules.mentions if not m.weak)
     for m in rules.mentions:
         key = (m.name, m.type)
@@ -62,16 +66,39 @@ def merge(doc: Doc, rules: Claims, spans: list[tuple[int, int, str]]) -> Claims:
                 or (m.rule == "gazetteer" and m.subtype in KEEP_PLACES)
             )
         )
-        if not keep:
+        if not keep or (_model_rejects(doc, tagging, m) and not _new_alias(doc, m, key in found, found_as)):
             continue
         mention = Mention(m.start, m.end, m.name, m.type, m.subtype, rule="document+" + m.rule)
         if merged.is_free(m.start, m.end):
-            merged.add(mention)
+            added = merged.add(mention)
         elif ((m.rule, m.type.value) in KEEP_RULES or key in found) and _same_type_inside(merged, mention):
-            merged.add(
-                mention, replace=True
-            )  # "International Institute for Strategic Studies" over "Strategic Studies"
+            # "International Institute for Strategic Studies" over "Strategic Studies"
+            added = merged.add(mention, replace=True)
+        else:
+            added = False
+        if added:  # its other names follow it: "ITS" once "Institut Teknologi Sepuluh Nopember" is in
+            found.add(key)
+            found_as.add(fold(doc.surface(m.start, m.end)))
     return merged
+
+
+def _model_rejects(doc: Doc, tagging: Tagging, m: Mention) -> bool:
+    """True when the model is sure every token of the mention is outside any entity, unless the mention names
+    its own kind with a head word or a cue ("Kota Bandung", "Bupati Demak": a place whatever the news sets'
+    convention for places inside titles)."""
+    c = cues()
+    if m.rule in _NAMED_KIND or (
+        m.end - m.start > 1 and doc.keys[m.start] in c.place_heads.firsts | c.org_heads.firsts
+    ):
+        return False
+    return all(k in tagging.sure_outside for k in range(m.start, m.end))
+
+
+def _new_alias(doc: Doc, m: Mention, found: bool, found_as: set[str]) -> bool:
+    """True for another name of an entity the model found ("DPRK" when it tagged "Korea Utara"): that they
+    are one entity is the gazetteer's knowledge, not the model's. The same words it tagged elsewhere and
+    rejected here ("Indonesia" as a noun's modifier) stay out."""
+    return found and fold(doc.surface(m.start, m.end)) not in found_as
 
 
 def _same_type_inside(claims: Claims, mention: Mention) -> bool:

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 
 from schemas import Entity, EntityType, Sentiment, SentimentLabel
 
-from .lexicon import name_words, score_words
+from .lexicon import name_words, score_skipping
 from .sentiment_model import LABELS, probabilities
 from .tokens import words
 
@@ -107,7 +107,7 @@ def score_article(
     all_names = [n for e in entities for n in (e.name, *e.aliases)]
     sentences = _Sentences(text, name_words(all_names))
     if is_english(language):
-        article = score_words(title_words + words(text), all_names)
+        article = score_skipping(title_words + words(text), sentences.names)
     else:
         lead = [(sentences.probabilities(i), 1.0) for i in range(min(LEAD_SENTENCES, len(sentences.spans)))]
         title = _unit_probabilities(title_words, sentences.names)
@@ -117,7 +117,7 @@ def score_article(
         indices = sentences.containing(entity.positions) if entity.type in TONED_TYPES else []
         tone = None
         if indices and is_english(language):
-            tone = score_words([w for i in indices for w in sentences.words(i)], all_names)
+            tone = score_skipping([w for i in indices for w in sentences.words(i)], sentences.names)
         elif indices:
             tone = combine((sentences.probabilities(i), 1.0) for i in indices)
         toned.append(entity.model_copy(update={"sentiment": tone}) if tone else entity)
