@@ -205,7 +205,7 @@ def test_bulk_429_resends_only_the_refused_items_with_backoff(proxy: EsProxy):
     assert len(bulks) <= BULK_RETRIES + 1
     index.refresh()
     assert index.count() == 200
-    gaps = [round(later.at - earlier.at, 2) for earlier, later in zip(bulks, bulks[1:])]
+    gaps = [round(later.at - earlier.at, 2) for earlier, later in zip(bulks, bulks[1:], strict=False)]
     print(f"\nbulk of 200 with 40 then 20 refusals: 3 requests, waits between them {gaps} s")
     if LIVE:
         index.client.indices.delete(index=f"{alias}-*")

@@ -103,7 +103,7 @@ def test_concurrent_senders_post_once(backend, tmp_path, server, request):
     with httpx.Client(timeout=5) as first, httpx.Client(timeout=5) as second:
         threads = [
             threading.Thread(target=attempt, args=(alert.id, store, client))
-            for store, client in zip(stores, (first, second))
+            for store, client in zip(stores, (first, second), strict=False)
         ]
         for thread in threads:
             thread.start()

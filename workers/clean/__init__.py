@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import UTC, timezone
+from datetime import UTC
 from pathlib import Path
 
 import trafilatura
@@ -72,11 +72,7 @@ def clean(raw: RawDocument, registry: SourceRegistry) -> Article:
     title = draft.title or derive_title(paragraphs)
     language = detect_language(f"{title}\n{text}")
     # Times without a zone on Indonesian pages are Jakarta time; elsewhere assume UTC.
-    zone = (
-        WIB
-        if source.country == "ID" or (source.country is None and language in ("id", "jv"))
-        else UTC
-    )
+    zone = WIB if source.country == "ID" or (source.country is None and language in ("id", "jv")) else UTC
     return Article(
         id=article_id(url or _local_key(raw)),
         input=raw.input,

@@ -40,7 +40,7 @@ def _poll_embedded(settings: Settings, force: bool) -> int:
     from workers.runtime.wiring import embedded_context
 
     ctx = embedded_context(settings)
-    started, results = time.perf_counter(), []
+    started, results = time.perf_counter(), list[InputResult]()
 
     def ingest(urls: list[str]) -> None:
         results.extend(run(urls, ctx))

@@ -143,6 +143,7 @@ def score(docs: Iterable[GoldDoc], registry: SourceRegistry | None = None) -> Re
         ]
         if doc.entities != predicted:
             report.errors[doc.ident] = (doc.entities - predicted, predicted - doc.entities)
+        assert enriched.sentiment is not None  # enrich always scores sentiment
         label = enriched.sentiment.label.value
         report.confusion[(doc.sentiment, label)] += 1
         report.sentiments[doc.ident] = label

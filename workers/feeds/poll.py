@@ -61,7 +61,7 @@ def is_due(state: FeedState, now: datetime) -> bool:
 def _expand(parsed: ParsedFeed, fetch: FeedFetch, errors: list[str]) -> list[FeedItem]:
     """Items of a feed plus those of its children (sitemap index entries, discovered feeds), one level deep."""
     items = list(parsed.items)
-    queue, done = list(parsed.children), set()
+    queue, done = list(parsed.children), set[str]()
     while queue and len(done) < MAX_CHILD_FETCHES:
         url = queue.pop(0)
         if url in done:
