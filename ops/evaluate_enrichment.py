@@ -33,7 +33,7 @@ from workers.enrich.evaluation import (
     score,
 )
 from workers.errors import KlipingError
-from workers.settings import PROJECT_ROOT
+from workers.settings import DEFAULT_SOURCES_FILE, PROJECT_ROOT
 from workers.sources import SourceRegistry
 
 DEFAULT_GOLD = [EVAL_DIR / "gold.jsonl", EVAL_DIR / "seeds_gold.jsonl", EVAL_DIR / "heldout.jsonl"]
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         "--details", action="store_true", help="list missed and spurious entities per document"
     )
     args = parser.parse_args(argv)
-    registry = SourceRegistry.load(PROJECT_ROOT / "seeds" / "sources.json")
+    registry = SourceRegistry.load(DEFAULT_SOURCES_FILE)
     all_docs: list[GoldDoc] = []
     for path in args.gold:
         docs = load_gold(path, registry)

@@ -199,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     """Print precision, recall, F1 and speed of both methods for every dataset given."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("data_paths", nargs="+", type=Path, metavar="DATA_PATH")
-    parser.add_argument("--registry", type=Path, default=REPO / "seeds" / "sources.json")
+    parser.add_argument("--registry", type=Path, default=REPO / "workers" / "data" / "sources.json")
     parser.add_argument("--details", action="store_true", help="print the scores of every page")
     args = parser.parse_args(argv)
     registry = SourceRegistry.load(args.registry)

@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.support.feed_site import ARTICLES, serve_site
 from tests.support.fetching import server  # noqa: F401 - fixture
 from workers.settings import PROJECT_ROOT
@@ -25,6 +27,7 @@ def kliping(tmp_path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_add_poll_ingests_articles_then_nothing_new(tmp_path, server):
     serve_site(server)
     feed_url = server.url("/feed.xml")
@@ -53,6 +56,7 @@ def test_add_poll_ingests_articles_then_nothing_new(tmp_path, server):
     assert "no feeds" in kliping(tmp_path, "feeds", "list").stdout
 
 
+@pytest.mark.slow
 def test_broken_feed_is_reported_not_crashed(tmp_path, server):
     server.route("/rusak.xml", "<rss><channel><item>", content_type="application/rss+xml")
     assert kliping(tmp_path, "feeds", "add", server.url("/rusak.xml")).returncode == 0

@@ -208,7 +208,7 @@ def test_kibana_setup_posts_the_file_with_the_xsrf_header(kibana):
     [(path, headers, body)] = stub.received
     assert path == "/api/saved_objects/_import?overwrite=true"
     assert headers["kbn-xsrf"] and headers["content-type"].startswith("multipart/form-data")
-    assert b'name="file"; filename="kliping.ndjson"' in body
+    assert b'name="file"; filename="kibana.ndjson"' in body
     assert SAVED_OBJECTS.read_bytes() in body
 
 

@@ -129,6 +129,7 @@ def test_quarantine_round_trip(state):
     assert state.failed() == []
 
 
+@pytest.mark.slow
 def test_an_unreachable_redis_is_a_transient_error():
     from workers.errors import TransientError
 

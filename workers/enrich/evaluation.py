@@ -15,7 +15,7 @@ from pathlib import Path
 
 from schemas import Article, EntityType, RawDocument, Source
 from workers.clean import clean
-from workers.settings import PROJECT_ROOT
+from workers.settings import DEFAULT_SOURCES_FILE, PROJECT_ROOT
 from workers.sources import SourceRegistry
 
 from . import enrich
@@ -88,7 +88,7 @@ class Report:
 
 
 def _registry() -> SourceRegistry:
-    return SourceRegistry.load(SEEDS_DIR / "sources.json")
+    return SourceRegistry.load(DEFAULT_SOURCES_FILE)
 
 
 def load_gold(path: Path, registry: SourceRegistry | None = None) -> list[GoldDoc]:

@@ -66,6 +66,11 @@ PUBLISH_RETRY_POLICY = {
     "interval_step": 0.5,
     "interval_max": PUBLISH_RETRY_MAX_INTERVAL,
 }
+# The same wait when the producer's channel must be opened again (kombu's default_channel): kombu
+# gives that only the 4 s connect timeout and raises a library error the publish retries above do
+# not catch, so a task retrying during a longer restart was rejected and its input lost (seen in
+# tests/test_faults_redis.py under load: Redis away 20 s, the retry's publish gave up after 6 s).
+CHANNEL_RETRY_SECONDS = 60.0
 # SIGTERM starts a cold shutdown with a soft phase (billiard reads this before Celery starts):
 # running tasks get `worker_shutdown_timeout` seconds, then the unfinished ones are requeued at
 # once, instead of a warm shutdown that waits up to the hard time limit and is then SIGKILLed by
@@ -96,7 +101,13 @@ def celery_config(settings: Settings) -> dict[str, Any]:
     config: dict[str, Any] = {
         "broker_url": broker,
         "result_backend": broker,
-        "broker_transport_options": transport,
+        "broker_transport_options": {
+            **transport,
+            "connect_retries_timeout": CHANNEL_RETRY_SECONDS,
+            "interval_start": PUBLISH_RETRY_POLICY["interval_start"],
+            "interval_step": PUBLISH_RETRY_POLICY["interval_step"],
+            "interval_max": PUBLISH_RETRY_MAX_INTERVAL,
+        },
         "result_backend_transport_options": dict(transport),
         "broker_connection_retry_on_startup": True,
         "broker_connection_max_retries": None,  # a worker waits for Redis to come back, however long
