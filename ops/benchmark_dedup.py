@@ -40,12 +40,10 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from schemas import Article, Source  # noqa: E402
+from workers.backends.redis import state as redis_state  # noqa: E402
 from workers.backends.redis.state import RedisDedupIndex  # noqa: E402
 from workers.dedupe import NUM_PERM, bands, body_hash, dedupe, fingerprint  # noqa: E402
-from workers.ports import (
-    Fingerprint,  # noqa: E402
-    redis_state,  # noqa: E402
-)
+from workers.ports import Fingerprint  # noqa: E402
 
 WORDS_PER_TEXT = 300
 BATCH = 1000  # claims per pipeline

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from workers.clean.language import detect_language
+from workers.clean.language import detect_language, load_identifier
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "clean"
@@ -48,3 +48,21 @@ def test_indonesian_text_quoting_english_stays_indonesian():
 @pytest.mark.parametrize("text", ["", "2025", "OK", "https://example.com/a/b 12:30"])
 def test_too_little_text_has_no_language(text):
     assert detect_language(text) is None
+
+
+def test_cached_model_gives_the_same_verdicts_and_a_damaged_cache_is_rebuilt(tmp_path):
+    texts = [
+        "Pasukan Korea Utara dikirim ke wilayah Kursk untuk membantu Rusia, kata pejabat pemerintah.",
+        "North Korean troops were sent to the Kursk region to help Russia, officials said on Monday.",
+        "Kerajaan berkata polis akan menyiasat kenderaan syarikat itu selepas kejadian minggu lepas.",
+    ]
+    built = load_identifier(tmp_path)  # builds the cache from py3langid's compressed file
+    [table] = tmp_path.glob("langid-*.I.bin")
+    cached = load_identifier(tmp_path)  # reads it back, memory-mapped
+    assert isinstance(cached.tk_nextmove, memoryview)
+    assert [cached.classify(t) for t in texts] == [built.classify(t) for t in texts]
+    table.write_bytes(table.read_bytes()[:1000])  # a half-written or damaged table
+    rebuilt = load_identifier(tmp_path)
+    assert not isinstance(rebuilt.tk_nextmove, memoryview)  # built again from py3langid's file...
+    assert [rebuilt.classify(t) for t in texts] == [built.classify(t) for t in texts]
+    assert isinstance(load_identifier(tmp_path).tk_nextmove, memoryview)  # ...and cached again

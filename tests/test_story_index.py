@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import sqlite3
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -11,7 +12,14 @@ from tests.test_dedupe_canonical import (
     index,  # noqa: F401 - each dedup index, empty
 )
 from workers.backends.sqlite.store import EmbeddedStore
-from workers.dedupe import STORY_MIN_SHARED, assign_story
+from workers.dedupe import (
+    STORY_MIN_SHARED,
+    STORY_OVERLAP,
+    STORY_TERMS,
+    assign_story,
+    matching_stories,
+    term_class,
+)
 from workers.ports import StoryRecord
 
 NOW = datetime(2025, 4, 28, 12, tzinfo=UTC)
@@ -163,3 +171,42 @@ def test_embedded_story_lookup_reads_only_the_covering_index(tmp_path):
     [lookup] = [sql for sql in statements if "story_terms" in sql]
     plan = " ".join(row[3] for row in store._rows(f"EXPLAIN QUERY PLAN {lookup}"))
     assert "COVERING INDEX story_terms_term_at_story" in plan
+
+
+def test_matching_stories_equal_an_exhaustive_check(index):  # noqa: F811
+    # Zipf-like terms (a few in most stories), stories of every size class, times over a week: the
+    # lookup that skips the commonest terms finds exactly the stories a check of every story finds.
+    rng = random.Random(7)
+    vocabulary = [f"t{i}" for i in range(300)]
+    weights = [1 / (rank + 1) for rank in range(len(vocabulary))]
+
+    def draw(count: int) -> list[str]:
+        return list(dict.fromkeys(rng.choices(vocabulary, weights, k=count)))[:STORY_TERMS]
+
+    window = timedelta(days=3)
+    stories = []
+    for number in range(400):
+        terms = draw(STORY_TERMS + 4) if number % 4 else draw(rng.randint(2, 9))
+        story = StoryRecord(
+            story_id=f"s{number}",
+            terms=terms,
+            published_at=NOW + timedelta(hours=rng.randint(-96, 96)),
+            term_class=term_class(len(terms)),
+        )
+        index.put_story(story)
+        stories.append(story)
+    checked = 0
+    for _ in range(150):
+        terms = draw(STORY_TERMS + 4) if rng.random() < 0.7 else draw(rng.randint(3, 9))
+        when = NOW + timedelta(hours=rng.randint(-48, 48))
+        expected = sorted(
+            (s.published_at, s.story_id)
+            for s in stories
+            if abs(s.published_at - when) <= window
+            and len(set(terms) & set(s.terms)) >= STORY_MIN_SHARED
+            and len(set(terms) & set(s.terms)) / max(1, min(len(terms), len(s.terms))) >= STORY_OVERLAP
+        )
+        found = [(s.published_at, s.story_id) for s in matching_stories(terms, when, index, window)]
+        assert found == expected
+        checked += bool(expected)
+    assert checked > 20  # the case is not vacuous: many lookups have matches

@@ -58,6 +58,13 @@ class StoryRecord(BaseModel):
     terms: list[str] = Field(default_factory=list)
     title: str = ""
     published_at: datetime | None = None
+    # The story's size class (dedupe.stories.term_class): its term-index keys are term_class + term, so a
+    # lookup can skip more of the commonest terms for classes that need more shared terms.
+    term_class: str = ""
+
+    def index_terms(self) -> list[str]:
+        """The term-index keys of this story: its distinct terms, prefixed with its size class."""
+        return [self.term_class + term for term in dict.fromkeys(self.terms)]
 
 
 def add_copy_ref(article: Article, ref: CopyRef) -> bool:
@@ -113,9 +120,21 @@ class DedupIndex(Protocol):
         """Fingerprints of a canonical's copies."""
 
     def stories_sharing(
-        self, terms: list[str], since: datetime, min_shared: int, until: datetime | None = None
+        self,
+        terms: list[str],
+        since: datetime,
+        min_shared: int,
+        until: datetime | None = None,
+        others: Collection[str] = (),
+        total: int = 0,
     ) -> list[StoryRecord]:
-        """Stories of `since` to `until` (None: no end) with at least `min_shared` of the terms."""
+        """Stories of `since` to `until` (None: no end) with at least `min_shared` of the terms
+        (and `total` of the terms and `others` together)."""
+
+    def story_term_counts(
+        self, terms: list[str], since: datetime, until: datetime | None, cap: int
+    ) -> dict[str, int]:
+        """How many stories of the window each term-index key is in (counting stops at `cap`)."""
 
     def put_story(self, story: StoryRecord) -> None:
         """Create or refresh a story."""

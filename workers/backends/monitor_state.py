@@ -19,11 +19,13 @@ import sqlite3
 import threading
 from datetime import datetime
 from pathlib import Path
-
-import redis
+from typing import TYPE_CHECKING
 
 from schemas.monitor import Alert, Delivery, Rule
 from workers.ports import MonitorStore  # noqa: F401 - the protocol these implement
+
+if TYPE_CHECKING:  # for annotations only: the embedded mode runs without the redis package loaded
+    import redis
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS monitor_rules (name TEXT PRIMARY KEY, data TEXT NOT NULL);

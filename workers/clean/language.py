@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import mmap
+import os
 import re
+import tempfile
+from array import array
 from functools import lru_cache
+from pathlib import Path
 
-from py3langid.langid import MODEL_FILE, LanguageIdentifier
+import numpy as np
+import platformdirs
+from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
+
+log = logging.getLogger(__name__)
 
 # The languages news reaching an Indonesian monitoring desk is written in. A small set keeps
 # short and mixed texts from landing on look-alikes the desk never sees (Acehnese, Tagalog
@@ -66,7 +77,91 @@ def _indonesian_or_malay(sample: str, model_label: str) -> str:
 
 @lru_cache(maxsize=1)
 def _identifier() -> LanguageIdentifier:
-    """The py3langid model, loaded once (about a second) and restricted to LANGUAGES."""
+    """The py3langid model restricted to LANGUAGES, from the local cache when it is there."""
+    return load_identifier(Path(platformdirs.user_cache_dir("kliping", appauthor=False)))
+
+
+def load_identifier(cache_dir: Path) -> LanguageIdentifier:
+    """The restricted model: read from `cache_dir`, or built from py3langid's file and cached there.
+
+    py3langid ships its model LZMA-compressed; inflating it costs about half a second at every
+    process start (most of `kliping ingest`'s start-up before the first input). The restricted
+    arrays are kept uncompressed in the user's cache (no pickle: plain .npy arrays), which load in
+    tens of milliseconds. A missing, stale or unreadable cache only means building it again.
+    """
+    model = MODEL_DIR / MODEL_FILE
+    stat = model.stat()
+    key = hashlib.sha1(
+        f"{model}:{stat.st_size}:{stat.st_mtime_ns}:{','.join(LANGUAGES)}".encode()
+    ).hexdigest()
+    path = cache_dir / f"langid-{key[:16]}.npz"
+    try:
+        return _read_cached(path)
+    except (OSError, ValueError, KeyError) as error:
+        if path.exists():
+            log.warning("language model cache %s unreadable (%s): rebuilding it", path, error)
     identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
     identifier.set_languages(list(LANGUAGES))
+    try:
+        _write_cached(identifier, path)
+    except OSError as error:  # a read-only home still works, at the slower start
+        log.info("language model not cached in %s: %s", cache_dir, error)
     return identifier
+
+
+def _write_cached(identifier: LanguageIdentifier, path: Path) -> None:
+    """Write the restricted model atomically (a reader never sees half of it): the small arrays as
+    .npz, the 39 MB transition table raw beside it (native unsigned ints), to be memory-mapped."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nextmove = identifier.tk_nextmove
+    if nextmove.itemsize != array("I").itemsize:
+        raise OSError(f"transition table of {nextmove.itemsize}-byte entries: not cached")
+    for target, write in (
+        (path.with_suffix(".I.bin"), nextmove.tofile),
+        (
+            path,
+            lambda out: np.savez(
+                out,
+                ptc=identifier.nb_ptc,
+                pc=identifier.nb_pc,
+                classes=np.array(identifier.nb_classes),
+                row=np.frombuffer(identifier.tk_row, dtype=f"u{identifier.tk_row.itemsize}"),
+                output=np.array(identifier.tk_output, dtype=np.int64),
+                nextmove_length=np.array([len(nextmove)]),
+            ),
+        ),
+    ):
+        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                write(out)
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+
+def _read_cached(path: Path) -> LanguageIdentifier:
+    """The restricted model from the files _write_cached wrote (the .npz last, so it vouches for both).
+
+    The transition table is memory-mapped, not read: a process touches only the pages its texts
+    walk, and worker processes share them through the page cache.
+    """
+    with np.load(path, allow_pickle=False) as data:
+        length = int(data["nextmove_length"][0])
+        with path.with_suffix(".I.bin").open("rb") as raw:
+            mapped = mmap.mmap(raw.fileno(), 0, access=mmap.ACCESS_READ)
+        nextmove = memoryview(mapped).cast("I")  # indexes to plain ints, as the array did
+        if len(nextmove) != length:
+            raise ValueError(f"transition table holds {len(nextmove)} entries, not {length}")
+        row = array("H")
+        row.frombytes(memoryview(np.ascontiguousarray(data["row"], dtype=np.uint16)).cast("B"))
+        return LanguageIdentifier(
+            data["ptc"],
+            data["pc"],
+            data["classes"].tolist(),
+            nextmove,
+            data["output"].tolist(),
+            norm_probs=True,
+            tk_row=row,
+        )

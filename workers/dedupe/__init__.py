@@ -28,7 +28,16 @@ from workers.dedupe.fingerprint import (
     similarity,
     words,
 )
-from workers.dedupe.stories import STORY_MIN_SHARED, STORY_OVERLAP, STORY_TERMS, assign_story, story_terms
+from workers.dedupe.stories import (
+    STORY_MIN_SHARED,
+    STORY_OVERLAP,
+    STORY_TERMS,
+    assign_story,
+    matching_stories,
+    needed_shared,
+    story_terms,
+    term_class,
+)
 
 __all__ = [
     "BANDS",
@@ -44,6 +53,9 @@ __all__ = [
     "STORY_TERMS",
     "Verdict",
     "assign_story",
+    "matching_stories",
+    "needed_shared",
+    "term_class",
     "bands",
     "body_hash",
     "dedupe",

@@ -16,6 +16,39 @@ STORY_OVERLAP = 0.45
 STORY_MIN_SHARED = 3
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
+# Story lookups skip the commonest of an article's terms and still find every story that can
+# match (see matching_stories): the stories read must share PROBE_HITS of the terms probed.
+# 2 rather than 1: with 1, every story holding any one rare term is read (ops/benchmark_stories.py:
+# hundreds of stories a lookup at 100,000 stories); with 2, one common term fewer is skipped.
+PROBE_HITS = 2
+# Term frequencies for choosing what to skip are counted up to this many stories: beyond it a term
+# is common and skipped first anyway; the count walks at most this many index entries per term.
+TERM_COUNT_CAP = 64
+
+
+def needed_shared(terms: int, story_terms: int) -> int:
+    """Fewest shared terms with which a story of `story_terms` terms can take an article of `terms` terms."""
+    size = max(1, min(terms, story_terms))
+    overlap = next((shared for shared in range(size + 1) if shared / size >= STORY_OVERLAP), size + 1)
+    return max(STORY_MIN_SHARED, overlap)
+
+
+def term_class(size: int) -> str:
+    """The term-index class of a story of `size` terms: "" for a full story, else a mark and the
+    number of shared terms a full article needs with it ("\x1f5"). Full stories keep unmarked keys,
+    so stories written before classes existed read as full."""
+    need = needed_shared(STORY_TERMS, size)
+    return "" if need == needed_shared(STORY_TERMS, STORY_TERMS) else f"\x1f{need}"
+
+
+def _class_needs(terms: int) -> dict[str, int]:
+    """Per story class, the fewest shared terms any story of that class needs with an article of `terms` terms."""
+    needs: dict[str, int] = {}
+    for size in range(1, STORY_TERMS + 1):
+        mark, need = term_class(size), needed_shared(terms, size)
+        needs[mark] = min(needs.get(mark, need), need)
+    return needs
+
 
 def story_terms(article: Article) -> list[str]:
     """Key terms of an article for story clustering: top entities, then keywords, lower-cased."""
@@ -34,27 +67,74 @@ def _within(a: datetime | None, b: datetime | None, window: timedelta) -> bool:
     return a is None or b is None or abs(a - b) <= window
 
 
+def _probe(
+    index: DedupIndex, keys: list[str], need: int, since: datetime, until: datetime | None
+) -> list[StoryRecord]:
+    """Every story whose term keys hold at least `need` of `keys`, reading the rarest keys only.
+
+    Pigeonhole: a story holding `need` of the n keys holds at least `need - skip` of the n - skip
+    rarest ones, whichever `skip` keys are left out. So the `need - PROBE_HITS` commonest keys are
+    read as postings at all: the index reads the stories holding PROBE_HITS of the rest and tests
+    those for the skipped keys one by one (a membership test each), returning the stories that
+    hold `need` in all.
+    """
+    if need > len(keys):
+        return []
+    hits = min(PROBE_HITS, need)
+    skip = need - hits
+    if not skip:
+        return index.stories_sharing(keys, since, need, until)
+    counts = index.story_term_counts(keys, since, until, TERM_COUNT_CAP)
+    keys = sorted(keys, key=lambda key: counts.get(key, 0))
+    rare, common = keys[: len(keys) - skip], keys[len(keys) - skip :]
+    return index.stories_sharing(rare, since, hits, until, others=common, total=need)
+
+
+def matching_stories(
+    terms: list[str], when: datetime | None, index: DedupIndex, window: timedelta
+) -> list[StoryRecord]:
+    """Stories an article with these terms can join (enough shared terms, in the window), oldest first.
+
+    Exact: the same stories as reading every story that shares STORY_MIN_SHARED terms and checking
+    each (tests/test_story_index.py). Stories are indexed by size class (term_class): a full story
+    must share more terms than a small one, so more of the commonest terms are skipped for it.
+    """
+    # An undated article (a plain-text file) may belong to a story of any time.
+    since = when - window if when else _EPOCH
+    until = when + window if when else None  # a back-filled article: not every later story either
+    found: dict[str, StoryRecord] = {}
+    for mark, need in _class_needs(len(terms)).items():
+        for story in _probe(index, [mark + term for term in terms], need, since, until):
+            found.setdefault(story.story_id, story)
+    matches = []
+    for story in found.values():
+        shared = len(set(terms) & set(story.terms))
+        if _within(when, story.published_at, window) and shared >= needed_shared(
+            len(terms), len(story.terms)
+        ):
+            matches.append(story)
+    return sorted(matches, key=lambda story: (story.published_at or _EPOCH, story.story_id))
+
+
 def assign_story(article: Article, index: DedupIndex, window: timedelta) -> str:
     """The story id of a canonical article: an existing story with enough shared terms, or a new one."""
     terms = story_terms(article)
     when = article.published_at
-    # An undated article (a plain-text file) may belong to a story of any time.
-    since = when - window if when else _EPOCH
-    until = when + window if when else None  # a back-filled article: not every later story either
     best_id, best_score = None, 0.0
-    # Only stories sharing enough terms are read: reading every story of the window costs 30 ms a
-    # canonical with 1,000 stories in it and 270 ms with 10,000 (embedded store, measured).
-    for story in index.stories_sharing(terms, since, STORY_MIN_SHARED, until):
-        if not _within(when, story.published_at, window):
-            continue
-        shared = len(set(terms) & set(story.terms))
-        if shared < STORY_MIN_SHARED:
-            continue
-        score = shared / max(1, min(len(terms), len(story.terms)))
-        if score >= STORY_OVERLAP and score > best_score:
+    for story in matching_stories(terms, when, index, window):
+        score = len(set(terms) & set(story.terms)) / max(1, min(len(terms), len(story.terms)))
+        if score > best_score:
             best_id, best_score = story.story_id, score
     if best_id is not None:
         return best_id
     story_id = article.id
-    index.put_story(StoryRecord(story_id=story_id, terms=terms, title=article.title, published_at=when))
+    index.put_story(
+        StoryRecord(
+            story_id=story_id,
+            terms=terms,
+            title=article.title,
+            published_at=when,
+            term_class=term_class(len(terms)),
+        )
+    )
     return story_id

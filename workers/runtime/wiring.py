@@ -8,21 +8,24 @@ inputs are queued.
 
 from __future__ import annotations
 
-import redis
+from typing import TYPE_CHECKING
 
 from workers.backends.archive import raw_archive
-from workers.backends.elastic.index import ElasticIndex, make_client
-from workers.backends.feed_state import RedisFeedStore, SqliteFeedStore
-from workers.backends.monitor_state import RedisMonitorStore, SqliteMonitorStore
-from workers.backends.redis.metrics import RedisMetrics
-from workers.backends.redis.state import RedisDedupIndex, RedisStateStore
+from workers.backends.feed_state import SqliteFeedStore
+from workers.backends.monitor_state import SqliteMonitorStore
 from workers.backends.sqlite.store import EmbeddedStore
-from workers.fetch.fetcher import Fetcher, LocalRateLimiter, RedisRateLimiter
+from workers.fetch.fetcher import Fetcher, LocalRateLimiter
 from workers.monitor import Monitor
 from workers.pipeline import Context
 from workers.ports import FeedStore, MonitorStore
 from workers.settings import Settings
 from workers.sources import SourceRegistry
+
+if TYPE_CHECKING:  # the distributed mode's clients are imported when it is used: the embedded
+    # mode starts without redis and elasticsearch (about 0.3 s of imports)
+    import redis
+
+    from workers.backends.elastic.index import ElasticIndex
 
 # Redis calls are short; a worker stuck on a dead connection should fail fast and retry the task.
 REDIS_SOCKET_TIMEOUT = 10.0
@@ -57,6 +60,8 @@ def embedded_context(settings: Settings) -> Context:
 def monitor_store(settings: Settings) -> MonitorStore:
     """The MonitorStore of the configured mode (Redis when distributed, else the embedded SQLite file)."""
     if settings.distributed:
+        from workers.backends.monitor_state import RedisMonitorStore
+
         return RedisMonitorStore(redis_client(settings), settings.redis_prefix)
     return SqliteMonitorStore(settings.db_path)
 
@@ -64,6 +69,8 @@ def monitor_store(settings: Settings) -> MonitorStore:
 def feed_store(settings: Settings) -> FeedStore:
     """The FeedStore of the configured mode: Redis when distributed, else the embedded SQLite file."""
     if settings.distributed:
+        from workers.backends.feed_state import RedisFeedStore
+
         return RedisFeedStore(redis_client(settings), settings.redis_prefix)
     return SqliteFeedStore(settings.db_path)
 
@@ -71,12 +78,16 @@ def feed_store(settings: Settings) -> FeedStore:
 def feed_fetcher(settings: Settings) -> Fetcher:
     """A Fetcher for feeds: the per-host limit is shared through Redis when distributed."""
     if settings.distributed:
+        from workers.fetch.fetcher import RedisRateLimiter
+
         return Fetcher(settings, RedisRateLimiter(redis_client(settings), settings.redis_prefix))
     return Fetcher(settings, LocalRateLimiter())
 
 
 def redis_client(settings: Settings) -> redis.Redis:
     """A Redis client for Kliping's shared state (text replies, health-checked connections)."""
+    import redis
+
     if not settings.redis_url:
         raise ValueError("KLIPING_REDIS_URL is not set")
     return redis.Redis.from_url(
@@ -91,11 +102,18 @@ def redis_client(settings: Settings) -> redis.Redis:
 
 def elastic_index(settings: Settings) -> ElasticIndex:
     """The article index behind the configured alias (not set up: call ``setup()`` once)."""
+    from workers.backends.elastic.index import ElasticIndex, make_client
+
     return ElasticIndex(make_client(settings), settings.elasticsearch_index)
 
 
 def distributed_context(settings: Settings) -> Context:
     """A Context over Redis and Elasticsearch; installs the index template and first index if missing."""
+    from workers.backends.monitor_state import RedisMonitorStore
+    from workers.backends.redis.metrics import RedisMetrics
+    from workers.backends.redis.state import RedisDedupIndex, RedisStateStore
+    from workers.fetch.fetcher import RedisRateLimiter
+
     client = redis_client(settings)
     index = elastic_index(settings)
     index.setup()

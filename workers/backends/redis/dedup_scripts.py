@@ -215,18 +215,26 @@ CLAIM_SCRIPT, CANDIDATES_SCRIPT, REPOINT_SCRIPT = (
 # thousands of stories in the window (10,000 stories, 10,000 rows read); counted here, 13 ms
 # (ops/benchmark_stories.py).
 STORIES_SHARING_SCRIPT = """
+local probes, need, total = tonumber(ARGV[4]), tonumber(ARGV[3]), tonumber(ARGV[5])
 local counts, times = {}, {}
-for _, key in ipairs(KEYS) do
-  local reply = redis.call('ZRANGEBYSCORE', key, ARGV[1], ARGV[2], 'WITHSCORES')
-  for i = 1, #reply, 2 do
-    local id = reply[i]
+for i = 1, probes do
+  local reply = redis.call('ZRANGEBYSCORE', KEYS[i], ARGV[1], ARGV[2], 'WITHSCORES')
+  for j = 1, #reply, 2 do
+    local id = reply[j]
     local n = counts[id]
-    if n then counts[id] = n + 1 else counts[id] = 1; times[id] = reply[i + 1] end
+    if n then counts[id] = n + 1 else counts[id] = 1; times[id] = reply[j + 1] end
   end
 end
-local need, out = tonumber(ARGV[3]), {}
+local out = {}
 for id, n in pairs(counts) do
-  if n >= need then out[#out + 1] = id; out[#out + 1] = times[id] end
+  if n >= need then
+    -- the other keys: one membership test each (a story has one time in all its postings)
+    for k = probes + 1, #KEYS do
+      if n >= total then break end
+      if redis.call('ZSCORE', KEYS[k], id) then n = n + 1 end
+    end
+    if n >= total then out[#out + 1] = id; out[#out + 1] = times[id] end
+  end
 end
 return out
 """

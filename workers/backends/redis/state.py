@@ -235,17 +235,27 @@ class RedisDedupIndex(_RedisKeys):
     @_translate_errors
     @_translate_errors
     def stories_sharing(
-        self, terms: list[str], since: datetime, min_shared: int, until: datetime | None = None
+        self,
+        terms: list[str],
+        since: datetime,
+        min_shared: int,
+        until: datetime | None = None,
+        others: Collection[str] = (),
+        total: int = 0,
     ) -> list[StoryRecord]:
-        """Stories of `since` to `until` (None: no end) with at least `min_shared` of the terms, oldest first (one script, one MGET).
+        """Stories of `since` to `until` (None: no end) with at least `min_shared` of the terms, and
+        `total` of the terms and `others` together, oldest first (one script, one MGET).
 
+        Only the terms' sorted sets are read; each story found is tested for the others one by one.
         Stories written before the term index existed are not seen; they leave the window within days.
         """
         keys = [self.key("stories", "term", term) for term in dict.fromkeys(terms)]
         if not keys:
             return []
+        extra = [self.key("stories", "term", term) for term in dict.fromkeys(others) if term not in terms]
         reply = self._stories_sharing(
-            keys=keys, args=[_epoch(since), _epoch(until) if until else "+inf", min_shared]
+            keys=keys + extra,
+            args=[_epoch(since), _epoch(until) if until else "+inf", min_shared, len(keys), total],
         )
         found = sorted(
             (float(at), _text(story_id)) for story_id, at in zip(reply[::2], reply[1::2], strict=False)
@@ -254,6 +264,17 @@ class RedisDedupIndex(_RedisKeys):
             return []
         payloads = self._redis.mget([self.key("story", story_id) for _, story_id in found])
         return [StoryRecord.model_validate_json(data) for data in payloads if data]
+
+    @_translate_errors
+    def story_term_counts(
+        self, terms: list[str], since: datetime, until: datetime | None, cap: int
+    ) -> dict[str, int]:
+        """Stories of the window per term key (ZCOUNT: a logarithmic count, exact; `cap` unused)."""
+        terms = list(dict.fromkeys(terms))
+        pipe = self._redis.pipeline(transaction=False)
+        for term in terms:
+            pipe.zcount(self.key("stories", "term", term), _epoch(since), _epoch(until) if until else "+inf")
+        return dict(zip(terms, pipe.execute(), strict=True))
 
     @_translate_errors
     def put_story(self, story: StoryRecord) -> None:
@@ -269,7 +290,7 @@ class RedisDedupIndex(_RedisKeys):
         if at >= horizon:
             pipe.zremrangebyscore(self.key("stories"), "-inf", horizon - 1)
         pipe.expire(self.key("stories"), DEDUP_TTL_SECONDS)
-        for term in dict.fromkeys(story.terms):  # the term index, bounded the same way
+        for term in story.index_terms():  # the term index, bounded the same way
             key = self.key("stories", "term", term)
             pipe.zadd(key, {story.story_id: at})
             if at >= horizon:
