@@ -200,6 +200,7 @@ def _kliping(*args: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_kibana_setup_posts_the_file_with_the_xsrf_header(kibana):
     url, stub = kibana
     done = _kliping("kibana", "setup", "--url", url)
@@ -212,6 +213,7 @@ def test_kibana_setup_posts_the_file_with_the_xsrf_header(kibana):
     assert SAVED_OBJECTS.read_bytes() in body
 
 
+@pytest.mark.slow
 def test_kibana_import_fails_on_per_object_errors(kibana):
     url, stub = kibana
     stub.answer = {
