@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from schemas.monitor import Rule
 from workers.clean import clean
 from workers.load import load
-from workers.monitor.match import Matcher, article_text
-from workers.monitor.query import Document, tokens
+from workers.monitor.match import Matcher, document_of
+from workers.monitor.query import tokens
 from workers.settings import PROJECT_ROOT, get_settings
 from workers.sources import SourceRegistry
 
@@ -100,7 +100,7 @@ def main() -> int:
     lines = (DATA / "common_words.txt").read_text(encoding="utf-8").splitlines()
     words = sorted({w for line in lines if not line.startswith("#") for w in tokens(line) if len(w) > 3})
     for article in articles:  # warm the stemmer's cache: steady-state cost, not the first article's
-        Document.of(article_text(article))
+        document_of(article)
     names = _names()
     print(
         f"{len(articles)} articles (mean {sum(len(a.text) for a in articles) // len(articles)} chars), "
@@ -116,10 +116,8 @@ def main() -> int:
         matcher = Matcher(rules)
         compiled = time.perf_counter() - started
 
-        docs = [Document.of(article_text(a)) for a in articles]
-        tokenise = _best(lambda: [Document.of(article_text(a)) for a in articles], args.repeat) / len(
-            articles
-        )
+        docs = [document_of(a) for a in articles]
+        tokenise = _best(lambda: [document_of(a) for a in articles], args.repeat) / len(articles)
         per_article = _best(lambda m=matcher: [m.match(a) for a in articles], args.repeat) / len(articles)
         matches = sum(len(matcher.match(a)) for a in articles) / len(articles)
         candidates = sum(len(matcher.candidates(d)) for d in docs) / len(docs)

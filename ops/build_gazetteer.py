@@ -57,7 +57,11 @@ def build(overrides: dict) -> dict:
         ]
         aliases = [a for a in dict.fromkeys(forms) if a and a not in dropped]
         subtype = "territory" if code in territories else "country"
-        locations.append({"name": name, "subtype": subtype, "code": code, "aliases": aliases})
+        item = {"name": name, "subtype": subtype, "code": code, "aliases": aliases}
+        en = _normalise(english.get(code, ""))
+        if en and en != name:
+            item["en"] = en  # the display name in English articles (workers/enrich/gazetteer.py)
+        locations.append(item)
     return {"_about": ABOUT, "locations": locations}
 
 

@@ -19,6 +19,9 @@ if [ ! -f "$stamp" ] || [ "$root/pyproject.toml" -nt "$stamp" ]; then
 fi
 export PATH="$venv/bin:$PATH"
 cd "$root"
+if [ "${1:-}" = "pytest" ] || [ "${1:-}" = "ops/check.sh" ]; then
+    "$root/ops/install_browser.sh"  # the web view's browser tests drive Debian's chromium
+fi
 if [ "$#" -eq 0 ]; then
     exec "$venv/bin/kliping" --help
 fi

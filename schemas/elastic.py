@@ -12,6 +12,12 @@ TEMPLATE_PATH = Path(__file__).resolve().parent / "elasticsearch" / "articles.te
 # Fields a stored document has beyond Article: entity names flattened by type, so Kibana can
 # aggregate on them without nested queries. Derived on write, dropped on read.
 DERIVED_FIELDS = {"persons": "PERSON", "organizations": "ORGANIZATION", "locations": "LOCATION"}
+# The query language's tokens of the title and text (workers.monitor.compile.search_fields), split
+# by spaces already (whitespace analyser): search and rules then read a query the same way.
+SEARCH_FIELD = "search"
+# The names and aliases of the persons and organisations an article speaks of in each tone: the entities
+# array is not nested (Kibana aggregates it), so "Kim Jong Un, in a negative tone" needs its own field.
+TONE_FIELDS = {"tone_negative": "negative", "tone_neutral": "neutral", "tone_positive": "positive"}
 
 
 @lru_cache(maxsize=1)

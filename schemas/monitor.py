@@ -22,6 +22,9 @@ class Rule(BaseModel):
     webhook: str | None = None
     spike: bool = False  # also alert when the hourly matching volume spikes
     created_at: datetime = Field(default_factory=utcnow)
+    # Why the rule could not be evaluated; set, the rule is disabled (matches nothing) until it is
+    # replaced by `rules add` of the same name. An article is never failed by a broken rule.
+    error: str | None = None
 
 
 class AlertKind(str, enum.Enum):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from workers.clean.body import derive_title, finish_body, split_lines, word_count
+from workers.clean.body import TITLE_MAX_CHARS, derive_title, finish_body, split_lines, word_count
 from workers.clean.boilerplate import filter_lines, is_boilerplate, strip_signoff
 from workers.clean.credits import person_names, take_credits
 from workers.clean.dateline import split_dateline
@@ -320,8 +320,12 @@ def test_derive_title_and_word_count():
     title = derive_title([long])
     assert (
         title
-        == "Presiden Rusia pada hari Senin berterima kasih kepada Korea Utara karena telah mengirim pasukan untuk"
+        == "Presiden Rusia pada hari Senin berterima kasih kepada Korea Utara karena telah mengirim pasukan untuk…"
     )
+    assert len(title) <= TITLE_MAX_CHARS
+    assert long.startswith(title[:-1] + " ")  # cut between words, the ellipsis saying so
+    unbroken = "x" * 300 + ". Next."
+    assert derive_title([unbroken]) == "x" * (TITLE_MAX_CHARS - 1) + "…"
     assert derive_title(["Harga beras turun. Pedagang lega."]) == "Harga beras turun"
     assert word_count("Harga beras — turun 5%") == 4
     assert word_count("先日、不正に改造したiPhone") == 5  # nine ideographs and kana count as four words

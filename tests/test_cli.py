@@ -106,3 +106,21 @@ def test_health_reports_each_backend(tmp_path):
     assert down.returncode == 1
     assert "redis: unhealthy" in down.stdout and "elasticsearch: unhealthy" in down.stdout
     assert "Traceback" not in down.stderr
+
+
+def test_search_entity_with_sentiment_means_the_tone_toward_it_and_show_prints_it(tmp_path):
+    assert kliping(tmp_path, "ingest", "seeds/", "--json").returncode == 0
+    exported = [json.loads(line) for line in kliping(tmp_path, "export").stdout.splitlines()]
+    tones: dict[str, set[str]] = {}  # tone toward Kim Jong Un -> ids of the articles with it
+    for article in exported:
+        for entity in article["entities"]:
+            if entity["name"] == "Kim Jong Un" and entity["sentiment"]:
+                tones.setdefault(entity["sentiment"]["label"], set()).add(article["id"])
+    assert tones, "the seeds name Kim Jong Un"
+    for label in ("negative", "neutral", "positive"):
+        found = kliping(tmp_path, "search", "--entity", "Kim Jong Un", "--sentiment", label, "--json")
+        assert {json.loads(line)["id"] for line in found.stdout.splitlines()} == tones.get(label, set())
+    article_id = next(iter(next(iter(tones.values()))))
+    shown = kliping(tmp_path, "show", article_id).stdout
+    assert "Kim Jong Un [PERSON]" in shown and " tone " in shown
+    assert "the tone toward that entity" in " ".join(kliping(tmp_path, "search", "--help").stdout.split())

@@ -181,14 +181,17 @@ def test_worker_main_process_loads_models_and_freezes_them_before_forking():
     import gc
 
     from workers.enrich.gazetteer import gazetteer
-    from workers.enrich.sentiment import _lexicon
+    from workers.enrich.lexicon import _lexicon
+    from workers.enrich.sentiment_model import model
     from workers.runtime.tasks import _warm_up_before_fork
 
     gazetteer.cache_clear()
     _lexicon.cache_clear()
+    model.cache_clear()
     try:
         _warm_up_before_fork()
         assert gazetteer.cache_info().currsize == 1 and _lexicon.cache_info().currsize == 1
+        assert model.cache_info().currsize == 1  # the sentiment model too
         assert gc.get_freeze_count() > 10_000  # the gazetteer alone is more objects than that
     finally:
         gc.unfreeze()

@@ -111,9 +111,7 @@ def two_articles(index) -> ElasticIndex:
     return index
 
 
-@pytest.mark.live_elasticsearch
-@pytest.mark.skipif(not LIVE, reason="osmem has no Indonesian stemmer: set KLIPING_TEST_ELASTICSEARCH_URL")
-def test_search_stems_indonesian(two_articles):
+def test_search_stems_indonesian(two_articles):  # the query language's stems, not the cluster's analyser
     assert [a.id for a in two_articles.search(SearchQuery(text="tentara"))] == ["korut"]  # "tentaranya"
     assert [a.id for a in two_articles.search(SearchQuery(text="kirim"))] == ["korut"]  # "mengirimkan"
 
@@ -174,3 +172,38 @@ def test_an_unreachable_cluster_is_a_transient_error():
     dead = make_client(Settings(elasticsearch_url="http://127.0.0.1:1", elasticsearch_timeout=1))
     with pytest.raises(TransientError):
         ElasticIndex(dead, "kliping-x").count()
+
+
+def test_entity_with_sentiment_searches_the_tone_toward_that_entity(index, client):
+    def kim(tone: SentimentLabel) -> list[Entity]:
+        return [
+            Entity(
+                name="Kim Jong Un",
+                type=EntityType.PERSON,
+                aliases=["Kim Jong-un"],
+                sentiment=Sentiment(label=tone, score=0.0, confidence=0.7),
+            ),
+            Entity(name="Kursk", type=EntityType.LOCATION),
+        ]
+
+    # the article's sentiment and the tone toward Kim point opposite ways in both articles
+    praised = _article("praised", "A", "a", entities=kim(SentimentLabel.positive))
+    blamed = _article(
+        "blamed",
+        "B",
+        "b",
+        entities=kim(SentimentLabel.negative),
+        sentiment=Sentiment(label=SentimentLabel.positive),
+    )
+    index.put(praised)
+    index.put(blamed)
+    index.refresh()
+    assert index.get("blamed") == blamed  # the tone survives the round trip; the derived fields are dropped
+    source = client.get(index=f"{index.alias}-000001", id="blamed")["_source"]
+    assert source["tone_negative"] == ["Kim Jong Un", "Kim Jong-un"] and source["tone_positive"] == []
+    search = lambda **kw: [a.id for a in index.search(SearchQuery(**kw))]  # noqa: E731
+    assert search(entity="kim jong-un", sentiment=SentimentLabel.negative) == ["blamed"]
+    assert search(entity="Kim Jong Un", sentiment=SentimentLabel.positive) == ["praised"]
+    assert search(sentiment=SentimentLabel.positive) == [
+        "blamed"
+    ]  # without an entity: the article's sentiment

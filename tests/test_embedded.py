@@ -18,7 +18,7 @@ from schemas import (
     SentimentLabel,
     Source,
 )
-from workers.backends.sqlite.store import SCHEMA_VERSION, EmbeddedStore, fts_query
+from workers.backends.sqlite.store import SCHEMA_VERSION, EmbeddedStore
 from workers.ports import Fingerprint, SearchQuery
 
 
@@ -59,15 +59,64 @@ def test_put_get_replace_and_search(tmp_path):
     assert [a.id for a in store.search(SearchQuery(text='"rupiah menguat" OR gempa'))] == ["b"]
 
 
+def _person(name: str, tone: SentimentLabel | None) -> Entity:
+    sentiment = Sentiment(label=tone, score=0.0, confidence=0.8) if tone else None
+    return Entity(name=name, type=EntityType.PERSON, aliases=[name], sentiment=sentiment)
+
+
+def test_entity_with_sentiment_searches_the_tone_toward_that_entity(tmp_path):
+    store = EmbeddedStore(tmp_path / "s.sqlite3")
+    negative, positive = SentimentLabel.negative, SentimentLabel.positive
+    # a: a negative article that speaks well of Kim; b: a positive article that speaks ill of him
+    store.put(
+        _article(
+            "a", "A", "a", entities=[_person("Kim Jong Un", positive)], sentiment=Sentiment(label=negative)
+        )
+    )
+    store.put(
+        _article(
+            "b", "B", "b", entities=[_person("Kim Jong Un", negative)], sentiment=Sentiment(label=positive)
+        )
+    )
+    store.put(
+        _article("c", "C", "c", entities=[_person("Putin", negative)], sentiment=Sentiment(label=negative))
+    )
+    store.put(
+        _article("d", "D", "d", entities=[_person("Kim Jong Un", None)], sentiment=Sentiment(label=negative))
+    )
+    search = lambda **kw: sorted(a.id for a in store.search(SearchQuery(**kw)))  # noqa: E731
+    assert search(entity="kim jong un", sentiment=negative) == ["b"]
+    assert search(entity="Kim Jong Un", sentiment=positive) == ["a"]
+    assert search(entity="Kim Jong Un") == ["a", "b", "d"]
+    assert search(sentiment=negative) == ["a", "c", "d"]  # without --entity: the article's sentiment
+
+
+def test_a_store_without_entity_tones_gets_the_column(tmp_path):
+    path = tmp_path / "s.sqlite3"
+    db = sqlite3.connect(path)  # the article_entities table of version 1, before tones
+    db.executescript(
+        "CREATE TABLE article_entities (article_id TEXT NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL,"
+        " mentions INTEGER NOT NULL, canonical TEXT NOT NULL); PRAGMA user_version = 1;"
+    )
+    db.close()
+    store = EmbeddedStore(path)
+    assert store._rows("PRAGMA user_version") == [(SCHEMA_VERSION,)]
+    store.put(_article("k", "K", "k", entities=[_person("Kim Jong Un", SentimentLabel.negative)]))
+    assert store._rows("SELECT name, tone FROM article_entities") == [("kim jong un", "negative")]
+    assert [
+        a.id for a in store.search(SearchQuery(entity="kim jong un", sentiment=SentimentLabel.negative))
+    ] == ["k"]
+
+
 def test_a_replaced_article_keeps_one_search_row_under_its_rowid(tmp_path):
     store = EmbeddedStore(tmp_path / "s.sqlite3")
     for n in range(3):
         store.put(_article(f"x{n}", "Judul", f"Kata{n} pertama."))
     store.put(_article("x1", "Judul baru", "Kata lain sama sekali."))
     rows = store._rows(
-        "SELECT a.id, f.id, f.title FROM articles a JOIN articles_fts f ON f.rowid = a.rowid ORDER BY a.id"
+        "SELECT a.id, f.id, f.title_tokens FROM articles a JOIN articles_fts f ON f.rowid = a.rowid ORDER BY a.id"
     )
-    assert rows == [("x0", "x0", "Judul"), ("x1", "x1", "Judul baru"), ("x2", "x2", "Judul")]
+    assert rows == [("x0", "x0", "judul"), ("x1", "x1", "judul baru"), ("x2", "x2", "judul")]
     assert store._rows("SELECT count(*) FROM articles_fts") == [(3,)]
     assert store.search(SearchQuery(text="kata1")) == []
 
@@ -78,9 +127,10 @@ def test_a_store_of_the_earlier_layout_gets_its_search_index_rebuilt(tmp_path):
     store.put(_article("old", "Gempa di Cianjur", "Gempa mengguncang Cianjur pagi ini."))
     store.put(_article("new", "Rupiah menguat", "Rupiah menguat terhadap dolar AS."))
     store.close()
-    db = sqlite3.connect(path)  # the layout before version 1: search rows under rowids of their own
+    db = sqlite3.connect(path)  # the layout before version 1: raw text, search rows under rowids of their own
     db.executescript(
-        "DELETE FROM articles_fts; INSERT INTO articles_fts (rowid, id, title, text) VALUES"
+        "DROP TABLE articles_fts; CREATE VIRTUAL TABLE articles_fts USING fts5(id UNINDEXED, title, text);"
+        " INSERT INTO articles_fts (rowid, id, title, text) VALUES"
         " (70, 'old', 'Gempa di Cianjur', 'Gempa mengguncang Cianjur pagi ini.'),"
         " (71, 'new', 'Rupiah menguat', 'Rupiah menguat terhadap dolar AS.'); PRAGMA user_version = 0;"
     )
@@ -92,14 +142,6 @@ def test_a_store_of_the_earlier_layout_gets_its_search_index_rebuilt(tmp_path):
     assert store.search(SearchQuery(text="cianjur")) == []
     assert [a.id for a in store.search(SearchQuery(text="sukabumi"))] == ["old"]
     assert store._rows("SELECT count(*) FROM articles_fts") == [(2,)]
-
-
-def test_fts_query_is_safe_for_punctuation():
-    assert (
-        fts_query('Kim Jong-un "Korea Utara" AND (Rusia OR Moskow)')
-        == '"Kim" "Jong un" "Korea Utara" AND ( "Rusia" OR "Moskow" )'
-    )
-    assert fts_query("***") == ""
 
 
 def test_add_copy_is_idempotent(tmp_path):

@@ -7,14 +7,18 @@ import json
 
 import pytest
 
-from workers.enrich.evaluation import EVAL_DIR, is_date_word_entity, load_gold, score
+from ops.eval_enrichment_lib import EVAL_DIR, is_date_word_entity, load_gold, score
 from workers.settings import PROJECT_ROOT
 
 MIN_ENTITY_F1 = 0.85  # issue 6
-# Measured with ops/evaluate_enrichment.py: 0.85 on gold.jsonl (26 texts; 22/26), 1.0 on the seeds and on the six
-# texts of heldout.jsonl (0.67 before the lexicon gained the approval/benefit word families); the floor sits
-# below the gold figure so that one text changing its label does not fail the suite.
-MIN_SENTIMENT_ACCURACY = 0.75
+# Sentiment floors on the project's own texts guard against regressions only; quality is measured by
+# ops/evaluate_sentiment.py on held-out CNBC headlines (issue 23). The lexicon scored 0.85 on gold.jsonl and
+# 1.0 on the seeds, but its words were added from these very texts. The trained model (market-news headlines,
+# lexicon as features) scores 0.615 on gold.jsonl (16/26: Indonesian good news read as neutral) and 0.4 on the
+# seeds (000 and 001 negative; 002-004, factual reports of thanks and confirmation, neutral, none positive).
+# The gold floor sits one text below; the seeds keep their figure (000 negative is tested on its own).
+MIN_SENTIMENT_ACCURACY = 0.57
+MIN_SEEDS_SENTIMENT_ACCURACY = 0.4
 # heldout.jsonl was written after the rules were tuned on gold.jsonl; its first score was 0.75, and after
 # fixing the general rules it showed up (not its names) 0.89. Its floor guards against regressions only.
 MIN_HELDOUT_F1 = 0.80
@@ -62,7 +66,10 @@ def test_seed_000_is_negative(reports):
 
 def test_sentiment_accuracy_meets_the_floor(reports):
     assert reports["gold"].sentiment_accuracy >= MIN_SENTIMENT_ACCURACY
-    assert reports["seeds_gold"].sentiment_accuracy == 1.0
+    assert reports["seeds_gold"].sentiment_accuracy >= MIN_SEEDS_SENTIMENT_ACCURACY
+    assert (
+        reports["seeds_gold"].confusion[("negative", "positive")] == 0
+    )  # no war report is read as good news
 
 
 def test_country_gazetteer_is_reproducible_from_babel():

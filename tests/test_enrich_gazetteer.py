@@ -19,16 +19,17 @@ def _lookup(surface: str) -> Entry | None:
 
 
 def test_data_files_are_flat_json_or_txt():
-    # pyproject ships workers/data/*.json, *.txt and *.ndjson only
+    # pyproject ships workers/data/*.json, *.txt, *.ndjson (Kibana objects) and the entity models
+    # (*.crfsuite, ops/train_entities.py)
     data = resources.files("workers").joinpath("data")
     names = [p.name for p in data.iterdir() if not p.name.startswith(".")]
-    assert names and all(n.endswith((".json", ".txt", ".ndjson")) for n in names)
+    assert names and all(n.endswith((".json", ".txt", ".ndjson", ".crfsuite")) for n in names)
     for name in names:
-        text = data.joinpath(name).read_text(encoding="utf-8")
         if name.endswith(".ndjson"):
+            text = data.joinpath(name).read_text(encoding="utf-8")
             [json.loads(line) for line in text.splitlines() if line.strip()]
         elif name.endswith(".json"):
-            json.loads(text)
+            json.loads(data.joinpath(name).read_text(encoding="utf-8"))
 
 
 def test_every_province_and_kota():

@@ -1,4 +1,7 @@
-"""Sentiment: the seeds and fixtures set the thresholds; negation, intensifiers, affixes and confidence."""
+"""The lexicon (English sentiment, and features of the trained model): negation, intensifiers, affixes, confidence.
+
+The trained model and the article/entity sentiment built on it are tested in test_enrich_sentiment_model.py.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from schemas import SentimentLabel
-from workers.enrich import score_sentiment
-from workers.enrich.sentiment import NEGATIVE_THRESHOLD, POSITIVE_THRESHOLD
+from workers.enrich.lexicon import NEGATIVE_THRESHOLD, POSITIVE_THRESHOLD, score_sentiment
 from workers.enrich.stem import candidates
 from workers.settings import PROJECT_ROOT
 
@@ -20,7 +22,7 @@ def _fixture(name: str) -> str:
     return (FIXTURES / name).read_text(encoding="utf-8")
 
 
-def test_seed_000_is_negative_like_the_old_tool_said():
+def test_lexicon_scores_seed_000_negative_like_the_old_tool_said():
     sentiment = score_sentiment(SEEDS[0].read_text(encoding="utf-8"))  # "Sentimen: negatif (78%)"
     assert sentiment.label is SentimentLabel.negative
     assert sentiment.score <= -0.6
@@ -28,7 +30,7 @@ def test_seed_000_is_negative_like_the_old_tool_said():
 
 
 @pytest.mark.parametrize("path", SEEDS, ids=lambda p: p.name[:3])
-def test_every_war_report_is_negative(path):
+def test_lexicon_scores_every_war_report_negative(path):
     assert score_sentiment(path.read_text(encoding="utf-8")).label is SentimentLabel.negative
 
 
@@ -42,7 +44,7 @@ def test_every_war_report_is_negative(path):
         ("english_summit.txt", SentimentLabel.negative),  # war talks, aggression
     ],
 )
-def test_fixture_labels(name, label):
+def test_lexicon_fixture_labels(name, label):
     assert score_sentiment(_fixture(name)).label is label
 
 

@@ -6,11 +6,13 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 
 import pytest
 
 from tests.support.feed_site import ARTICLES, serve_site
 from tests.support.fetching import server  # noqa: F401 - fixture
+from workers.backends.archive import RawArchive
 from workers.settings import PROJECT_ROOT
 
 
@@ -58,10 +60,28 @@ def test_add_poll_ingests_articles_then_nothing_new(tmp_path, server):
 
 @pytest.mark.slow
 def test_broken_feed_is_reported_not_crashed(tmp_path, server):
-    server.route("/rusak.xml", "<rss><channel><item>", content_type="application/rss+xml")
+    # a truncated feed keeps what it read; entity declarations are what stays refused
+    server.route(
+        "/rusak.xml",
+        '<!DOCTYPE r [<!ENTITY a "b">]><rss><channel/></rss>',
+        content_type="application/rss+xml",
+    )
     assert kliping(tmp_path, "feeds", "add", server.url("/rusak.xml")).returncode == 0
     polled = kliping(tmp_path, "feeds", "poll", "--once")
     assert polled.returncode == 1 and "malformed" in polled.stdout and "Traceback" not in polled.stderr
     assert kliping(tmp_path, "feeds", "add", "ftp://x.example.id/feed").returncode == 2
     bad_every = kliping(tmp_path, "feeds", "add", server.url("/a.xml"), "--every", "soon")
     assert bad_every.returncode == 2 and "duration" in bad_every.stderr
+
+
+def test_feed_item_date_reaches_the_fetched_document(tmp_path, server):
+    # the archive keeps each fetched RawDocument: its listed_at is the date the feed gave the item
+    serve_site(server)
+    assert kliping(tmp_path, "feeds", "add", server.url("/feed.xml")).returncode == 0
+    polled = kliping(tmp_path, "feeds", "poll", "--once")
+    assert polled.returncode == 0, polled.stdout + polled.stderr
+    archive = RawArchive(tmp_path / "data" / "raw", 30)
+    banjir = archive.get(server.url("/berita/2025/04/26/banjir-bandung-selatan"))
+    robotik = archive.get(server.url("/berita/2025/04/25/juara-robotik-surabaya"))
+    assert banjir is not None and banjir.listed_at == datetime(2025, 4, 26, 1, 15, tzinfo=UTC)
+    assert robotik is not None and robotik.listed_at == datetime(2025, 4, 25, 12, 5, tzinfo=UTC)

@@ -28,9 +28,11 @@ class Collector:
 
     def __init__(self) -> None:
         self.batches: list[list[str]] = []
+        self.listed: dict[str, datetime] = {}
 
-    def __call__(self, urls: list[str]) -> None:
+    def __call__(self, urls: list[str], listed: dict[str, datetime]) -> None:
         self.batches.append(list(urls))
+        self.listed.update(listed)
 
     @property
     def urls(self) -> list[str]:
@@ -52,7 +54,7 @@ def store(request, tmp_path):
 
 def test_new_items_then_nothing_new_with_conditional_get(server, make_fetcher, store):
     serve_site(server)
-    fetch = make_fetcher().conditional
+    fetch = make_fetcher().feed
     feed = Feed(url=server.url("/feed.xml"), every_seconds=600)
     store.add(feed)
     ingest = Collector()
@@ -86,7 +88,7 @@ def test_feed_served_as_html_is_still_a_feed(server, make_fetcher, store):
     server.route("/rss", fixture_text("rss2.xml", server))  # text/html, as some CMSs send it
     feed = Feed(url=server.url("/rss"))
     ingest = Collector()
-    assert poll_feed(feed, store, make_fetcher().conditional, ingest, now=T0).error is None
+    assert poll_feed(feed, store, make_fetcher().feed, ingest, now=T0).error is None
     assert len(ingest.urls) == 3 and store.state(feed.url).kind == FeedKind.rss
 
 
@@ -94,7 +96,7 @@ def test_304_not_modified(server, make_fetcher, store):
     serve_site(server)
     feed = Feed(url=server.url("/feed.xml"))
     store.add(feed)
-    fetch = make_fetcher().conditional
+    fetch = make_fetcher().feed
     poll_feed(feed, store, fetch, Collector(), now=T0)
     server.route("/feed.xml", status=304, content_type=None)
     report = poll_feed(feed, store, fetch, Collector(), now=T0 + timedelta(hours=1))
@@ -112,7 +114,7 @@ def test_last_modified_is_sent_back(server, make_fetcher, store):
         headers={"Last-Modified": stamp},
     )
     feed = Feed(url=server.url("/feed.xml"))
-    fetch = make_fetcher().conditional
+    fetch = make_fetcher().feed
     poll_feed(feed, store, fetch, Collector(), now=T0)
     poll_feed(feed, store, fetch, Collector(), now=T0 + timedelta(hours=1))
     feed_hits = [hit for hit in server.requests if hit.path == "/feed.xml"]
@@ -125,7 +127,7 @@ def test_sitemap_index_walks_children(server, make_fetcher, store):
     feed = Feed(url=server.url("/sitemap_index.xml"))
     store.add(feed)
     ingest = Collector()
-    report = poll_feed(feed, store, make_fetcher().conditional, ingest, now=T0)
+    report = poll_feed(feed, store, make_fetcher().feed, ingest, now=T0)
     assert report.error is None and store.state(feed.url).kind == FeedKind.sitemap_index
     assert ingest.urls == [
         server.url(p)
@@ -148,25 +150,26 @@ def test_homepage_discovery_via_link_and_robots(server, make_fetcher, store):
     feed = Feed(url=server.url("/"))
     store.add(feed)
     ingest = Collector()
-    report = poll_feed(feed, store, make_fetcher().conditional, ingest, now=T0)
+    report = poll_feed(feed, store, make_fetcher().feed, ingest, now=T0)
     assert report.error is None and store.state(feed.url).kind == FeedKind.homepage
     assert sorted(ingest.urls) == sorted(server.url(path) for path in ARTICLES)
     assert server.hits("/feed.xml") == 1 and server.hits("/sitemap-news.xml") == 1
 
 
 def test_malformed_feed_records_error_streak(server, make_fetcher, store):
-    server.route("/rusak.xml", fixture_text("malformed.xml"), content_type="application/rss+xml")
+    # entity declarations are the breakage refused on purpose (everything else is repaired)
+    server.route("/rusak.xml", fixture_text("billion_laughs.xml"), content_type="application/rss+xml")
     serve_site(server)
     broken, good = Feed(url=server.url("/rusak.xml"), every_seconds=60), Feed(url=server.url("/feed.xml"))
     store.add(broken)
     store.add(good)
     ingest = Collector()
-    reports = {r.url: r for r in poll_due(store, make_fetcher().conditional, ingest, now=T0)}
-    assert "malformed" in reports[broken.url].error and reports[good.url].error is None
+    reports = {r.url: r for r in poll_due(store, make_fetcher().feed, ingest, now=T0)}
+    assert "entit" in reports[broken.url].error and reports[good.url].error is None
     assert len(ingest.urls) == 3  # the broken feed did not stop the good one
     state = store.state(broken.url)
     assert state.error_streak == 1 and state.next_poll == T0 + timedelta(seconds=60)
-    poll_feed(broken, store, make_fetcher().conditional, ingest, now=T0 + timedelta(minutes=5))
+    poll_feed(broken, store, make_fetcher().feed, ingest, now=T0 + timedelta(minutes=5))
     state = store.state(broken.url)
     assert state.error_streak == 2 and state.next_poll == T0 + timedelta(minutes=5, seconds=120)
 
@@ -176,7 +179,7 @@ def test_feed_on_private_address_refused_by_default(server, make_fetcher, store)
     feed = Feed(url=server.url("/feed.xml"))
     store.add(feed)
     ingest = Collector()
-    report = poll_feed(feed, store, make_fetcher(fetch_allow_private=False).conditional, ingest, now=T0)
+    report = poll_feed(feed, store, make_fetcher(fetch_allow_private=False).feed, ingest, now=T0)
     assert "blocked_address" in report.error and ingest.urls == [] and server.requests == []
     assert store.state(feed.url).error_streak == 1
 
@@ -186,13 +189,13 @@ def test_ingest_failure_leaves_items_unseen(server, make_fetcher, store):
     feed = Feed(url=server.url("/feed.xml"))
     store.add(feed)
 
-    def broken_queue(urls):
+    def broken_queue(urls, listed):
         raise ConnectionError("broker down")
 
-    report = poll_feed(feed, store, make_fetcher().conditional, broken_queue, now=T0)
+    report = poll_feed(feed, store, make_fetcher().feed, broken_queue, now=T0)
     assert "broker down" in report.error
     ingest = Collector()
-    poll_feed(feed, store, make_fetcher().conditional, ingest, now=T0 + timedelta(hours=1))
+    poll_feed(feed, store, make_fetcher().feed, ingest, now=T0 + timedelta(hours=1))
     assert len(ingest.urls) == 3  # handed on once the queue is back
 
 

@@ -64,10 +64,13 @@ def test_wildcards_and_end_anchor():
     assert robots.is_allowed("/b")
 
 
-def test_percent_encoding_is_normalised():
-    robots = rules("User-agent: *\nDisallow: /berita%20lama\nDisallow: /%7Euser\n")
+def test_percent_encoding_compared_as_google_does():
+    robots = rules("User-agent: *\nDisallow: /berita%20lama\nDisallow: /%7euser\nDisallow: /a%2Fb\n")
     assert not robots.is_allowed("/berita%20lama/1")
-    assert not robots.is_allowed("/~user/page")
+    assert not robots.is_allowed("/%7Euser/page")  # escapes compare in upper case
+    assert robots.is_allowed("/~user/page")  # nothing is decoded (Google: %62%61%7A is not baz)
+    assert not robots.is_allowed("/a%2fb/c")
+    assert robots.is_allowed("/a/b/c")  # %2F stays distinct from /
 
 
 def test_comments_case_bom_and_junk_lines():
@@ -167,3 +170,77 @@ def test_unreachable_robots_is_asked_again_after_the_error_ttl():
     with pytest.raises(TransientError) as exc:
         held.check(httpx.URL("https://down.example/a"))
     assert 0.0 < exc.value.retry_after <= ROBOTS_ERROR_TTL
+
+
+# Cases documented by Google's open-source robots.txt parser (its unit tests and the
+# "How Google interprets the robots.txt specification" page), restated here: (robots.txt, agent,
+# path, allowed).
+GOOGLE_CASES = [
+    # groups: consecutive user-agent lines share rules; a Sitemap line does not split them
+    ("User-agent: FooBot\nSitemap: /s.xml\nUser-agent: BarBot\nDisallow: /\n", "BarBot", "/x", False),
+    ("User-agent: FooBot\nSitemap: /s.xml\nUser-agent: BarBot\nDisallow: /\n", "FooBot", "/x", False),
+    ("User-agent: FooBot\nDisallow: /\nUser-agent: BarBot\nAllow: /\n", "FooBot", "/x", False),
+    ("User-agent: FooBot\nDisallow: /\nUser-agent: BarBot\nAllow: /\n", "BarBot", "/x", True),
+    # case-insensitive directive names and agent, case-sensitive paths
+    ("USER-AGENT: FooBot\nDISALLOW: /x/\n", "foobot", "/x/y", False),
+    ("User-agent: FooBot\nDisallow: /X/\n", "FooBot", "/x/y", True),
+    # accepted typos and a missing colon
+    ("User agent: FooBot\nDisallow: /\n", "FooBot", "/x", False),
+    ("Useragent: FooBot\nDissallow: /\n", "FooBot", "/x", False),
+    ("User-agent: FooBot\nDisalow: /a\nDiasllow: /b\nDisallaw: /c\n", "FooBot", "/c", False),
+    ("User-agent FooBot\nDisallow /\n", "FooBot", "/x", False),
+    ("User-agent: FooBot\nDisallow / extra\n", "FooBot", "/x", True),  # three words: not a line
+    # agent token: leading letters, '-' and '_' only
+    ("User-agent: Foo Bar\nDisallow: /\n", "Foo", "/x", False),
+    ("User-agent: FooBot/1.2\nDisallow: /\n", "FooBot", "/x", False),
+    # the global group only when no specific group names us
+    ("User-agent: *\nDisallow: /\nUser-agent: FooBot\nAllow: /\n", "FooBot", "/x", True),
+    ("User-agent: *\nDisallow: /\nUser-agent: FooBot\nAllow: /\n", "BazBot", "/x", False),
+    # longest match wins, allow wins ties
+    ("User-agent: *\nAllow: /page\nDisallow: /*.html\n", "FooBot", "/page.html", False),
+    ("User-agent: *\nAllow: /folder/page\nDisallow: /folder/\n", "FooBot", "/folder/page", True),
+    ("User-agent: *\nAllow: /$\nDisallow: /\n", "FooBot", "/", True),
+    ("User-agent: *\nAllow: /$\nDisallow: /\n", "FooBot", "/page.htm", False),
+    ("User-agent: *\nDisallow: /x\nAllow: /x\n", "FooBot", "/x", True),
+    # wildcards and the end anchor
+    ("User-agent: *\nDisallow: /fish*.php\n", "FooBot", "/fishheads/catfish.php?parameters", False),
+    ("User-agent: *\nDisallow: /fish*.php\n", "FooBot", "/Fish.PHP", True),
+    ("User-agent: *\nDisallow: /*.php$\n", "FooBot", "/filename.php", False),
+    ("User-agent: *\nDisallow: /*.php$\n", "FooBot", "/filename.php?parameters", True),
+    ("User-agent: *\nDisallow: /*.php$\n", "FooBot", "/filename.php5", True),
+    ("User-agent: *\nDisallow: /fish/\n", "FooBot", "/fish", True),
+    ("User-agent: *\nDisallow: /fish/\n", "FooBot", "/fish/salmon.htm", False),
+    (
+        "User-agent: *\nDisallow: /\nAllow: /foo/bar?qux=taz&baz=http://foo.bar?tar&par\n",
+        "FooBot",
+        "/foo/bar?qux=taz&baz=http://foo.bar?tar&par",
+        True,
+    ),
+    # non-ASCII in a rule is compared percent-encoded; unreserved escapes are not decoded
+    ("User-agent: *\nDisallow: /\nAllow: /foo/bar/ツ\n", "FooBot", "/foo/bar/%E3%83%84", True),
+    ("User-agent: *\nDisallow: /\nAllow: /foo/bar/%62%61%7A\n", "FooBot", "/foo/bar/baz", False),
+    ("User-agent: *\nDisallow: /\nAllow: /foo/bar/%62%61%7A\n", "FooBot", "/foo/bar/%62%61%7A", True),
+    # an empty Disallow allows all; rules before any group belong to nobody
+    ("User-agent: *\nDisallow:\n", "FooBot", "/x", True),
+    ("Disallow: /\nUser-agent: FooBot\nAllow: /x\n", "FooBot", "/y", True),
+]
+
+
+@pytest.mark.parametrize(("text", "agent", "path", "allowed"), GOOGLE_CASES)
+def test_google_documented_cases(text, agent, path, allowed):
+    assert rules(text, agent).is_allowed(path) is allowed
+
+
+def test_repeated_wildcards_do_not_backtrack():
+    # `Allow: **********/****.js` took 54 s against a long path with a regex; the matcher walks
+    # each literal piece once, so it answers like any other rule (speed: ops/benchmark_feeds.py)
+    robots = rules("User-agent: *\nAllow: **********/****.js\nDisallow: /\n")
+    assert not robots.is_allowed("/" + "a" * 20_000)
+    assert robots.is_allowed("/" + "a/" * 5_000 + "x.js")
+    assert rules("User-agent: *\nDisallow: /a*b*c$\n").is_allowed("/" + "ab" * 10_000)
+    assert not rules("User-agent: *\nDisallow: /a*b*c$\n").is_allowed("/a" + "ab" * 10_000 + "c")
+
+
+def test_site_map_spelling_and_empty_sitemap_line():
+    robots = rules("Site-map: https://x.id/a.xml\nSitemap:\nSitemap: https://x.id/b.xml\n")
+    assert robots.sitemaps == ["https://x.id/a.xml", "https://x.id/b.xml"]

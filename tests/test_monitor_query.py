@@ -137,3 +137,32 @@ def test_prefilter_equals_brute_force_on_generated_rules():
         total += len(fast)
         assert len(matcher.candidates(Document.of(text))) < len(rules)  # the prefilter prunes
     assert total > 50  # the generated rules do match things: the comparison is not vacuous
+
+
+def test_a_rule_with_entity_and_sentiment_filters_on_the_tone_toward_the_entity():
+    def article(article_tone: SentimentLabel, kim_tone: SentimentLabel | None) -> Article:
+        kim = Entity(
+            name="Kim Jong Un",
+            type=EntityType.PERSON,
+            aliases=["Kim Jong-un"],
+            sentiment=Sentiment(label=kim_tone) if kim_tone else None,
+        )
+        return Article(
+            id="k",
+            input="k",
+            title="Korea Utara",
+            text="Kim Jong-un di Korea Utara.",
+            content_hash="k",
+            source=Source(name="Kompas"),
+            sentiment=Sentiment(label=article_tone),
+            entities=[kim],
+        )
+
+    neg, pos = SentimentLabel.negative, SentimentLabel.positive
+    toward = Matcher([Rule(name="r", query="korea", entity="kim jong-un", sentiment=neg)])
+    assert toward.match(article(pos, neg)) and not toward.match(article(neg, pos))
+    assert not toward.match(
+        article(neg, None)
+    )  # no tone toward him: the article's sentiment does not stand in
+    overall = Matcher([Rule(name="r", query="korea", sentiment=neg)])
+    assert overall.match(article(neg, pos)) and not overall.match(article(pos, neg))

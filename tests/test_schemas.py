@@ -8,7 +8,7 @@ import typing
 from pydantic import BaseModel
 
 from schemas import Article
-from schemas.elastic import DERIVED_FIELDS, index_template, template_mappings
+from schemas.elastic import DERIVED_FIELDS, SEARCH_FIELD, TONE_FIELDS, index_template, template_mappings
 
 
 def _model_of(annotation) -> type[BaseModel] | None:
@@ -47,7 +47,8 @@ def _mismatches(model: type[BaseModel], properties: dict, path: str = "") -> lis
 def _article_properties() -> tuple[dict, dict]:
     """The template's properties split into Article fields and derived (flattened) fields."""
     properties = template_mappings()["properties"]
-    derived = {name: properties.pop(name) for name in DERIVED_FIELDS}
+    derived = {name: properties.pop(name) for name in [*DERIVED_FIELDS, *TONE_FIELDS]}
+    properties.pop(SEARCH_FIELD)
     return properties, derived
 
 

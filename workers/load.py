@@ -27,6 +27,19 @@ def is_url(ref: str) -> bool:
         return ref.lstrip().lower().startswith(("http://", "https://"))
 
 
+def input_key(ref: str) -> str:
+    """The one name of an input in the outcome counts: a URL as given, a local path resolved.
+
+    `seeds/x.txt`, `./seeds/../seeds/x.txt` and its absolute path are one input, counted once.
+    """
+    if is_url(ref) or urlsplit(ref).scheme not in ("", "file"):
+        return ref
+    try:
+        return str(Path(ref).expanduser().resolve())
+    except (OSError, RuntimeError):  # a symlink loop, a path the OS refuses: keep it as given
+        return ref
+
+
 def expand_inputs(refs: Iterable[str]) -> list[str]:
     """Expand directories recursively into their article files (sorted); keep URLs and files as given."""
     inputs: list[str] = []

@@ -25,6 +25,7 @@ class SearchQuery(BaseModel):
     source: str | None = None
     since: datetime | None = None
     sentiment: SentimentLabel | None = None
+    story_id: str | None = None  # the articles of one story (dedup.story_id)
     limit: int = 20
 
 
@@ -90,6 +91,9 @@ class ArticleIndex(Protocol):
 
     def search(self, query: SearchQuery) -> list[Article]:
         """Articles matching the query, best first."""
+
+    def ids_starting(self, prefix: str, limit: int = 10) -> list[str]:
+        """Stored article ids beginning with `prefix`, sorted (at most `limit`)."""
 
     def iter_articles(self) -> Iterator[Article]:
         """Every stored article."""

@@ -145,10 +145,16 @@ def _is_heading(line: str) -> bool:
 
 
 def derive_title(paragraphs: list[str]) -> str:
-    """A title for an untitled text: its first sentence, cut at a word boundary to TITLE_MAX_CHARS."""
+    """A title for an untitled text: its first sentence; a longer one cut at a word boundary, with "…"."""
     if not paragraphs:
         return ""
     sentence = _SENTENCE_END.split(paragraphs[0], maxsplit=1)[0].strip()
-    if len(sentence) > TITLE_MAX_CHARS:
-        sentence = sentence[: TITLE_MAX_CHARS + 1].rsplit(" ", 1)[0]
-    return sentence.rstrip(" ,;:-–—.")
+    if len(sentence) <= TITLE_MAX_CHARS:
+        return sentence.rstrip(" ,;:-–—.")
+    # cut at the last word boundary that fits with the ellipsis, which says the sentence goes on
+    cut = (
+        sentence[:TITLE_MAX_CHARS].rsplit(" ", 1)[0]
+        if " " in sentence[:TITLE_MAX_CHARS]
+        else sentence[: TITLE_MAX_CHARS - 1]
+    )
+    return cut.rstrip(" ,;:-–—.") + "…"

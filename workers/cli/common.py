@@ -3,22 +3,35 @@
 from __future__ import annotations
 
 import argparse
+import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
-from schemas import InputResult, Outcome
+from schemas import InputResult, Outcome, Reason
 from workers.cli import views
 from workers.settings import Settings
 
 # Show a progress bar from this many inputs up (a handful finish before a bar would be useful).
 PROGRESS_FROM = 10
+# `kliping show` takes an id from this many characters up (ids are 16 hex digits; git-like).
+MIN_ID_PREFIX = 4
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True)
+# Libraries that log page-level trouble the outcome already reports ("discarding data: None"):
+# quiet unless --verbose, so their lines never land in the progress bar.
+NOISY_LOGGERS = ("trafilatura", "htmldate", "courlan", "justext", "charset_normalizer")
 
 
 def store_context(settings: Settings):
@@ -39,8 +52,11 @@ def parse_since(value: str) -> datetime:
 
 def follow_results(
     results: Iterator[InputResult], total: int, as_json: bool
-) -> tuple[Counter, list[InputResult]]:
-    """Consume results: print JSON lines or advance a progress bar; return counts and problems."""
+) -> tuple[Counter, list[InputResult], bool]:
+    """Consume results: print JSON lines or advance a progress bar (with an ETA).
+
+    Returns the counts, the problems and whether Ctrl-C stopped it (the counts are then partial).
+    """
     counts: Counter = Counter()
     problems: list[InputResult] = []
     show_bar = not as_json and total >= PROGRESS_FROM and err.is_terminal
@@ -49,17 +65,41 @@ def follow_results(
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
         TextColumn("{task.description}"),
         console=err,
         disable=not show_bar,
     )
+    interrupted = False
     with progress:
         task = progress.add_task("", total=total)
-        for result in results:
-            counts[result.outcome] += 1
-            if result.outcome in (Outcome.skipped, Outcome.failed):
-                problems.append(result)
-            if as_json:
-                print(views.result_line(result), flush=True)
-            progress.update(task, advance=1, description=result.outcome.value)
-    return counts, problems
+        try:
+            for result in results:
+                counts[result.outcome] += 1
+                if result.outcome in (Outcome.skipped, Outcome.failed):
+                    problems.append(result)
+                if as_json:
+                    print(views.result_line(result), flush=True)
+                progress.update(task, advance=1, description=result.outcome.value)
+        except KeyboardInterrupt:
+            interrupted = True
+    return counts, problems, interrupted
+
+
+def exit_code(counts: Counter, problems: list[InputResult]) -> int:
+    """1 when an input failed or was not found (a typo in a path, an unknown id), else 0."""
+    missing = any((r.reason or "").startswith(Reason.not_found.value) for r in problems)
+    return 1 if counts.get(Outcome.failed) or missing else 0
+
+
+def finish(
+    counts: Counter, problems: list[InputResult], interrupted: bool, total: int, started: float, verb: str
+) -> int:
+    """Print the (partial) summary of a run; its exit code."""
+    seconds = time.perf_counter() - started
+    out.print(views.summary_table(counts, seconds, problems, total=total, verb=verb))
+    if interrupted:
+        err.print(f"[yellow]interrupted[/] after {views.plural(sum(counts.values()), 'input')}")
+        return 130
+    return exit_code(counts, problems)

@@ -36,14 +36,14 @@ def _print_reports(reports: list[PollReport]) -> None:
 def _poll_embedded(settings: Settings, force: bool) -> int:
     """One pass: new item URLs go through the embedded pipeline; summary table at the end."""
     from workers.runtime.embedded import run
-    from workers.runtime.feeds import poll_once
+    from workers.runtime.feeds import poll_once, with_listed_dates
     from workers.runtime.wiring import embedded_context
 
     ctx = embedded_context(settings)
     started, results = time.perf_counter(), list[InputResult]()
 
-    def ingest(urls: list[str]) -> None:
-        results.extend(run(urls, ctx))
+    def ingest(urls: list[str], listed: dict[str, datetime]) -> None:
+        results.extend(run(urls, with_listed_dates(ctx, listed)))
 
     reports = poll_once(settings, ingest, force=force)
     _print_reports(reports)
@@ -61,8 +61,8 @@ def _poll_distributed(settings: Settings, force: bool) -> int:
 
     queued: list[str] = []
 
-    def enqueue(urls: list[str]) -> None:
-        submit(urls, settings)
+    def enqueue(urls: list[str], listed: dict[str, datetime]) -> None:
+        submit(urls, settings, listed)
         queued.extend(urls)
 
     reports = poll_locked(redis_client(settings), settings, enqueue, force=force)

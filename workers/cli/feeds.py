@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import re
 
-from rich.table import Table
-
 from schemas.feeds import Feed
 from workers.cli.common import err, out
 from workers.cli.feed_poll import cmd_poll, when_text
@@ -44,50 +42,52 @@ def _every(seconds: float) -> str:
 
 
 def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
-    """Register a feed, sitemap or homepage URL."""
+    """Register a feed, sitemap or homepage URL (a URL already registered keeps its name)."""
     url = canonicalize(args.url)
     if url is None:
         err.print(f"[red]not an http(s) URL:[/] {args.url}")
         return 2
     store = _store(settings)
-    store.add(Feed(url=url, name=args.name, every_seconds=args.every))
+    known = next((feed for feed in store.feeds() if feed.url == url), None)
+    if known is not None and args.name and known.name and known.name != args.name:
+        err.print(
+            f"[red]{url} is already registered as {known.name!r}[/]: remove it first "
+            f"(`kliping feeds remove {known.name}`) to register it under another name",
+            highlight=False,
+        )
+        return 1
+    name = args.name or (known.name if known else None)
+    store.add(Feed(url=url, name=name, every_seconds=args.every))
+    verb = "updated" if known else "added"
     out.print(
-        f"added {url} (every {_every(args.every)}); poll it with `kliping feeds poll --once`", highlight=False
+        f"{verb} {url} (every {_every(args.every)}); poll it with `kliping feeds poll --once`",
+        highlight=False,
     )
     return 0
 
 
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
-    """Registered feeds with their last poll, last new item and error streak."""
+    """Registered feeds with their last poll, last new item and error streak (one block per feed)."""
     store = _store(settings)
-    table = Table(title="feeds", title_justify="left")
-    for column in (
-        "name",
-        "url",
-        "every",
-        "kind",
-        "last poll",
-        "last new item",
-        "errors",
-        "next poll",
-        "last error",
-    ):
-        table.add_column(column, overflow="fold")
     feeds = store.feeds()
     for feed in feeds:
         state = store.state(feed.url)
-        table.add_row(
-            feed.name or "",
-            feed.url,
-            _every(feed.every_seconds),
-            state.kind.value if state.kind else "",
-            when_text(state.last_poll),
-            when_text(state.last_new_item),
-            str(state.error_streak),
-            when_text(state.next_poll) if state.next_poll else "now",
-            state.last_error or "",
-        )
-    out.print(table if feeds else "no feeds; add one with `kliping feeds add URL`")
+        # a URL on a line of its own, never wrapped, so it can be copied whole at any terminal width
+        out.print(f"[bold]{feed.name or '-'}[/]  {feed.url}", highlight=False, soft_wrap=True)
+        facts = [
+            f"every {_every(feed.every_seconds)}",
+            state.kind.value if state.kind else "kind unknown",
+            f"last poll {when_text(state.last_poll)}",
+            f"last new item {when_text(state.last_new_item)}",
+            f"next poll {when_text(state.next_poll) if state.next_poll else 'now'}",
+        ]
+        if state.error_streak:
+            facts.append(f"[red]{state.error_streak} errors in a row[/]")
+        out.print("    " + " · ".join(facts), highlight=False)
+        if state.last_error:
+            out.print(f"    [red]last error:[/] {state.last_error}", highlight=False, soft_wrap=True)
+    if not feeds:
+        out.print("no feeds; add one with `kliping feeds add URL`")
     return 0
 
 
@@ -105,18 +105,20 @@ def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
 def add_feeds_parser(sub: argparse._SubParsersAction) -> None:
     """Add `kliping feeds …` to the command line."""
     feeds = sub.add_parser("feeds", help="register feeds, sitemaps and homepages; poll them for new articles")
-    actions = feeds.add_subparsers(dest="feeds_command", required=True)
+    actions = feeds.add_subparsers(
+        dest="feeds_command", required=True, metavar="ACTION", help="add, list, remove or poll"
+    )
     p = actions.add_parser("add", help="register a feed (RSS/Atom), sitemap (index) or homepage URL")
-    p.add_argument("url")
+    p.add_argument("url", help="the feed, sitemap or homepage URL")
     p.add_argument(
         "--every", type=parse_every, default=600, help="polling interval: 90, 10m, 1h (default 10m)"
     )
-    p.add_argument("--name", help="a short name for list/remove")
+    p.add_argument("--name", help="a short name for list/remove (a registered URL keeps the name it has)")
     p.set_defaults(func=cmd_add)
     p = actions.add_parser("list", help="feeds with last poll, last new item and error streak")
     p.set_defaults(func=cmd_list)
     p = actions.add_parser("remove", help="forget a feed (URL or name)")
-    p.add_argument("feed", metavar="URL_OR_NAME")
+    p.add_argument("feed", metavar="URL_OR_NAME", help="the feed's URL or name")
     p.set_defaults(func=cmd_remove)
     p = actions.add_parser("poll", help="poll due feeds and ingest their new items")
     p.add_argument("--once", action="store_true", help="one pass, then exit (default: loop until Ctrl-C)")

@@ -6,11 +6,18 @@ import argparse
 import time
 from collections.abc import Iterator
 
-from schemas import InputResult, Outcome
+from schemas import InputResult
 from workers.cli import views
-from workers.cli.common import err, follow_results, out, store_context
+from workers.cli.common import err, exit_code, finish, follow_results, out, store_context
 from workers.load import expand_inputs
 from workers.settings import Settings
+
+INGEST_EPILOG = """In the distributed mode (KLIPING_REDIS_URL and KLIPING_ELASTICSEARCH_URL set) the inputs are
+queued for the workers, and the settings of fetching and cleaning (KLIPING_FETCH_*, e.g.
+KLIPING_FETCH_ALLOW_PRIVATE, KLIPING_RESPECT_ROBOTS, KLIPING_USER_AGENT, KLIPING_RAW_RETENTION_DAYS,
+...) are the ones the workers were started with, not this shell's. Exit status: 0 when every
+input ended indexed, copy, unchanged or skipped; 1 when one failed or was not found; 130 on Ctrl-C
+(after the partial summary)."""
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
@@ -26,9 +33,13 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         from workers.runtime.producer import follow, submit
 
         task_ids = submit(inputs, settings)
+        _warn_without_workers(settings)
         if not args.wait:
             err.print(
-                f"queued {len(inputs)} inputs in {len(task_ids)} tasks; follow them with `kliping ingest --wait` or `kliping stats`"
+                f"queued {views.plural(len(inputs), 'input')} in {views.plural(len(task_ids), 'task')}; "
+                "watch them with `kliping stats`, or queue and follow in one go with "
+                "`kliping ingest --wait PATH_OR_URL …`",
+                highlight=False,
             )
             return 0
         results: Iterator[InputResult] = follow(task_ids, settings, timeout=args.timeout)
@@ -38,18 +49,43 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
         ctx = store_context(settings)
         results = run(inputs, ctx)
-    counts, problems = follow_results(results, len(inputs), args.json)
-    if not args.json:
-        out.print(views.summary_table(counts, time.perf_counter() - started, problems))
-        if args.show and ctx is not None:
-            views.print_articles(out, ctx.index.iter_articles(), title="stored articles")
-    return 1 if counts.get(Outcome.failed) else 0
+    counts, problems, interrupted = follow_results(results, len(inputs), args.json)
+    if args.json:
+        return 130 if interrupted else exit_code(counts, problems)
+    code = finish(counts, problems, interrupted, len(inputs), started, "ingest")
+    if args.show and ctx is not None and not interrupted:
+        views.print_articles(out, ctx.index.iter_articles(), title="stored articles")
+    return code
+
+
+def _warn_without_workers(settings: Settings) -> None:
+    """Say so when no worker consumes the ingest queue: queued inputs would wait silently."""
+    from workers.runtime.health import consumers
+
+    try:
+        answering = consumers(settings, timeout=1.0)
+    except Exception as exc:  # the warning is advice: never fail a submission over it
+        err.print(f"[yellow]could not ask the workers ({type(exc).__name__})[/]")
+        return
+    if not any(answering.values()):
+        err.print(
+            "[yellow]no worker is consuming the ingest queue:[/] the inputs wait in Redis until one "
+            "starts (`kliping worker`)",
+            highlight=False,
+        )
 
 
 def add_ingest_parser(sub: argparse._SubParsersAction) -> None:
     """`ingest`."""
-    p = sub.add_parser("ingest", help="ingest files (.txt, .html), directories and URLs")
-    p.add_argument("inputs", nargs="+", metavar="PATH_OR_URL")
+    p = sub.add_parser(
+        "ingest",
+        help="ingest files (.txt, .html), directories and URLs",
+        description="Ingest files (.txt, .html), directories and URLs.",
+        epilog=INGEST_EPILOG,
+    )
+    p.add_argument(
+        "inputs", nargs="+", metavar="PATH_OR_URL", help="files, directories (recursively) and URLs"
+    )
     p.add_argument("--json", action="store_true", help="one JSON object per input instead of the summary")
     p.add_argument("--show", action="store_true", help="show the stored articles afterwards (embedded mode)")
     p.add_argument(

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import sys
 from collections.abc import Iterable
 
-from workers.cli.common import err
+from rich.logging import RichHandler
+
+from workers.cli.common import NOISY_LOGGERS, err
 from workers.cli.feeds import add_feeds_parser
 from workers.cli.ingest import add_ingest_parser
 from workers.cli.monitor import add_monitor_parsers
@@ -14,6 +18,8 @@ from workers.cli.quarantine import add_quarantine_parsers
 from workers.cli.query import add_query_parsers
 from workers.cli.service import add_service_parsers
 from workers.cli.status import add_status_parsers
+from workers.cli.web import add_web_parser
+from workers.monitor.query import QueryError
 from workers.settings import get_settings
 
 
@@ -23,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="kliping", description="Media-monitoring ingestion: fetch, clean, dedup, enrich, index."
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", help="what to do")
     # the order of the groups is the order of `kliping --help`
     add_ingest_parser(sub)
     add_query_parsers(sub)
@@ -32,25 +38,53 @@ def build_parser() -> argparse.ArgumentParser:
     add_monitor_parsers(sub)
     add_status_parsers(sub)
     add_feeds_parser(sub)  # feeds add|list|remove|poll
+    add_web_parser(sub)
     return parser
+
+
+def configure_logging(verbose: bool) -> None:
+    """Log lines go through the error console (above a progress bar, never into it); libraries'
+    page-level warnings only with --verbose (the outcome of each input already reports them)."""
+    handler = RichHandler(console=err, show_time=False, show_path=False, markup=False)
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(name)s: %(message)s",
+        handlers=[handler],
+        force=True,
+    )
+    # the Elasticsearch client logs every retry with a traceback; our errors say it once
+    logging.getLogger("elastic_transport").setLevel(logging.NOTSET if verbose else logging.CRITICAL)
+    for name in NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.NOTSET if verbose else logging.ERROR)
+
+
+def _quiet_broken_pipe() -> int:
+    """The reader went away (`kliping export | head`): stop quietly, as Unix tools do."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # Python's exit flush must not fail again
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 def main(argv: Iterable[str] | None = None) -> int:
     """Entry point of the `kliping` command."""
     args = build_parser().parse_args(list(argv) if argv is not None else None)
     settings = get_settings()
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
-    )
-    if not args.verbose:  # the client logs every retry with a traceback; our errors say it once
-        logging.getLogger("elastic_transport").setLevel(logging.CRITICAL)
+    configure_logging(args.verbose)
     try:
         return args.func(args, settings)
     except KeyboardInterrupt:
         err.print("[yellow]interrupted[/]")
         return 130
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
+    except QueryError as exc:
+        err.print(f"[red]error:[/] cannot read the query: {exc}", highlight=False)
+        return 2
     except (ValueError, OSError) as exc:
-        err.print(f"[red]error:[/] {exc}")
+        err.print(f"[red]error:[/] {exc}", highlight=False)
         return 2
 
 

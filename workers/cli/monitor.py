@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 
+from rich.markup import escape
+
 from schemas import SentimentLabel
-from workers.cli.common import err, out, parse_since
+from workers.cli import views
+from workers.cli.common import err, out, parse_since, store_context
 from workers.settings import Settings
 
 
@@ -30,6 +33,8 @@ def cmd_rules(args: argparse.Namespace, settings: Settings) -> int:
         store.add_rule(rule)
         out.print(f"rule {rule.name} saved", highlight=False)
         return 0
+    if args.action == "test":
+        return _rules_test(args, settings, store)
     if args.action == "remove":
         if store.remove_rule(args.name):
             out.print(f"rule {args.name} removed", highlight=False)
@@ -50,7 +55,40 @@ def cmd_rules(args: argparse.Namespace, settings: Settings) -> int:
             )
             if v
         )
-        out.print(f"{rule.name}  {rule.query}  {filters}{'  --spike' if rule.spike else ''}", highlight=False)
+        disabled = f"  [red]disabled: {escape(rule.error)}[/]" if rule.error else ""
+        out.print(
+            f"{escape(rule.name)}  {escape(rule.query)}  {escape(filters)}{'  --spike' if rule.spike else ''}{disabled}",
+            highlight=False,
+        )
+    return 0
+
+
+def _rules_test(args: argparse.Namespace, settings: Settings, store) -> int:
+    """Which stored articles a saved rule (by name) or a query would match."""
+    from schemas.monitor import Rule
+    from workers.monitor import parse
+    from workers.monitor.preview import preview
+
+    saved = store.rule(args.rule)
+    rule = saved or Rule(name="(query)", query=args.rule)
+    if saved is not None and saved.error:
+        err.print(f"[red]rule {escape(saved.name)} is disabled:[/] {escape(saved.error)}")
+        return 2
+    parse(rule.query)  # a query the language refuses: say why (exit 2), not "no match"
+    result = preview(store_context(settings).index, rule, saved=saved is not None, limit=args.limit)
+    if args.json:
+        for article, _terms in result.matches:
+            print(views.article_line(article))
+        return 0 if result.matches else 1
+    what = f"rule {rule.name}: {rule.query}" if saved else f"query {rule.query}"
+    out.print(what, highlight=False)
+    if not result.matches:
+        out.print("no stored article would match")
+        return 1
+    count = len(result.matches)
+    shown = f" (the first {args.limit})" if count >= args.limit else ""
+    out.print(f"{views.plural(count, 'stored article')} would match{shown}:", highlight=False)
+    views.print_articles(out, [article for article, _ in result.matches])
     return 0
 
 
@@ -88,27 +126,40 @@ def cmd_alerts(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def add_monitor_parsers(sub: argparse._SubParsersAction) -> None:
-    """`rules` (add, list, remove), `alerts`."""
-    p = sub.add_parser("rules", help="standing monitoring queries: add, list, remove")
-    rules = p.add_subparsers(dest="action", required=True)
+    """`rules` (add, list, test, remove), `alerts`."""
+    p = sub.add_parser("rules", help="standing monitoring queries: add, list, test, remove")
+    rules = p.add_subparsers(dest="action", required=True, metavar="ACTION", help="setup or reindex")
     r = rules.add_parser(
         "add", help='add or replace a rule: NAME QUERY (words, "phrases", AND/OR/NOT, parentheses)'
     )
-    r.add_argument("name")
-    r.add_argument("query")
+    r.add_argument("name", help="the rule's name (adding a name again replaces the rule)")
+    r.add_argument("query", help="the query, in the language of `kliping search`")
     r.add_argument("--entity", default=None, help="only articles mentioning this entity")
     r.add_argument("--source", default=None, help="only articles of this outlet (name or domain)")
-    r.add_argument("--sentiment", choices=[label.value for label in SentimentLabel], default=None)
+    r.add_argument(
+        "--sentiment",
+        choices=[label.value for label in SentimentLabel],
+        default=None,
+        help="the article's sentiment; with --entity, the tone toward that entity",
+    )
     r.add_argument("--webhook", default=None, help="POST each alert as JSON to this URL")
     r.add_argument("--spike", action="store_true", help="also alert when the rule's hourly volume spikes")
     r = rules.add_parser("list", help="list rules")
-    r.add_argument("--json", action="store_true")
+    r.add_argument("--json", action="store_true", help="one JSON object per rule")
+    r = rules.add_parser(
+        "test",
+        help="which stored articles a rule (by name) or a query would match",
+        description="Which stored articles a saved rule (by name, with its filters) or a query would match.",
+    )
+    r.add_argument("rule", metavar="NAME_OR_QUERY", help="a saved rule's name, or a query to try")
+    r.add_argument("--limit", type=int, default=50, help="at most this many articles (default 50)")
+    r.add_argument("--json", action="store_true", help="one JSON object per matching article")
     r = rules.add_parser("remove", help="remove a rule")
-    r.add_argument("name")
+    r.add_argument("name", help="the rule's name")
     p.set_defaults(func=cmd_rules)
 
     p = sub.add_parser("alerts", help="alerts raised by the rules, with delivery state and failures")
     p.add_argument("--since", type=parse_since, default=None, help="only alerts created since (ISO date)")
     p.add_argument("--deliver", action="store_true", help="first deliver alerts still pending (with retries)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="one JSON object per alert")
     p.set_defaults(func=cmd_alerts)

@@ -7,7 +7,7 @@ import time
 
 from schemas import Outcome
 from workers.cli import views
-from workers.cli.common import err, follow_results, out, store_context
+from workers.cli.common import err, exit_code, finish, follow_results, out, store_context
 from workers.settings import Settings
 
 
@@ -41,10 +41,10 @@ def cmd_retry(args: argparse.Namespace, settings: Settings) -> int:
         if result.outcome != Outcome.failed:
             ctx.state.release(item.id)
         results.append(result)
-    counts, problems = follow_results(iter(results), len(results), args.json)
+    counts, problems, _ = follow_results(iter(results), len(results), args.json)
     if not args.json:
-        out.print(views.summary_table(counts, 0.0, problems))
-    return 1 if counts.get(Outcome.failed) else 0
+        out.print(views.summary_table(counts, 0.0, problems, verb="retry"))
+    return exit_code(counts, problems)
 
 
 def cmd_reextract(args: argparse.Namespace, settings: Settings) -> int:
@@ -63,12 +63,10 @@ def cmd_reextract(args: argparse.Namespace, settings: Settings) -> int:
     if not results:
         err.print(f"nothing archived under {ctx.archive.root}")
         return 1
-    counts, problems = follow_results(iter(results), len(results), args.json)
-    if not args.json:
-        table = views.summary_table(counts, time.perf_counter() - started, problems)
-        table.title = f"kliping reextract: {len(results)} inputs in {time.perf_counter() - started:.2f} s"
-        out.print(table)
-    return 1 if counts.get(Outcome.failed) else 0
+    counts, problems, interrupted = follow_results(iter(results), len(results), args.json)
+    if args.json:
+        return 130 if interrupted else exit_code(counts, problems)
+    return finish(counts, problems, interrupted, len(results), started, "reextract")
 
 
 def cmd_archive(args: argparse.Namespace, settings: Settings) -> int:
@@ -88,23 +86,30 @@ def cmd_archive(args: argparse.Namespace, settings: Settings) -> int:
 def add_quarantine_parsers(sub: argparse._SubParsersAction) -> None:
     """`failed`, `retry`, `reextract`, `archive`."""
     p = sub.add_parser("failed", help="list quarantined inputs")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="one JSON object per input")
     p.set_defaults(func=cmd_failed)
 
     p = sub.add_parser("retry", help="replay quarantined inputs")
-    p.add_argument("ids", nargs="*", metavar="ID")
-    p.add_argument("--all", action="store_true")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("ids", nargs="*", metavar="ID", help="ids shown by `kliping failed`")
+    p.add_argument("--all", action="store_true", help="every quarantined input")
+    p.add_argument("--json", action="store_true", help="one JSON object per input instead of the summary")
     p.set_defaults(func=cmd_retry)
 
     p = sub.add_parser(
         "reextract", help="clean and store again from the archived raw responses (no fetching)"
     )
-    p.add_argument("refs", nargs="*", metavar="ID_OR_INPUT")
+    p.add_argument(
+        "refs", nargs="*", metavar="ID_OR_INPUT", help="article ids, the article's URL, fetched URLs or paths"
+    )
     p.add_argument("--all", action="store_true", help="every archived input")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="one JSON object per input instead of the summary")
     p.set_defaults(func=cmd_reextract)
 
     p = sub.add_parser("archive", help="raw archive maintenance: prune (delete entries past the retention)")
-    p.add_argument("action", choices=["prune"])
+    archive = p.add_subparsers(dest="action", required=True, metavar="ACTION", help="prune")
+    archive.add_parser(
+        "prune",
+        help="delete archived raw documents older than KLIPING_RAW_RETENTION_DAYS",
+        description="Delete archived raw documents older than KLIPING_RAW_RETENTION_DAYS.",
+    )
     p.set_defaults(func=cmd_archive)

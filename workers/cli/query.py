@@ -8,7 +8,7 @@ import sys
 
 from schemas import SentimentLabel
 from workers.cli import views
-from workers.cli.common import err, out, parse_since, store_context
+from workers.cli.common import MIN_ID_PREFIX, err, out, parse_since, store_context
 from workers.ports import SearchQuery
 from workers.settings import Settings
 
@@ -29,7 +29,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     """Search stored articles."""
     query = SearchQuery(
-        text=args.query or None,
+        text=" ".join(args.query) or None,
         entity=args.entity,
         source=args.source,
         since=args.since,
@@ -41,16 +41,32 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         for article in hits:
             print(views.article_line(article))
     else:
-        views.print_articles(out, hits, title=f"{len(hits)} articles")
+        views.print_articles(out, hits, title=views.plural(len(hits), "article"))
     return 0 if hits else 1
 
 
+def resolve_id(index, ref: str) -> tuple[str | None, list[str]]:
+    """The stored id a reference names (an id, or the start of one); else None and the candidates."""
+    if index.get(ref) is not None:
+        return ref, [ref]
+    found = index.ids_starting(ref, limit=10) if len(ref) >= MIN_ID_PREFIX else []
+    return (found[0] if len(found) == 1 else None), found
+
+
 def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
-    """One article in full."""
-    article = store_context(settings).index.get(args.id)
-    if article is None:
-        err.print(f"[red]no article with id {args.id}[/]")
+    """One article in full (its id, or the first characters of it)."""
+    index = store_context(settings).index
+    article_id, candidates = resolve_id(index, args.id)
+    if article_id is None:
+        if candidates:
+            err.print(
+                f"[red]{args.id} is the start of several ids:[/] {', '.join(candidates)}", highlight=False
+            )
+        else:
+            err.print(f"[red]no article with id {args.id}[/]", highlight=False)
         return 1
+    article = index.get(article_id)
+    assert article is not None
     if args.json:
         print(views.article_line(article))
     else:
@@ -65,7 +81,8 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(stats, ensure_ascii=False))
     else:
-        out.print(f"[bold]{stats['articles']} articles[/] ({stats['copies']} syndicated copies)")
+        copies = views.plural(stats["copies"], "syndicated copy", "syndicated copies")
+        out.print(f"[bold]{views.plural(stats['articles'], 'article')}[/] ({copies})")
         for table in views.stats_tables(stats):
             out.print(table)
     return 0
@@ -78,20 +95,29 @@ def add_query_parsers(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("search", help="search stored articles")
-    p.add_argument("query", nargs="?", default="", help='words, "phrases", AND/OR/NOT')
-    p.add_argument("--entity")
-    p.add_argument("--source")
-    p.add_argument("--since", type=parse_since)
-    p.add_argument("--sentiment", choices=[label.value for label in SentimentLabel])
-    p.add_argument("--limit", type=int, default=20)
-    p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "query",
+        nargs="*",
+        help='words, "phrases", AND/OR/NOT, -word, korup*, title:/text:, parentheses (quotes optional)',
+    )
+    p.add_argument("--entity", help="only articles mentioning this entity (canonical name or alias)")
+    p.add_argument("--source", help="only articles of this outlet (name or domain)")
+    p.add_argument("--since", type=parse_since, help="only articles dated from this day on (YYYY-MM-DD)")
+    p.add_argument(
+        "--sentiment",
+        choices=[label.value for label in SentimentLabel],
+        help="the article's sentiment; with --entity, the tone toward that entity"
+        " (from the sentences that mention it)",
+    )
+    p.add_argument("--limit", type=int, default=20, help="at most this many articles (default 20)")
+    p.add_argument("--json", action="store_true", help="one JSON object per article")
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("show", help="one article in full")
-    p.add_argument("id")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("id", help=f"the article's id, or its first {MIN_ID_PREFIX} or more characters")
+    p.add_argument("--json", action="store_true", help="the article as JSON")
     p.set_defaults(func=cmd_show)
 
     p = sub.add_parser("stats", help="counts by outcome, source, language; top entities")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="the counts as one JSON object")
     p.set_defaults(func=cmd_stats)

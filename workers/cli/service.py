@@ -100,11 +100,21 @@ def add_service_parsers(sub: argparse._SubParsersAction) -> None:
         "es",
         help="Elasticsearch: setup (templates, ILM, alias) or reindex (stored articles into a fresh index)",
     )
-    p.add_argument("action", choices=["setup", "reindex"])
-    p.add_argument(
-        "--from-embedded", action="store_true", help="reindex: re-send the embedded store's articles instead"
+    es = p.add_subparsers(dest="action", required=True, metavar="ACTION", help="setup or reindex")
+    es.add_parser(
+        "setup",
+        help="install the ILM policy, index template and write alias (idempotent)",
+        description="Install the ILM policy, the index template and the write alias (idempotent).",
     )
-    p.set_defaults(func=cmd_es)
+    r = es.add_parser(
+        "reindex",
+        help="re-send every stored article into a fresh index and move the alias",
+        description="Re-send every stored article into a fresh index (new mappings) and move the alias.",
+    )
+    r.add_argument(
+        "--from-embedded", action="store_true", help="re-send the embedded store's articles instead"
+    )
+    p.set_defaults(func=cmd_es, from_embedded=False)
 
     from workers.cli.kibana import DEFAULT_KIBANA_URL, SAVED_OBJECTS
 
@@ -112,7 +122,9 @@ def add_service_parsers(sub: argparse._SubParsersAction) -> None:
         "kibana",
         help="Kibana: import the data view, dashboard and saved searches (setup, or its alias import)",
     )
-    p.add_argument("action", choices=["setup", "import"])
+    p.add_argument(
+        "action", choices=["setup", "import"], help="setup (or its alias import): import the objects"
+    )
     p.add_argument("--url", default=DEFAULT_KIBANA_URL, help=f"Kibana URL (default {DEFAULT_KIBANA_URL})")
     p.add_argument(
         "--file",

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from rich.console import Console
 from rich.table import Table
 
-from schemas import Article, InputResult, Outcome
+from schemas import Article, Entity, InputResult, Outcome
 
 OUTCOME_STYLE = {
     Outcome.indexed: "green",
@@ -39,10 +39,27 @@ def article_line(article: Article) -> str:
     return article.model_dump_json()
 
 
-def summary_table(counts: Counter, seconds: float, problems: list[InputResult]) -> Table:
-    """The end-of-ingest summary: counts by outcome, time, and what was skipped or failed."""
-    total = sum(counts.values())
-    table = Table(title=f"kliping ingest: {total} inputs in {seconds:.2f} s", title_justify="left")
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """ "1 article", "2 articles" (`words` for an irregular plural)."""
+    return f"{count} {word if count == 1 else words or word + 's'}"
+
+
+def summary_table(
+    counts: Counter,
+    seconds: float,
+    problems: list[InputResult],
+    total: int | None = None,
+    verb: str = "ingest",
+) -> Table:
+    """The end-of-run summary: counts by outcome, time, and what was skipped or failed.
+
+    With `total` larger than the inputs done (an interrupted run), the title says "N of M inputs".
+    """
+    done = sum(counts.values())
+    inputs = (
+        f"{done} of {plural(total, 'input')}" if total is not None and total > done else plural(done, "input")
+    )
+    table = Table(title=f"kliping {verb}: {inputs} in {seconds:.2f} s", title_justify="left")
     table.add_column("outcome")
     table.add_column("count", justify="right")
     for outcome in Outcome:
@@ -54,7 +71,7 @@ def summary_table(counts: Counter, seconds: float, problems: list[InputResult]) 
 
 
 def _entities_cell(article: Article, limit: int) -> str:
-    return ", ".join(f"{e.name} ({e.type.value[0]})" for e in article.entities[:limit])
+    return ", ".join(f"{e.display_name or e.name} ({e.type.value[0]})" for e in article.entities[:limit])
 
 
 def _dedup_cell(article: Article) -> str:
@@ -86,6 +103,14 @@ def print_articles(console: Console, articles: Iterable[Article], title: str = "
             console.print("    " + _entities_cell(article, limit=6), highlight=False, style="dim")
 
 
+def _entity_item(entity: Entity) -> str:
+    """``Name [TYPE] ×mentions``, and the tone toward a person or organisation when it has one."""
+    item = f"{entity.display_name or entity.name} [{entity.type.value}] ×{entity.mentions}"
+    if entity.sentiment:
+        item += f" tone {entity.sentiment.label.value} {entity.sentiment.confidence:.0%}"
+    return item
+
+
 def show_article(console: Console, article: Article) -> None:
     """Print one article in full, metadata first."""
     console.print(f"[bold]{article.title}[/]")
@@ -108,7 +133,7 @@ def show_article(console: Console, article: Article) -> None:
     console.print("\n".join(meta), highlight=False)
     if article.entities:
         console.print(
-            "entities: " + "; ".join(f"{e.name} [{e.type.value}] ×{e.mentions}" for e in article.entities),
+            "entities: " + "; ".join(_entity_item(e) for e in article.entities),
             highlight=False,
         )
     console.print()

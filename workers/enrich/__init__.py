@@ -13,7 +13,7 @@ from workers.sources import SourceRegistry
 from .entities import extract_entities
 from .keywords import extract_keywords, keywords_from_words
 from .profile import refine_source
-from .sentiment import score_sentiment, score_words
+from .sentiment import score_article, score_sentiment
 from .tokens import words
 
 __all__ = [
@@ -37,22 +37,21 @@ def enrich(article: Article, registry: SourceRegistry) -> Article:
     source = refine_source(article, registry)
     # the outlet itself and the article's journalists are metadata, not entities the article talks about
     exclude = [source.name, article.source.name, *article.authors, *article.editors]
-    entities = extract_entities(article.text, exclude=exclude)
-    # sentiment and keywords read the same words: split the title and the text once. Sentiment scores
-    # "title\ntext", whose words are the title's then the text's (no word spans a line break).
+    entities = extract_entities(article.text, exclude=exclude, language=article.language)
     title_words, text_words = words(article.title), words(article.text)
+    sentiment, entities = score_article(title_words, article.text, entities, article.language)
     return article.model_copy(
         update={
             "source": source,
             "entities": entities,
-            "sentiment": score_words(title_words + text_words, [a for e in entities for a in e.aliases]),
+            "sentiment": sentiment,
             "keywords": keywords_from_words(title_words, text_words, entities),
         }
     )
 
 
 def warm_up() -> None:
-    """Load the gazetteer, cue lists, stopwords and sentiment lexicon now rather than on the first article."""
+    """Load the gazetteer, cue lists, stopwords, sentiment lexicon and model now rather than on the first article."""
     entities = extract_entities(_WARM_UP_TEXT)
     score_sentiment(_WARM_UP_TEXT, [a for e in entities for a in e.aliases])
     extract_keywords("", _WARM_UP_TEXT, entities)

@@ -21,6 +21,7 @@ class Entry:
     name: str
     type: EntityType
     subtype: str | None = None
+    en: str | None = field(default=None, compare=False)  # display name in English articles, when it differs
 
 
 @dataclass(frozen=True)
@@ -91,11 +92,20 @@ class Gazetteer:
     names: Trie = field(default_factory=Trie)
     regencies: Trie = field(default_factory=Trie)
     outlets: set[str] = field(default_factory=set)  # folded outlet names, to recognise datelines
+    english: dict[str, str] = field(default_factory=dict)  # canonical name -> English display name
 
     def add(self, entry: Entry, forms: list[str]) -> None:
         """Register an entry under each of its surface forms."""
         for form in forms:
             self.names.add(form, entry)
+        if entry.en:
+            self.english[entry.name] = entry.en
+
+    def display_name(self, name: str, language: str | None) -> str | None:
+        """The name an article in ``language`` uses for a canonical name, when it is not the canonical one:
+        one entity (one canonical name), "United States" in English articles, "Amerika Serikat" in
+        Indonesian ones."""
+        return self.english.get(name) if language == "en" else None
 
 
 def _persons() -> Iterator[tuple[Entry, list[str]]]:
@@ -119,7 +129,8 @@ def _organizations(gaz: Gazetteer) -> Iterator[tuple[Entry, list[str]]]:
 
 def _countries() -> Iterator[tuple[Entry, list[str]]]:
     for item in load_json("gazetteer_countries.json")["locations"]:
-        yield Entry(item["name"], EntityType.LOCATION, item["subtype"]), [item["name"], *item["aliases"]]
+        entry = Entry(item["name"], EntityType.LOCATION, item["subtype"], en=item.get("en"))
+        yield entry, [item["name"], *item["aliases"]]
 
 
 def _world() -> Iterator[tuple[Entry, list[str]]]:
@@ -146,7 +157,9 @@ def _indonesia(gaz: Gazetteer) -> Iterator[tuple[Entry, list[str]]]:
     }
     for p in provinces:
         names = _sumatra([p["name"], *p["aliases"], *p["en"]])
-        yield Entry(p["name"], EntityType.LOCATION, "province"), names + [f"Provinsi {n}" for n in names]
+        en = next((n for n in p["en"] if n != p["name"]), None)
+        entry = Entry(p["name"], EntityType.LOCATION, "province", en=en)
+        yield entry, names + [f"Provinsi {n}" for n in names]
         for kota in p["kota"]:
             clash = fold(kota) in province_keys
             entry = Entry(f"Kota {kota}" if clash else kota, EntityType.LOCATION, "city")

@@ -31,6 +31,10 @@ class Claims:
         """The mention covering token ``i``, if any."""
         return self._owner[i]
 
+    def is_free(self, start: int, end: int) -> bool:
+        """True when no mention covers any token in the range."""
+        return all(owner is None for owner in self._owner[start:end])
+
     def add(self, mention: Mention, replace: bool = False) -> bool:
         """Claim the mention's tokens; with ``replace``, mentions lying wholly inside it give way (not people)."""
         inside = {id(m): m for m in self._owner[mention.start : mention.end] if m is not None}

@@ -32,16 +32,14 @@ def find_known(doc: Doc, claims: Claims, gaz: Gazetteer) -> None:
     initials = initials_used(doc)
     i = 0
     while i < doc.n:
-        match = None
+        match, rule = None, "gazetteer"
         if doc.caps[i] and not doc.masked[i] and doc.texts[i] not in initials:
             if i in regency_after:  # "Bupati Bandung" is the kabupaten, not the city
-                match = gaz.regencies.longest(doc.texts, doc.keys, i)
+                match, rule = gaz.regencies.longest(doc.texts, doc.keys, i), "regency cue"
             match = match or gaz.names.longest(doc.texts, doc.keys, i)
         if match and _plausible(doc, match):
             entry = match.entry
-            claims.add(
-                Mention(match.start, match.end, entry.name, entry.type, entry.subtype, rule="gazetteer")
-            )
+            claims.add(Mention(match.start, match.end, entry.name, entry.type, entry.subtype, rule=rule))
             i = match.end
         else:
             i += 1

@@ -1,137 +1,135 @@
-"""Sentiment of Indonesian and English news: a weighted lexicon with negation, intensifiers and a light stemmer."""
+"""Sentiment of an article, and the tone toward each person and organisation it names.
+
+Indonesian text goes through the trained model (:mod:`.sentiment_model`), which learnt from headlines.
+An article is long and a headline short, so the article is read as headline-sized units: its title and
+its lead sentences, each scored on its own, their calibrated probabilities averaged (the title counts
+double: it is the one unit like the training data, and it says what the article is about). The tone
+toward an entity is the same average over the sentences that mention it. Every sentence is scored once;
+the words of the article's entity names give no lexicon evidence (Banggai is not "bangga").
+English has no openly licensed training data here, so English text keeps the lexicon (:mod:`.lexicon`).
+"""
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable
-from dataclasses import dataclass
-from functools import lru_cache
+import re
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
 
-from schemas import Sentiment, SentimentLabel
+from schemas import Entity, EntityType, Sentiment, SentimentLabel
 
-from .resources import load_json
-from .stem import candidates
-from .tokens import WORD_CACHE_SIZE, words
+from .lexicon import name_words, score_words
+from .sentiment_model import LABELS, probabilities
+from .tokens import words
 
-# Label thresholds on the score, chosen on the five seeds and tests/fixtures/enrich (checked by
-# tests/test_enrich_sentiment.py): the war reports score -0.38 to -0.98, the flood report -0.89, the positive
-# business and achievement texts +0.85 and +0.99, the neutral announcement +0.17 (one loaded word,
-# "gratis"). 0.25 sits between the announcement and the mildest war report. On the 26 idnews pages
-# (../shared/data, eyeballed, not a test) it labels crime and disaster news negative and launches positive.
-POSITIVE_THRESHOLD = 0.25
-NEGATIVE_THRESHOLD = -0.25
-# score = tanh(net weight / (SCORE_SCALE * sqrt(words + LENGTH_PRIOR))). Dividing by the square root of
-# the length (not the length) lets consistent evidence add up in long reports (seed 003: 300 words, net -7)
-# while a single loaded word in a 70-word announcement ("mudik gratis") stays well under the threshold.
-# LENGTH_PRIOR keeps a two-word headline from saturating on one word.
-SCORE_SCALE = 1.0
-LENGTH_PRIOR = 10
-NEGATION_WINDOW = 3  # "tidak akan berhasil": a negator reaches up to three words ahead, within the clause
-NEGATION_FACTOR = -0.6  # "tidak berhasil" is negative, but weaker than "gagal"
-INTENSIFIER_WINDOW = 2
-# Confidence grows with the amount of evidence (total absolute weight; 6 ~ two strong words gives 0.63)
-# and with its agreement (share of the weight on the winning side).
-EVIDENCE_SCALE = 6.0
+# The title and this many lead sentences make up an article's units. Chosen by reading the five seeds
+# and the project's own texts (ops/eval/enrichment: regression sets, not quality figures): after the lead,
+# a news report turns to quotes, background and context whose tone drifts from the report's (the war
+# reports quote thanks and praise). No labelled article-level data exists here to tune this on.
+LEAD_SENTENCES = 3
+TITLE_WEIGHT = 2.0
+TONED_TYPES = (EntityType.PERSON, EntityType.ORGANIZATION)
+# A sentence ends at . ! ? or … followed by a space, or at a line break; "U.S.", "J." and "Jr." style
+# abbreviations (one or two letters, the first a capital, before the dot) do not end one.
+_SENTENCE_END = re.compile(r"(?<![A-Z])(?<![A-Z][a-z])(?<![A-Z][A-Z])[.!?…]+[\"”’)]*\s+|\n+")
+_NO_SENTIMENT = Sentiment(label=SentimentLabel.neutral, score=0.0, confidence=0.0)
+
+Probabilities = list[float]
 
 
-@dataclass(frozen=True)
-class _Lexicon:
-    words: dict[str, float]
-    negators: frozenset[str]
-    intensifiers: dict[str, float]
-    pair_firsts: frozenset[str]  # first words of the two-word entries: only these need a pair lookup
+def is_english(language: str | None) -> bool:
+    """True for English text, which the lexicon scores (the model is Indonesian)."""
+    return (language or "").lower().startswith("en")
 
 
-@lru_cache(maxsize=1)
-def _lexicon() -> _Lexicon:
-    data = load_json("sentiment_lexicon.json")
-    weights = {k.lower(): float(v) for k, v in data["words"].items()}
-    return _Lexicon(
-        words=weights,
-        negators=frozenset(data["negators"]),
-        intensifiers={k: float(v) for k, v in data["intensifiers"].items()},
-        pair_firsts=frozenset(k.split(" ", 1)[0] for k in weights if " " in k),
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) character spans of the sentences of ``text``, empty ones left out."""
+    spans, start = [], 0
+    for match in _SENTENCE_END.finditer(text):
+        if text[start : match.start()].strip():
+            spans.append((start, match.start() + len(match.group().rstrip())))
+        start = match.end()
+    if text[start:].strip():
+        spans.append((start, len(text)))
+    return spans
+
+
+def _unit_probabilities(unit_words: Sequence[str], names: frozenset[str]) -> Probabilities | None:
+    """The model's probabilities for one unit, or None when it has no word."""
+    if not any(w[0].isalpha() for w in unit_words):
+        return None
+    return probabilities(unit_words, names)
+
+
+def combine(units: Iterable[tuple[Probabilities | None, float]]) -> Sentiment | None:
+    """The weighted mean of ``(probabilities, weight)`` units as a Sentiment; None when no unit had words."""
+    total = 0.0
+    mean = [0.0, 0.0, 0.0]
+    for probs, weight in units:
+        if probs is not None:
+            mean = [m + weight * p for m, p in zip(mean, probs, strict=True)]
+            total += weight
+    if not total:
+        return None
+    mean = [p / total for p in mean]
+    best = max(range(3), key=mean.__getitem__)
+    return Sentiment(
+        label=SentimentLabel(LABELS[best]), score=round(mean[2] - mean[0], 3), confidence=round(mean[best], 3)
     )
 
 
-@lru_cache(maxsize=WORD_CACHE_SIZE)
-def _weight(word: str) -> float | None:
-    """Lexicon weight of a word or of its first known root."""
-    words = _lexicon().words
-    for candidate in candidates(word):
-        if candidate in words:
-            return words[candidate]
-    return None
+class _Sentences:
+    """The sentences of a text, each scored by the model at most once."""
+
+    def __init__(self, text: str, names: frozenset[str]):
+        self.text, self.names = text, names
+        self.spans = sentence_spans(text)
+        self.starts = [start for start, _ in self.spans]
+        self._probabilities: dict[int, Probabilities | None] = {}
+
+    def words(self, i: int) -> list[str]:
+        start, end = self.spans[i]
+        return words(self.text[start:end])
+
+    def probabilities(self, i: int) -> Probabilities | None:
+        if i not in self._probabilities:
+            self._probabilities[i] = _unit_probabilities(self.words(i), self.names)
+        return self._probabilities[i]
+
+    def containing(self, positions: Iterable[int]) -> list[int]:
+        """Indices of the sentences holding these character offsets."""
+        return sorted({bisect_right(self.starts, p) - 1 for p in positions} - {-1})
 
 
-def _evidence(text_words: list[str], names: frozenset[str]) -> tuple[float, float, int]:
-    """Positive weight, negative weight (absolute) and the number of words in ``text_words``."""
-    lex = _lexicon()
-    # words of the article's entity names carry no sentiment: Banggai is not "bangga", Badan not "bad"
-    tokens = ["_" if t in names else t.lower() for t in text_words]
-    positive = negative = 0.0
-    negated = boosted = 0
-    boost = 1.0
-    n_words = i = 0
-    n = len(tokens)
-    while i < n:
-        token = tokens[i]
-        if token == "_":
-            n_words, i = n_words + 1, i + 1
-            continue
-        if not token[0].isalpha():
-            negated = boosted = 0  # clause boundary
-            i += 1
-            continue
-        n_words += 1
-        step = 1
-        if token in lex.negators:
-            negated = NEGATION_WINDOW + 1
-        elif token in lex.intensifiers:
-            boost, boosted = lex.intensifiers[token], INTENSIFIER_WINDOW + 1
-        else:
-            weight = None
-            if token in lex.pair_firsts and i + 1 < n:
-                weight = lex.words.get(f"{token} {tokens[i + 1]}")
-            if weight is not None:
-                step = 2
-            else:
-                weight = _weight(token)
-            if weight:
-                if boosted:
-                    weight *= boost
-                if negated:
-                    weight *= NEGATION_FACTOR
-                if weight > 0:
-                    positive += weight
-                else:
-                    negative -= weight
-        if negated:
-            negated -= 1
-        if boosted:
-            boosted -= 1
-        i += step
-    return positive, negative, n_words
-
-
-def score_sentiment(text: str, names: Iterable[str] = ()) -> Sentiment:
-    """Label, score in [-1, 1] and confidence in [0, 1] for a news text; words of ``names`` are not scored."""
-    return score_words(words(text), names)
-
-
-def score_words(text_words: list[str], names: Iterable[str] = ()) -> Sentiment:
-    """:func:`score_sentiment` of a text already split by :func:`tokens.words`."""
-    skip = frozenset(w for name in names for w in words(name) if w[0].isupper())
-    positive, negative, n_words = _evidence(text_words, skip)
-    score = math.tanh((positive - negative) / (SCORE_SCALE * math.sqrt(n_words + LENGTH_PRIOR)))
-    total = positive + negative
-    evidence = 1.0 - math.exp(-total / EVIDENCE_SCALE)
-    agreement = abs(positive - negative) / total if total else 0.0
-    if score >= POSITIVE_THRESHOLD or score <= NEGATIVE_THRESHOLD:
-        label = SentimentLabel.positive if score > 0 else SentimentLabel.negative
-        confidence = evidence * (0.5 + 0.5 * agreement)
+def score_article(
+    title_words: list[str], text: str, entities: list[Entity], language: str | None = None
+) -> tuple[Sentiment, list[Entity]]:
+    """The article's sentiment, and its entities with the tone toward each person and organisation."""
+    all_names = [n for e in entities for n in (e.name, *e.aliases)]
+    sentences = _Sentences(text, name_words(all_names))
+    if is_english(language):
+        article = score_words(title_words + words(text), all_names)
     else:
-        label = SentimentLabel.neutral
-        # sure of "neutral" when the score is far from both thresholds; half sure when there is no evidence
-        confidence = (1.0 - abs(score) / POSITIVE_THRESHOLD) * (0.5 + 0.5 * evidence)
-    return Sentiment(label=label, score=round(score, 3), confidence=round(min(1.0, max(0.0, confidence)), 3))
+        lead = [(sentences.probabilities(i), 1.0) for i in range(min(LEAD_SENTENCES, len(sentences.spans)))]
+        title = _unit_probabilities(title_words, sentences.names)
+        article = combine([(title, TITLE_WEIGHT), *lead]) or _NO_SENTIMENT
+    toned = []
+    for entity in entities:
+        indices = sentences.containing(entity.positions) if entity.type in TONED_TYPES else []
+        tone = None
+        if indices and is_english(language):
+            tone = score_words([w for i in indices for w in sentences.words(i)], all_names)
+        elif indices:
+            tone = combine((sentences.probabilities(i), 1.0) for i in indices)
+        toned.append(entity.model_copy(update={"sentiment": tone}) if tone else entity)
+    return article, toned
+
+
+def score_sentiment(text: str, names: Iterable[str] = (), language: str | None = None) -> Sentiment:
+    """Label, score (P(positive) - P(negative)) and confidence of an article body without a title."""
+    entities = [Entity(name=name, type=EntityType.LOCATION) for name in names]  # names to mask only
+    return score_article([], text, entities, language)[0]
+
+
+def entity_tones(text: str, entities: list[Entity], language: str | None = None) -> list[Entity]:
+    """The entities, each person and organisation with the tone of the sentences that mention it."""
+    return score_article([], text, entities, language)[1]

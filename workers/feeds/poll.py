@@ -1,8 +1,10 @@
 """The poll stage: due feeds → conditional fetch → parse → unseen item URLs → ingest → state.
 
 Side effects come in as parameters: ``fetch(url, etag, last_modified)`` returns a RawDocument or
-None for 304 Not Modified (``Fetcher.conditional``), ``ingest(urls)`` hands new item URLs on
-(the embedded runner or the Celery queue), ``store`` is a FeedStore. Item URLs are marked seen
+None for 304 Not Modified (``Fetcher.feed``), ``ingest(urls, listed)`` hands new item URLs on
+(the embedded runner or the Celery queue) with the date each feed item or sitemap entry states
+(``listed``: url → datetime, which lands in RawDocument.listed_at), ``store`` is a FeedStore.
+A URL listed by two feeds is handed on once per pass. Item URLs are marked seen
 only after ``ingest`` returned, so a crash in between re-delivers them (the pipeline is
 idempotent) rather than losing them.
 """
@@ -12,18 +14,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from schemas import RawDocument, utcnow
 from schemas.feeds import Feed, FeedItem, FeedKind, FeedState, ParsedFeed, PollReport
 from workers.errors import KlipingError, SkipInput
 from workers.feeds.discover import feed_links, robots_sitemaps, robots_url
 from workers.feeds.parse import looks_like_feed, parse_feed
+from workers.feeds.sitemaps import newest_first
 from workers.ports import FeedStore
 
 log = logging.getLogger(__name__)
 
 FeedFetch = Callable[[str, "str | None", "str | None"], "RawDocument | None"]
-Ingest = Callable[[list[str]], object]
+Ingest = Callable[[list[str], dict[str, datetime]], object]
 
 # Adaptive interval: halve it after a poll with new items, grow it by half after a quiet one,
 # within [¼, 4×] of the interval the analyst chose. A feed publishing every few minutes settles
@@ -37,6 +41,11 @@ MAX_ERROR_DELAY_SECONDS = 24 * 3600
 # Documents fetched behind one feed per poll (sitemap index children, a homepage's feeds):
 # bounds the cost of one poll on a site with hundreds of monthly sitemaps (newest come first).
 MAX_CHILD_FETCHES = 20
+# Sitemap indexes inside sitemap indexes are followed this deep (the protocol allows none, sites
+# nest anyway; a loop or a maze of indexes stops here and at MAX_CHILD_FETCHES).
+MAX_SITEMAP_DEPTH = 3
+# Guessed when robots.txt names no sitemap: the two names CMSs (WordPress, Yoast, Drupal) use.
+PROBED_SITEMAPS = ("/sitemap.xml", "/sitemap_index.xml")
 # New URLs handed on per feed and poll: the rest stay unseen and follow on the next polls, so
 # registering a 50,000-URL sitemap does not flood the queue at once.
 MAX_NEW_PER_POLL = 1000
@@ -58,49 +67,78 @@ def is_due(state: FeedState, now: datetime) -> bool:
     return state.next_poll is None or state.next_poll <= now
 
 
-def _expand(parsed: ParsedFeed, fetch: FeedFetch, errors: list[str]) -> list[FeedItem]:
-    """Items of a feed plus those of its children (sitemap index entries, discovered feeds), one level deep."""
+def _expand(
+    url: str, parsed: ParsedFeed, fetch: FeedFetch, errors: list[str], probed: set[str]
+) -> list[FeedItem]:
+    """Items of a feed plus those of its children (sitemap indexes, nested ones up to MAX_SITEMAP_DEPTH)."""
     items = list(parsed.items)
-    queue, done = list(parsed.children), set[str]()
-    while queue and len(done) < MAX_CHILD_FETCHES:
-        url = queue.pop(0)
-        if url in done:
+    queue = [(child, 1) for child in parsed.children]
+    done: set[str] = {url}
+    while queue and len(done) <= MAX_CHILD_FETCHES:
+        child_url, depth = queue.pop(0)
+        if child_url in done:
             continue
-        done.add(url)
+        done.add(child_url)
         try:
-            doc = fetch(url, None, None)
-            child = parse_feed(doc.text, doc.final_url or url) if doc else None
+            doc = fetch(child_url, None, None)
+            child = parse_feed(doc.text, doc.final_url or child_url, doc.content_type) if doc else None
         except KlipingError as exc:
-            errors.append(f"{url}: {exc.describe()}")
+            if child_url not in probed:  # a guessed /sitemap.xml that is not there is no error
+                errors.append(f"{child_url}: {exc.describe()}")
             continue
         if child is not None:
             items.extend(child.items)
-            if parsed.kind == FeedKind.homepage:  # a discovered sitemap index: walk it too
-                queue.extend(child.children)
+            if depth < MAX_SITEMAP_DEPTH:
+                queue.extend((c, depth + 1) for c in child.children)
     return items
 
 
-def _parse(doc: RawDocument, fetch: FeedFetch) -> ParsedFeed:
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _parse(doc: RawDocument, fetch: FeedFetch, probed: set[str]) -> ParsedFeed:
     """A fetched document as a feed; an HTML page becomes a homepage whose feeds are its children."""
     base = doc.final_url or doc.url or doc.input
     if doc.content_type != "text/html" or looks_like_feed(doc.text):
-        return parse_feed(doc.text, base)
+        return parse_feed(doc.text, base, doc.content_type)
     children = feed_links(doc.text, base)
+    sitemaps: list[str] = []
     try:
         robots = fetch(robots_url(base), None, None)
         if robots is not None:
-            children += [url for url in robots_sitemaps(robots.text, base) if url not in children]
+            sitemaps = robots_sitemaps(robots.text, base)
     except KlipingError as exc:  # no robots.txt: the page's own links are all there is
         log.debug("no robots.txt sitemaps for %s: %s", base, exc)
-    if not children:
-        raise SkipInput(f"{base} is an HTML page announcing no feeds or sitemaps")
+    if not sitemaps:
+        sitemaps = [_origin(base) + path for path in PROBED_SITEMAPS]
+        probed.update(sitemaps)
+    children += [url for url in sitemaps if url not in children]
     return ParsedFeed(kind=FeedKind.homepage, children=children)
 
 
+def _new_items(items: list[FeedItem], unseen: list[str]) -> list[FeedItem]:
+    """The unseen items, newest first, at most MAX_NEW_PER_POLL (the rest follow on later polls)."""
+    fresh = set(unseen)
+    chosen: dict[str, FeedItem] = {}
+    for item in newest_first(items):
+        if item.url in fresh and item.url not in chosen:
+            chosen[item.url] = item
+            if len(chosen) >= MAX_NEW_PER_POLL:
+                break
+    return list(chosen.values())
+
+
 def poll_feed(
-    feed: Feed, store: FeedStore, fetch: FeedFetch, ingest: Ingest, now: datetime | None = None
+    feed: Feed,
+    store: FeedStore,
+    fetch: FeedFetch,
+    ingest: Ingest,
+    now: datetime | None = None,
+    handed: set[str] | None = None,
 ) -> PollReport:
-    """Poll one feed: hand its unseen item URLs to `ingest`, update and persist its state."""
+    """Poll one feed: hand its unseen item URLs to `ingest` (minus those in `handed`), update its state."""
     now = now or utcnow()
     state = store.state(feed.url)
     state.last_poll = now
@@ -112,18 +150,26 @@ def poll_feed(
         if doc is None:
             report.not_modified = True
         else:
-            parsed = _parse(doc, fetch)
+            probed: set[str] = set()
+            parsed = _parse(doc, fetch, probed)
             child_errors: list[str] = []
-            items = _expand(parsed, fetch, child_errors)
+            items = _expand(feed.url, parsed, fetch, child_errors, probed)
+            if parsed.kind == FeedKind.homepage and not items and not child_errors:
+                raise SkipInput(f"{feed.url} is an HTML page announcing no feeds or sitemaps")
             state.kind = parsed.kind
             state.etag, state.last_modified = doc.headers.get("etag"), doc.headers.get("last-modified")
             if child_errors:
                 log.warning(
                     "feed %s: %d documents behind it failed: %s", feed.url, len(child_errors), child_errors[0]
                 )
-        new = store.unseen(feed.url, [item.url for item in items])[:MAX_NEW_PER_POLL]
-        if new:
-            ingest(new)
+        chosen = _new_items(items, store.unseen(feed.url, [item.url for item in items]))
+        new = [item.url for item in chosen]
+        handed = handed if handed is not None else set()
+        fresh = [item for item in chosen if item.url not in handed]  # another feed handed it on this pass
+        if fresh:
+            listed = {item.url: item.published_at for item in fresh if item.published_at}
+            ingest([item.url for item in fresh], listed)
+            handed.update(item.url for item in fresh)
     except Exception as exc:  # noqa: BLE001 - one broken feed (or a queue down) must not stop the others
         state.error_streak += 1
         state.last_error = exc.describe() if isinstance(exc, KlipingError) else f"{type(exc).__name__}: {exc}"
@@ -149,8 +195,9 @@ def poll_due(
 ) -> list[PollReport]:
     """One pass over the feeds that are due (every feed with `force`); a report per polled feed."""
     now = now or utcnow()
+    handed: set[str] = set()
     return [
-        poll_feed(feed, store, fetch, ingest, now)
+        poll_feed(feed, store, fetch, ingest, now, handed)
         for feed in store.feeds()
         if force or is_due(store.state(feed.url), now)
     ]

@@ -33,6 +33,16 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
+# First bytes of an XML document in a 16/32-bit encoding without a byte-order mark (XML 1.0,
+# Appendix F): `<?` spelled with NULs. Feeds declared UTF-16 are sometimes sent this way.
+_WIDE_STARTS = (
+    (b"\x00\x00\x00<", "utf-32-be"),
+    (b"<\x00\x00\x00", "utf-32-le"),
+    (b"\x00<\x00?", "utf-16-be"),
+    (b"<\x00?\x00", "utf-16-le"),
+)
+# Codecs that read ASCII bytes as ASCII (what reaches the label loop as valid UTF-8 is ASCII).
+_ASCII_SUPERSETS = ("utf-8", "cp125", "iso8859", "latin", "ascii", "koi8", "mac-")
 # WHATWG Encoding Standard: these labels mean windows-1252 in every browser, and pages
 # labelled ISO-8859-1 routinely contain cp1252 curly quotes.
 _WINDOWS_1252_ALIASES = frozenset({"latin-1", "iso8859-1", "ascii"})
@@ -46,11 +56,16 @@ class Decoded(NamedTuple):
     source: str  # bom, header, xml, meta, detected or fallback
 
 
-def decode_text(data: bytes, declared_charset: str | None = None, is_html: bool = True) -> Decoded:
+def decode_text(
+    data: bytes | bytearray, declared_charset: str | None = None, is_html: bool = True
+) -> Decoded:
     """Decode bytes (BOM, valid UTF-8, header/in-document label, detection, cp1252); binary → bad_encoding."""
     for bom, codec in _BOMS:
         if data.startswith(bom):
             return Decoded(data[len(bom) :].decode(codec, errors="replace"), codec, "bom")
+    for start, codec in _WIDE_STARTS:
+        if data.startswith(start):
+            return Decoded(data.decode(codec, errors="replace"), codec, "xml")
     if _looks_binary(data[:_BINARY_SNIFF_BYTES]):
         raise PermanentError("binary content served as text", Reason.bad_encoding)
     sniffed = _sniff_declared(data) if is_html else []
@@ -65,6 +80,10 @@ def decode_text(data: bytes, declared_charset: str | None = None, is_html: bool 
         said_utf8 = bool(labels) and labels[0][0] == "utf-8"
         return Decoded(utf8, "utf-8", labels[0][1] if said_utf8 else "detected")
     for codec, source in labels:
+        if utf8 is not None and (codec == "utf-8" or codec.startswith(_ASCII_SUPERSETS)):
+            # ASCII text (or UTF-8 said so): the decoded copy in hand is the same; a second
+            # decode would hold two copies of a 50 MB sitemap at once
+            return Decoded(utf8, codec, source)
         try:
             return Decoded(data.decode(codec), codec, source)
         except UnicodeDecodeError:
@@ -89,7 +108,7 @@ def _codec(label: str | None) -> str | None:
     return "cp1252" if name in _WINDOWS_1252_ALIASES else name
 
 
-def _sniff_declared(body: bytes) -> list[tuple[str | None, str]]:
+def _sniff_declared(body: bytes | bytearray) -> list[tuple[str | None, str]]:
     head = body[:_META_SNIFF_BYTES]
     found = []
     if match := _XML_ENCODING.match(head):
@@ -99,14 +118,14 @@ def _sniff_declared(body: bytes) -> list[tuple[str | None, str]]:
     return found
 
 
-def _looks_binary(sample: bytes) -> bool:
+def _looks_binary(sample: bytes | bytearray) -> bool:
     if not sample:
         return False
     controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
     return b"\x00" in sample or controls / len(sample) > _BINARY_CONTROL_RATIO
 
 
-def _detect(body: bytes) -> str | None:
+def _detect(body: bytes | bytearray) -> str | None:
     if _detect_charsets is None:
         return None
     best = _detect_charsets(body[:_DETECT_BYTES]).best()

@@ -24,6 +24,7 @@ import logging
 import re
 import socket
 import time
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -58,6 +59,13 @@ _ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,text/plain;q=0.
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _KEPT_HEADERS = ("content-type", "etag", "last-modified", "content-language")
 ROBOTS_MAX_BYTES = 500 * 1024  # RFC 9309 §2.5: crawlers must parse at least 500 KiB
+# Feeds and sitemaps: the sitemap protocol allows 50 MB uncompressed per file (news sitemaps of
+# big outlets reach 18 MB); the page cap (fetch_max_bytes) would refuse them.
+FEED_MAX_BYTES = 50 * 1024 * 1024
+# A sitemap.xml.gz is served as a file, not with Content-Encoding: these types are unpacked here.
+GZIP_TYPES = frozenset(
+    {"application/x-gzip", "application/gzip", "application/x-gunzip", "application/octet-stream"}
+)
 
 _HOST_NOT_FOUND = frozenset({socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)})
 _HOST = re.compile(
@@ -143,6 +151,19 @@ def _sniff_type(body: bytes) -> str | None:
     return None
 
 
+def _gunzip(data: bytes | bytearray, limit: int) -> bytes:
+    """Unpack a gzip file, refusing more than `limit` bytes of output (a gzip bomb stops at the cap)."""
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = inflater.decompress(data, limit + 1)
+    except zlib.error as exc:
+        # a truncated .gz still yields what was unpacked before the cut
+        raise PermanentError(f"broken gzip file: {exc}", Reason.malformed) from exc
+    if len(out) > limit:
+        raise PermanentError(f"gzip file unpacks to more than {limit} bytes", Reason.too_large)
+    return out
+
+
 def _raise_for_status(response: httpx.Response) -> None:
     status, url = response.status_code, response.url
     if 200 <= status < 300:
@@ -207,10 +228,38 @@ class Fetcher:
         finally:
             response.close()
 
-    def conditional(
-        self, url: str, etag: str | None = None, last_modified: str | None = None
-    ) -> RawDocument | None:
-        """Fetch with If-None-Match/If-Modified-Since (feed polling); None when the server answers 304."""
+    def feed(self, url: str, etag: str | None = None, last_modified: str | None = None) -> RawDocument | None:
+        """Fetch a feed or sitemap for polling: conditional, up to FEED_MAX_BYTES, a gzip file unpacked; None on 304."""
+        start, response = self._send_conditional(url, etag, last_modified)
+        try:
+            if response.status_code == 304:
+                return None
+            _raise_for_status(response)
+            media, charset = _media_type(response.headers.get("content-type"))
+            if media and media not in ACCEPTED_TYPES | GZIP_TYPES:
+                raise SkipInput(f"unsupported content type {media} for a feed", Reason.unsupported_type)
+            body: bytes | bytearray = self._read_growing(response, FEED_MAX_BYTES)
+        finally:
+            response.close()
+        if body[:2] == b"\x1f\x8b":  # a .xml.gz file (its Content-Encoding, if any, httpx undid already)
+            body = _gunzip(body, FEED_MAX_BYTES)
+            media, charset = "", None
+        decoded = decode_text(body, charset, is_html=media != "text/plain")
+        del body
+        return RawDocument(
+            input=url,
+            url=str(start),
+            final_url=str(response.url),
+            status=response.status_code,
+            content_type="text/html" if media in HTML_TYPES else (media or "application/xml"),
+            headers={name: response.headers[name] for name in _KEPT_HEADERS if name in response.headers},
+            text=decoded.text,
+        )
+
+    def _send_conditional(
+        self, url: str, etag: str | None, last_modified: str | None
+    ) -> tuple[httpx.URL, httpx.Response]:
+        """GET with the validators of an earlier answer (If-None-Match, If-Modified-Since)."""
         validators = {"If-None-Match": etag, "If-Modified-Since": last_modified}
         start = parse_url(url)
         response = self._follow(
@@ -218,10 +267,23 @@ class Fetcher:
             check_robots=self._settings.respect_robots,
             extra={k: v for k, v in validators.items() if v},
         )
-        try:
-            return None if response.status_code == 304 else self._document(url, start, response)
-        finally:
-            response.close()
+        return start, response
+
+    def _read_growing(self, response: httpx.Response, limit: int) -> bytearray:
+        """Like _read_body, into one growing buffer: a 50 MB sitemap costs 50 MB, not twice that."""
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise PermanentError(f"body of {declared} bytes exceeds {limit}", Reason.too_large)
+        deadline = time.monotonic() + self._settings.fetch_read_timeout
+        body = bytearray()
+        with _http_errors(response.url):
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > limit:
+                    raise PermanentError(f"body exceeds {limit} bytes", Reason.too_large)
+                if time.monotonic() > deadline:
+                    raise TransientError(f"body of {response.url} too slow", Reason.timeout)
+        return body
 
     def close(self) -> None:
         """Release the HTTP connections (an injected client is left to its owner)."""

@@ -2,7 +2,10 @@
 
 Own parser rather than ``urllib.robotparser`` because the standard one ignores the
 ``*`` and ``$`` wildcards that news sites use (``Disallow: /*?search=``), and picks
-the first rule that matches instead of the longest one.
+the first rule that matches instead of the longest one. It follows Google's open-source
+parser where RFC 9309 leaves room: its accepted typos (``Dissallow``, ``user agent``, a
+missing colon), ``Sitemap`` lines outside groups, byte-wise comparison of percent-encoded
+paths, and a wildcard matcher without backtracking (``Allow: **********/****.js``).
 
 Unavailable robots.txt (4xx, a redirect loop, a blocked redirect) means "allow all"
 (RFC 9309 §2.3.1.3). Unreachable robots.txt (5xx, 429, network error) means
@@ -17,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 import httpx
 
@@ -32,25 +35,90 @@ ROBOTS_ERROR_TTL = 10.0
 MAX_CRAWL_DELAY = 60.0  # a larger Crawl-delay would park a worker for minutes per page
 _PRUNE_AT = 10_000  # cached origins before expired entries are dropped
 
-# Characters kept literal when paths are normalised: RFC 3986 reserved + unreserved,
-# plus the robots wildcards. Everything else is compared percent-encoded.
-_SAFE = "!$&'()*+,/:;=?@~-._"
+# Directive names Google's parser accepts besides the standard ones (its documented typos).
+_KEYS = {
+    "user-agent": "user-agent",
+    "useragent": "user-agent",
+    "user agent": "user-agent",
+    "allow": "allow",
+    "disallow": "disallow",
+    "dissallow": "disallow",
+    "dissalow": "disallow",
+    "disalow": "disallow",
+    "diasllow": "disallow",
+    "disallaw": "disallow",
+    "sitemap": "sitemap",
+    "site-map": "sitemap",
+    "crawl-delay": "crawl-delay",
+}
+_ESCAPE = re.compile(r"%([0-9a-fA-F]{2})")
+_MULTI_STAR = re.compile(r"\*{2,}")
+_AGENT = re.compile(r"[A-Za-z_-]*")
 
 
 def _normalize(path: str) -> str:
-    return quote(unquote(path), safe=_SAFE)
+    """Google's comparison form: non-ASCII bytes percent-encoded, escapes in upper case, nothing decoded.
+
+    `%2F` stays distinct from `/` (and `%62` from `b`): decoding would change what the path means.
+    """
+    if not path.isascii():
+        path = quote(path, safe="".join(chr(c) for c in range(0x21, 0x7F)))
+    return _ESCAPE.sub(lambda m: "%" + m.group(1).upper(), path) if "%" in path else path
 
 
-def _compile(pattern: str) -> re.Pattern[str]:
-    anchored = pattern.endswith("$")
-    body = pattern[:-1] if anchored else pattern
-    regex = ".*".join(re.escape(part) for part in _normalize(body).split("*"))
-    return re.compile(regex + ("$" if anchored else ""))
+@dataclass(frozen=True)
+class _Pattern:
+    """One Allow/Disallow path pattern, matched without backtracking."""
+
+    text: str  # normalised, runs of `*` collapsed, without the `$`
+    anchored: bool
+
+    @classmethod
+    def compile(cls, pattern: str) -> _Pattern:
+        anchored = pattern.endswith("$")
+        body = _MULTI_STAR.sub("*", _normalize(pattern[:-1] if anchored else pattern))
+        return cls(body, anchored)
+
+    def match(self, path: str) -> bool:
+        """Match without backtracking: each literal piece at its leftmost place after the previous one.
+
+        For patterns whose only wildcard is `*`, the leftmost place never loses a match, so
+        one pass of `str.find` decides (Google's matcher tracks position sets to the same end).
+        """
+        if "*" not in self.text:
+            return path == self.text if self.anchored else path.startswith(self.text)
+        first, *middle, last = self.text.split("*")
+        if not path.startswith(first):
+            return False
+        at = len(first)
+        for piece in middle:
+            found = path.find(piece, at)
+            if found < 0:
+                return False
+            at = found + len(piece)
+        if self.anchored:
+            return path.endswith(last) and len(path) - len(last) >= at
+        return path.find(last, at) >= 0
 
 
 def _agent_token(user_agent: str) -> str:
-    """The product token of a User-Agent: 'Kliping/0.1 (+url)' → 'kliping'."""
-    return re.split(r"[/\s]", user_agent.strip(), maxsplit=1)[0].lower()
+    """The product token of a User-Agent: 'Kliping/0.1 (+url)' → 'kliping' (Google: leading [A-Za-z_-])."""
+    match = _AGENT.match(user_agent.strip())
+    return match.group(0).lower() if match else ""
+
+
+def _key_value(raw_line: str) -> tuple[str, str] | None:
+    """A line's directive and value; a missing colon is accepted when exactly two words remain (Google)."""
+    line = raw_line.split("#", 1)[0].strip()
+    if ":" in line:
+        key, value = (part.strip() for part in line.split(":", 1))
+    else:
+        words = line.split()
+        if len(words) != 2:
+            return None
+        key, value = words
+    name = _KEYS.get(" ".join(key.lower().split()))
+    return (name, value) if name else None
 
 
 @dataclass
@@ -66,27 +134,28 @@ def _groups(text: str) -> tuple[list[_Group], list[str]]:
     current: _Group | None = None
     last_was_agent = False
     for raw_line in text.lstrip("\ufeff").splitlines():
-        line = raw_line.split("#", 1)[0].strip()
-        if ":" not in line:
+        pair = _key_value(raw_line)
+        if pair is None:
             continue
-        key, value = (part.strip() for part in line.split(":", 1))
-        key = key.lower()
+        key, value = pair
         if key == "user-agent":
             # consecutive user-agent lines share one group (RFC 9309 §2.1)
             if current is None or not last_was_agent:
                 current = _Group()
                 groups.append(current)
-            current.agents.append(_agent_token(value) if value != "*" else "*")
+            current.agents.append("*" if value.startswith("*") else _agent_token(value))
             last_was_agent = True
-            continue
-        last_was_agent = False
-        if key == "sitemap":
-            sitemaps.append(value)
+        elif key == "sitemap":  # global, and no group boundary (Google): the agents above keep their group
+            if value:
+                sitemaps.append(value)
         elif current is None:
             continue  # rules before any user-agent belong to nobody
-        elif key in ("allow", "disallow") and value:
-            current.rules.append((key == "allow", value))
+        elif key in ("allow", "disallow"):
+            last_was_agent = False  # only a rule ends a run of user-agent lines (Google)
+            if value:
+                current.rules.append((key == "allow", value))
         elif key == "crawl-delay":
+            last_was_agent = False
             try:
                 delay = float(value)
             except ValueError:
@@ -100,7 +169,7 @@ def _groups(text: str) -> tuple[list[_Group], list[str]]:
 class RobotsRules:
     """The rules of one robots.txt that apply to one crawler."""
 
-    rules: list[tuple[bool, re.Pattern[str], int]] = field(default_factory=list)  # allow, regex, length
+    rules: list[tuple[bool, _Pattern, int]] = field(default_factory=list)  # allow, pattern, length
     crawl_delay: float | None = None
     sitemaps: list[str] = field(default_factory=list)
 
@@ -115,7 +184,7 @@ class RobotsRules:
         groups, sitemaps = _groups(text)
         token = _agent_token(user_agent)
         chosen = [g for g in groups if token in g.agents] or [g for g in groups if "*" in g.agents]
-        rules = [(allow, _compile(p), len(p)) for g in chosen for allow, p in g.rules]
+        rules = [(allow, _Pattern.compile(p), len(p)) for g in chosen for allow, p in g.rules]
         delays = [g.crawl_delay for g in chosen if g.crawl_delay is not None]
         return cls(rules=rules, crawl_delay=max(delays) if delays else None, sitemaps=sitemaps)
 
@@ -125,8 +194,8 @@ class RobotsRules:
             return True
         target = _normalize(path or "/")
         best_len, allowed = -1, True
-        for allow, regex, length in self.rules:
-            if regex.match(target) and (length > best_len or (length == best_len and allow)):
+        for allow, pattern, length in self.rules:
+            if (length > best_len or (length == best_len and allow)) and pattern.match(target):
                 best_len, allowed = length, allow
         return allowed
 

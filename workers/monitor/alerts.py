@@ -80,6 +80,13 @@ def _fire(match: Match, story: str, article: Article, store: MonitorStore) -> li
     return []
 
 
+def disable_rule(store: MonitorStore, rule: Rule, error: str) -> None:
+    """Disable a rule with the error that stopped it (shown by `kliping rules list`); a newer rule of that name stays."""
+    current = store.rule(rule.name)
+    if current is not None and current.query == rule.query and current.error is None:
+        store.add_rule(current.model_copy(update={"error": error}))
+
+
 class Monitor:
     """The monitor stage with its rule cache: recompiles when the store's rule version changes."""
 
@@ -100,9 +107,10 @@ class Monitor:
     def observe(self, article: Article, now: float | None = None, rerun: bool = False) -> list[Alert]:
         """Run the monitor stage on a stored article and hand new alerts with a webhook on (`rerun`: see `monitor`)."""
         matcher = self.matcher()
-        if not matcher.rules:
+        if not matcher.rules and not matcher.broken:
             return []
         alerts = monitor(article, matcher, self.store, now, rerun)
+        self._disable_broken(matcher)
         for alert in alerts:
             if alert.delivery.state != DeliveryState.pending:
                 continue
@@ -111,6 +119,12 @@ class Monitor:
             else:
                 self.queued.append(alert.id)
         return alerts
+
+    def _disable_broken(self, matcher: Matcher) -> None:
+        """Record the error of each rule that could not be parsed or evaluated (disabling it)."""
+        while matcher.broken:
+            broken = matcher.broken.pop()
+            disable_rule(self.store, broken.rule, broken.error)
 
     def take_queued(self) -> list[str]:
         """Alert ids waiting for delivery (embedded mode), emptying the queue."""

@@ -9,6 +9,7 @@ with no required key (``NOT x`` alone) are always candidates.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -23,6 +24,8 @@ from workers.monitor.query import (
     positive_terms,
     required_keys,
 )
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -41,34 +44,62 @@ class Match:
     terms: list[str]
 
 
-def article_text(article: Article) -> str:
-    """What rules are matched on: title and body."""
-    return f"{article.title}\n{article.text}"
+def document_of(article: Article) -> Document:
+    """What rules are matched on: the article's title and body, each a field of its own."""
+    return Document.of(article.text, title=article.title)
 
 
 def passes_filters(rule: Rule, article: Article) -> bool:
-    """The --entity/--source/--sentiment filters of a rule (case- and accent-folded names)."""
-    if rule.sentiment is not None and (
-        article.sentiment is None or article.sentiment.label != rule.sentiment
-    ):
-        return False
+    """The --entity/--source/--sentiment filters of a rule (case- and accent-folded names).
+
+    As in ``kliping search``, --sentiment with --entity is the tone toward that entity, not the article's.
+    """
     if rule.source is not None:
         wanted = fold(rule.source)
         if wanted not in {fold(article.source.name), fold(article.source.domain or "")}:
             return False
     if rule.entity is not None:
         wanted = fold(rule.entity)
-        names = {fold(name) for e in article.entities for name in (e.name, *e.aliases)}
-        if wanted not in names:
-            return False
-    return True
+        named = [e for e in article.entities if wanted in {fold(n) for n in (e.name, *e.aliases)}]
+        if rule.sentiment is not None:
+            return any(e.sentiment is not None and e.sentiment.label == rule.sentiment for e in named)
+        return bool(named)
+    return rule.sentiment is None or (
+        article.sentiment is not None and article.sentiment.label == rule.sentiment
+    )
+
+
+@dataclass(frozen=True)
+class Broken:
+    """A rule that could not be parsed or evaluated, and why: to be disabled."""
+
+    rule: Rule
+    error: str
+
+
+def compile_rules(rules: list[Rule]) -> tuple[list[CompiledRule], list[Broken]]:
+    """Parse the active rules (those without an error); the ones that fail to parse are returned as broken."""
+    compiled, broken = [], []
+    for rule in rules:
+        if rule.error is not None:
+            continue  # disabled
+        try:
+            compiled.append(CompiledRule(rule, parse(rule.query)))
+        except Exception as exc:  # noqa: BLE001 - a stored rule that no longer parses is disabled, never raised
+            broken.append(Broken(rule, f"{type(exc).__name__}: {exc}"))
+    return compiled, broken
 
 
 class Matcher:
-    """Compiled rules behind an inverted index of required keys."""
+    """Compiled rules behind an inverted index of required keys.
+
+    A rule that fails to parse or to evaluate is set aside in ``broken`` (and skipped from then on):
+    one bad rule never fails an article nor stops the other rules.
+    """
 
     def __init__(self, rules: list[Rule]):
-        self.rules = [CompiledRule(rule, parse(rule.query)) for rule in rules]
+        self.rules, self.broken = compile_rules(rules)
+        self._dead: set[int] = set()
         self._by_key: dict[str, list[int]] = defaultdict(list)
         self._always: list[int] = []
         for number, compiled in enumerate(self.rules):
@@ -89,19 +120,26 @@ class Matcher:
         return sorted(found)
 
     def match(self, article: Article, doc: Document | None = None) -> list[Match]:
-        """Rules matching the article, with the terms that occurred."""
-        doc = doc or Document.of(article_text(article))
+        """Rules matching the article, with the terms that occurred (a rule that raises is set aside)."""
+        doc = doc or document_of(article)
         out = []
         for number in self.candidates(doc):
+            if number in self._dead:
+                continue
             compiled = self.rules[number]
-            if evaluate(compiled.node, doc) and passes_filters(compiled.rule, article):
-                terms = [str(t) for t in dict.fromkeys(positive_terms(compiled.node)) if doc.has(t)]
-                out.append(Match(compiled.rule, terms))
+            try:
+                if evaluate(compiled.node, doc) and passes_filters(compiled.rule, article):
+                    terms = [str(t) for t in dict.fromkeys(positive_terms(compiled.node)) if doc.has(t)]
+                    out.append(Match(compiled.rule, terms))
+            except Exception as exc:  # noqa: BLE001 - recorded and disabled, the article goes on
+                log.warning("rule %s cannot be evaluated, disabled: %r", compiled.rule.name, exc)
+                self._dead.add(number)
+                self.broken.append(Broken(compiled.rule, f"{type(exc).__name__}: {exc}"))
         return out
 
     def match_all(self, article: Article, doc: Document | None = None) -> list[Match]:
         """Brute force: evaluate every rule (the reference the prefilter is tested against)."""
-        doc = doc or Document.of(article_text(article))
+        doc = doc or document_of(article)
         return [
             Match(c.rule, [str(t) for t in dict.fromkeys(positive_terms(c.node)) if doc.has(t)])
             for c in self.rules

@@ -10,7 +10,8 @@ from pathlib import Path
 import httpx
 
 from schemas import InputResult, Outcome
-from workers.errors import TransientError
+from workers.clean import article_id
+from workers.errors import SkipInput, TransientError
 from workers.load import is_url
 from workers.monitor import Monitor
 from workers.monitor.deliver import WEBHOOK_TIMEOUT_SECONDS, deliver
@@ -65,11 +66,20 @@ def deliver_alerts(alert_ids: list[str], store: MonitorStore) -> None:
             deliver(alert_id, store, client)
 
 
+def _archived(url: str, ctx: Context) -> bool:
+    """True when the archive holds an entry for the URL (an unreadable one too: reextract reports it)."""
+    try:
+        return ctx.archive is not None and ctx.archive.get(url) is not None
+    except SkipInput:
+        return True
+
+
 def _input_of(ref: str, ctx: Context) -> str:
-    """An article id becomes the input it came from; URLs and paths stay as given."""
-    if is_url(ref) or Path(ref).exists():
+    """The archived input a reference names: an article id, or the article's own (canonical) URL,
+    becomes the input it came from (the URL fetched); a fetched URL and a path stay as given."""
+    if Path(ref).exists() or (is_url(ref) and _archived(ref, ctx)):
         return ref
-    article = ctx.index.get(ref)
+    article = ctx.index.get(article_id(ref) if is_url(ref) else ref)
     return article.input if article is not None else ref
 
 

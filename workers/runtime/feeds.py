@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
+from datetime import datetime
+
 from schemas.feeds import PollReport
 from workers.backends.feed_state import RedisFeedStore, redis_lock
+from workers.feeds.listed import stamped
 from workers.feeds.poll import Ingest, poll_due
 from workers.fetch.fetcher import Fetcher, RedisRateLimiter
+from workers.pipeline import Context
 from workers.runtime.wiring import feed_fetcher, feed_store
 from workers.settings import Settings
 
@@ -15,7 +21,7 @@ POLL_LOCK_NAME = "lock:poll-feeds"
 def poll_once(settings: Settings, ingest: Ingest, force: bool = False) -> list[PollReport]:
     """One pass over the due feeds of the configured mode."""
     with feed_fetcher(settings) as fetcher:
-        return poll_due(feed_store(settings), fetcher.conditional, ingest, force=force)
+        return poll_due(feed_store(settings), fetcher.feed, ingest, force=force)
 
 
 def poll_locked(client, settings: Settings, ingest: Ingest, force: bool = False) -> list[PollReport] | None:
@@ -29,4 +35,9 @@ def poll_locked(client, settings: Settings, ingest: Ingest, force: bool = False)
         store = RedisFeedStore(client, settings.redis_prefix)
         limiter = RedisRateLimiter(client, settings.redis_prefix)
         with Fetcher(settings, limiter) as fetcher:
-            return poll_due(store, fetcher.conditional, ingest, force=force)
+            return poll_due(store, fetcher.feed, ingest, force=force)
+
+
+def with_listed_dates(ctx: Context, listed: Mapping[str, datetime] | None) -> Context:
+    """The pipeline context whose fetch stamps the feed dates of `listed` (the same context when none)."""
+    return dataclasses.replace(ctx, fetch=stamped(ctx.fetch, listed)) if listed else ctx

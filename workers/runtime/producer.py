@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterator
+from datetime import datetime
 from functools import lru_cache
 
 from celery import Celery
@@ -47,15 +48,23 @@ def batches(refs: list[str], most: int, min_tasks: int) -> list[list[str]]:
     return [refs[start:end] for start, end in zip(bounds, bounds[1:], strict=False)]
 
 
-def submit(inputs: list[str], settings: Settings) -> list[str]:
-    """Queue the inputs (directories expanded here) in batch tasks (`batches`); the task ids in order."""
+def submit(inputs: list[str], settings: Settings, listed: dict[str, datetime] | None = None) -> list[str]:
+    """Queue the inputs (directories expanded here) in batch tasks (`batches`); the task ids in order.
+
+    `listed` carries the date a feed gave a URL; it travels with the URL's batch as `listed`.
+    """
     refs = [_portable(ref) for ref in expand_inputs(inputs)]
     celery = producer_app(settings)
+    task_ids = []
     with celery.producer_or_acquire() as producer:  # one broker connection for the whole batch
-        return [
-            celery.send_task(INGEST_BATCH_TASK, args=[batch], queue=INGEST_QUEUE, producer=producer).id
-            for batch in batches(refs, settings.ingest_batch_size, settings.ingest_min_tasks)
-        ]
+        for batch in batches(refs, settings.ingest_batch_size, settings.ingest_min_tasks):
+            dates = {ref: listed[ref].isoformat() for ref in batch if listed and ref in listed}
+            kwargs = {"listed": dates} if dates else None
+            task = celery.send_task(
+                INGEST_BATCH_TASK, args=[batch], kwargs=kwargs, queue=INGEST_QUEUE, producer=producer
+            )
+            task_ids.append(task.id)
+    return task_ids
 
 
 def _results(task_id: str, meta: dict) -> list[InputResult]:

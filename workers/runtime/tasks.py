@@ -24,11 +24,13 @@ from workers import pipeline
 from workers.backends.elastic.buffered import BufferedIndex
 from workers.backends.elastic.index import TRANSIENT_STATUS
 from workers.errors import BackendUnavailable, TransientError
+from workers.feeds.listed import parse_listed
 from workers.monitor.deliver import WEBHOOK_TIMEOUT_SECONDS, give_up, is_retryable, lease_left
 from workers.monitor.deliver import attempt as delivery_attempt
 from workers.observe import count_retry
 from workers.retry import backoff_delay, may_retry
 from workers.runtime.celery_app import DELIVER_TASK, INGEST_BATCH_TASK, MAX_RETRY_DELAY_SECONDS, app
+from workers.runtime.feeds import with_listed_dates
 from workers.runtime.memory import release_freed_memory
 from workers.runtime.wiring import distributed_context
 from workers.settings import get_settings
@@ -69,6 +71,7 @@ def ingest_batch(
     done: list[dict] | None = None,
     attempt: int = 0,
     first_failure: float | None = None,
+    listed: dict | None = None,
 ) -> list[dict]:
     """Run a batch of inputs through the pipeline with one bulk index write; return their InputResults as JSON.
 
@@ -78,7 +81,7 @@ def ingest_batch(
     done = list(done or [])
     refs = [ref if isinstance(ref, str) else repr(ref) for ref in input_refs]
     try:
-        ctx = worker_context()
+        ctx = with_listed_dates(worker_context(), parse_listed(listed))  # feed dates → RawDocument.listed_at
     except TransientError as exc:
         return _retry_or_give_up(self, refs, exc, done, attempt, first_failure)
     batch = _Batch(ctx)
@@ -97,7 +100,7 @@ def ingest_batch(
         log.info("batch continues with %d inputs after %d", len(rest), len(stored))
         raise self.retry(
             args=[rest],
-            kwargs={"done": done, "attempt": attempt, "first_failure": first_failure},
+            kwargs={"done": done, "attempt": attempt, "first_failure": first_failure, "listed": listed},
             countdown=0,
         )
     return done
@@ -290,7 +293,9 @@ def poll_feeds() -> dict:
     from workers.runtime.wiring import redis_client
 
     settings = get_settings()
-    reports = poll_locked(redis_client(settings), settings, lambda urls: submit(urls, settings))
+    reports = poll_locked(
+        redis_client(settings), settings, lambda urls, listed: submit(urls, settings, listed)
+    )
     if reports is None:
         return {"skipped": "another feed poll holds the lock"}
     return {

@@ -104,6 +104,10 @@ class BufferedIndex:
         """Search the index behind (held writes are not searchable until flushed)."""
         return self._inner.search(query)
 
+    def ids_starting(self, prefix: str, limit: int = 10) -> list[str]:
+        """Ids stored behind beginning with `prefix`."""
+        return self._inner.ids_starting(prefix, limit)
+
     def iter_articles(self) -> Iterator[Article]:
         """Every article stored behind."""
         return self._inner.iter_articles()

@@ -25,8 +25,10 @@ from elasticsearch.helpers import streaming_bulk
 from pydantic import BaseModel
 
 from schemas import Article, CopyRef, EntityType, Reason
-from schemas.elastic import DERIVED_FIELDS, index_template
+from schemas.elastic import DERIVED_FIELDS, SEARCH_FIELD, TONE_FIELDS, index_template
 from workers.errors import BackendUnavailable, TransientError
+from workers.monitor.compile import es_query, search_fields
+from workers.monitor.query import parse
 from workers.ports import SearchQuery
 from workers.settings import Settings
 
@@ -58,7 +60,6 @@ LOCATION_MEMORY_SIZE = 256
 # can be archived or dropped as whole indices. No delete phase: the archive is the product.
 ROLLOVER_CONDITIONS = {"max_primary_shard_size": "30gb", "max_age": "30d"}
 ILM_POLICY = {"phases": {"hot": {"actions": {"rollover": ROLLOVER_CONDITIONS}}}}
-SEARCH_FIELDS = ["title^2", "text", "title.en", "text.en"]
 TRANSIENT_STATUS = {429, 502, 503, 504}
 # The client's own immediate retries on a cluster of several nodes (one node: a single retry, for a
 # stale keep-alive connection): few, since a task that still fails is retried later, with backoff.
@@ -99,17 +100,27 @@ def make_client(settings: Settings) -> Elasticsearch:
 
 
 def to_document(article: Article) -> dict:
-    """The stored document: Article JSON plus entity names flattened by type for Kibana."""
+    """The stored document: Article JSON plus entity names flattened by type and by tone for Kibana."""
     doc = article.model_dump(mode="json")
     for field, entity_type in DERIVED_FIELDS.items():
         names = [e.name for e in article.entities if e.type == EntityType(entity_type)]
         doc[field] = list(dict.fromkeys(names))
+    doc[SEARCH_FIELD] = search_fields(article.title, article.text)
+    for field, label in TONE_FIELDS.items():
+        toned = [e for e in article.entities if e.sentiment is not None and e.sentiment.label.value == label]
+        doc[field] = list(dict.fromkeys(name for e in toned for name in (e.name, *e.aliases)))
     return doc
 
 
 def from_document(source: dict) -> Article:
     """The Article of a stored document (derived fields dropped)."""
-    return Article.model_validate({k: v for k, v in source.items() if k not in DERIVED_FIELDS})
+    return Article.model_validate(
+        {
+            k: v
+            for k, v in source.items()
+            if k not in DERIVED_FIELDS and k not in TONE_FIELDS and k != SEARCH_FIELD
+        }
+    )
 
 
 def _translate_errors(method: Callable[..., T]) -> Callable[..., T]:
@@ -139,26 +150,21 @@ def build_query(query: SearchQuery) -> dict:
     """The search body (query, sort, size) for a SearchQuery."""
     must: list[dict] = []
     filters: list[dict] = []
-    if query.text:
-        # cross_fields + and: every word must occur, in the title or the text (like the embedded FTS).
-        must.append(
-            {
-                "multi_match": {
-                    "query": query.text,
-                    "fields": SEARCH_FIELDS,
-                    "type": "cross_fields",
-                    "operator": "and",
-                }
-            }
-        )
-    if query.entity:
+    if query.text and query.text.strip():
+        # the query language compiled on the derived search fields: the meaning rules give it
+        must.append(es_query(parse(query.text), prefix=SEARCH_FIELD + "."))
+    if query.entity and query.sentiment:  # the tone toward that entity, not the article's sentiment
+        filters.append(_case_insensitive_any([f"tone_{query.sentiment.value}"], query.entity))
+    elif query.entity:
         filters.append(_case_insensitive_any(["entities.name", "entities.aliases"], query.entity))
     if query.source:
         filters.append(_case_insensitive_any(["source.name", "source.domain"], query.source))
     if query.since:
         filters.append({"range": {"published_at": {"gte": query.since.isoformat()}}})
-    if query.sentiment:
+    if query.sentiment and not query.entity:
         filters.append({"term": {"sentiment.label": query.sentiment.value}})
+    if query.story_id:
+        filters.append({"term": {"dedup.story_id": query.story_id}})
     body: dict[str, Any] = {
         "query": {"bool": {"must": must or [{"match_all": {}}], "filter": filters}},
         "size": query.limit,
@@ -280,6 +286,19 @@ class ElasticIndex:
         """Articles matching the query, best first (newest first without text)."""
         response = self._client.search(index=self._alias, **build_query(query))
         return [from_document(hit["_source"]) for hit in response["hits"]["hits"]]
+
+    @_translate_errors
+    def ids_starting(self, prefix: str, limit: int = 10) -> list[str]:
+        """Stored article ids beginning with `prefix` (for ids typed short), sorted."""
+        if not prefix:
+            return []
+        body: dict[str, Any] = {
+            "query": {"prefix": {"id": prefix}},
+            "sort": [{"id": "asc"}],
+            "size": limit,
+            "_source": False,
+        }
+        return [hit["_id"] for hit in self._client.search(index=self._alias, **body)["hits"]["hits"]]
 
     def iter_articles(self) -> Iterator[Article]:
         """Every stored article, in id order (search_after pages: no server-side state)."""

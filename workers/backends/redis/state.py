@@ -52,6 +52,7 @@ from workers.backends.redis.dedup_scripts import (  # noqa: F401 - the window co
     STORIES_SHARING_SCRIPT,
 )
 from workers.errors import BackendUnavailable
+from workers.load import input_key
 from workers.ports import Claim, Fingerprint, StoryRecord
 
 # KEYS[1] = input → latest outcome hash, KEYS[2] = counts hash; ARGV[1] = input, ARGV[2] = outcome.
@@ -311,7 +312,7 @@ class RedisStateStore(_RedisKeys):
         """Remember the latest outcome of an input (counts follow atomically)."""
         self._record(
             keys=[self.key("outcome", "latest"), self.key("outcomes")],
-            args=[result.input, result.outcome.value],
+            args=[input_key(result.input), result.outcome.value],
         )
 
     @_translate_errors

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import threading
 from collections.abc import Collection, Iterator
@@ -10,6 +9,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from schemas import Article, CopyRef, FailedInput, InputResult, utcnow
+from workers.load import input_key
+from workers.monitor.compile import SEARCH_FIELDS, fts_match, fts_where, has_not, search_fields
+from workers.monitor.query import parse
 from workers.ports import Claim, Fingerprint, SearchQuery, StoryRecord, add_copy_ref
 
 _SCHEMA = """
@@ -31,12 +33,16 @@ CREATE TABLE IF NOT EXISTS articles (
 );
 -- Row i of the search index is the article of rowid i: FTS5 has no index on its columns, so a
 -- lookup by id would read the whole table (23 ms a write at 20,000 articles, growing with them).
+-- The columns hold tokens computed by the query language (workers.monitor.compile.search_fields),
+-- already folded and split by spaces: FTS5's tokeniser only splits them again ('_' is a word
+-- character in Python's tokeniser, so it is one here too).
 CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5(
-    id UNINDEXED, title, text, tokenize = 'unicode61 remove_diacritics 2'
+    id UNINDEXED, title_tokens, text_tokens, title_roots, text_roots,
+    tokenize = "unicode61 remove_diacritics 0 tokenchars '_'"
 );
 CREATE TABLE IF NOT EXISTS article_entities (
     article_id TEXT NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL, mentions INTEGER NOT NULL,
-    canonical TEXT NOT NULL
+    canonical TEXT NOT NULL, tone TEXT
 );
 CREATE INDEX IF NOT EXISTS article_entities_name ON article_entities (name);
 CREATE INDEX IF NOT EXISTS article_entities_article ON article_entities (article_id);
@@ -57,34 +63,27 @@ INSERT OR IGNORE INTO story_terms SELECT j.value, s.story_id, s.at FROM stories 
 CREATE TABLE IF NOT EXISTS outcomes (input TEXT PRIMARY KEY, outcome TEXT NOT NULL, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS failed (id TEXT PRIMARY KEY, data TEXT NOT NULL);
 """
-# Version 1: articles_fts rows keyed by the article's rowid. A store of version 0 (search rows
-# with rowids of their own) has its search index rebuilt from the articles when opened.
-SCHEMA_VERSION = 1
-_REBUILD_SEARCH = """
-DELETE FROM articles_fts;
-INSERT INTO articles_fts (rowid, id, title, text)
-    SELECT rowid, id, json_extract(data, '$.title'), json_extract(data, '$.text') FROM articles;
-"""
+# Version 1: articles_fts rows keyed by the article's rowid. Version 2: the search columns hold the
+# query language's tokens and stem candidates. Version 3: article_entities.tone, the tone toward a
+# person or organisation (NULL for entities enriched before). An earlier store is brought up to date
+# when opened: its search index rebuilt from the articles, the tone column added.
+SCHEMA_VERSION = 3
+_FTS_COLUMNS = "rowid, id, title_tokens, text_tokens, title_roots, text_roots"
+
 
 # Zone offsets run from -12:00 to +14:00: local ISO times sort within 26 hours of time order.
 _ZONE_SLACK = timedelta(hours=27)
-_FTS_OPERATORS = {"AND", "OR", "NOT"}
-_QUERY_TOKEN = re.compile(r'"[^"]*"|\(|\)|[^\s()"]+')
 
 
-def fts_query(text: str) -> str:
-    """Translate an analyst query (words, "phrases", AND/OR/NOT, parentheses) into safe FTS5 syntax."""
-    parts: list[str] = []
-    for token in _QUERY_TOKEN.findall(text):
-        if token in _FTS_OPERATORS or token in ("(", ")"):
-            if token == "NOT" and parts and parts[-1] == "AND":
-                parts.pop()  # FTS5's NOT is binary: "a AND NOT b" is written "a NOT b"
-            parts.append(token)
-        else:
-            words = re.findall(r"\w+", token.strip('"'))
-            if words:
-                parts.append('"' + " ".join(words) + '"')
-    return " ".join(parts)
+def _fts_insert(rowid: int | None, article_id: str, title: str, text: str) -> tuple[str, tuple]:
+    """The statement writing an article's search row (rowid None: the stored article's rowid)."""
+    fields = search_fields(title, text)
+    values = tuple(fields[column] for column in SEARCH_FIELDS)
+    row = "?" if rowid is not None else "(SELECT rowid FROM articles WHERE id = ?)"
+    return (
+        f"INSERT INTO articles_fts ({_FTS_COLUMNS}) VALUES ({row}, ?, ?, ?, ?, ?)",
+        (rowid if rowid is not None else article_id, article_id, *values),
+    )
 
 
 class EmbeddedStore:
@@ -100,15 +99,31 @@ class EmbeddedStore:
         self._migrate()
 
     def _migrate(self) -> None:
-        """Bring a store written by an earlier version up to SCHEMA_VERSION (a rebuild: safe to run twice)."""
-        if self._db.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
-            statements = [statement for statement in _REBUILD_SEARCH.split(";") if statement.strip()]
-            self._tx(
-                [
-                    *((statement, ()) for statement in statements),
-                    (f"PRAGMA user_version = {SCHEMA_VERSION}", ()),
-                ]
-            )
+        """Bring a store written by an earlier version up to SCHEMA_VERSION (safe to run twice)."""
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version >= SCHEMA_VERSION:
+            return
+        statements: list[tuple[str, tuple]] = []
+        old_columns = {row[1] for row in self._db.execute("PRAGMA table_info(articles_fts)")}
+        if version < 2 or "title_tokens" not in old_columns:
+            statements += self._rebuild_search(old_columns)
+        if "tone" not in {row[1] for row in self._db.execute("PRAGMA table_info(article_entities)")}:
+            statements.append(("ALTER TABLE article_entities ADD COLUMN tone TEXT", ()))
+        self._tx([*statements, (f"PRAGMA user_version = {SCHEMA_VERSION}", ())])
+
+    def _rebuild_search(self, old_columns: set[str]) -> list[tuple[str, tuple]]:
+        """Statements that refill the search index from the articles (its table made anew when its columns are old)."""
+        statements: list[tuple[str, tuple]] = []
+        if "title_tokens" not in old_columns:
+            create = _SCHEMA[_SCHEMA.index("CREATE VIRTUAL TABLE") :]
+            statements += [("DROP TABLE articles_fts", ()), (create[: create.index(";")], ())]
+        else:
+            statements.append(("DELETE FROM articles_fts", ()))
+        for rowid, article_id, title, text in self._db.execute(
+            "SELECT rowid, id, json_extract(data, '$.title'), json_extract(data, '$.text') FROM articles"
+        ).fetchall():
+            statements.append(_fts_insert(rowid, article_id, title or "", text or ""))
+        return statements
 
     def close(self) -> None:
         """Close the database."""
@@ -159,18 +174,17 @@ class EmbeddedStore:
                 "DELETE FROM articles_fts WHERE rowid = (SELECT rowid FROM articles WHERE id = ?)",
                 (article.id,),
             ),
-            (
-                "INSERT INTO articles_fts (rowid, id, title, text) VALUES ((SELECT rowid FROM articles WHERE id = ?), ?, ?, ?)",
-                (article.id, article.id, article.title, article.text),
-            ),
+            _fts_insert(None, article.id, article.title, article.text),
             ("DELETE FROM article_entities WHERE article_id = ?", (article.id,)),
         ]
         for entity in article.entities:
+            tone = entity.sentiment.label.value if entity.sentiment else None
             for name in {entity.name.lower(), *(alias.lower() for alias in entity.aliases)}:
                 statements.append(
                     (
-                        "INSERT INTO article_entities (article_id, name, type, mentions, canonical) VALUES (?, ?, ?, ?, ?)",
-                        (article.id, name, entity.type.value, entity.mentions, entity.name),
+                        "INSERT INTO article_entities (article_id, name, type, mentions, canonical, tone)"
+                        " VALUES (?, ?, ?, ?, ?, ?)",
+                        (article.id, name, entity.type.value, entity.mentions, entity.name, tone),
                     )
                 )
         self._tx(statements)
@@ -193,12 +207,20 @@ class EmbeddedStore:
         """Articles matching the query (FTS5 rank when there is text, newest first otherwise)."""
         where, params, order = list[str](), list[str | int](), "a.published_at DESC"
         sql = "SELECT a.data FROM articles a"
-        if query.text and fts_query(query.text):
+        node = parse(query.text) if query.text and query.text.strip() else None
+        if node is not None and not has_not(node):  # one MATCH: ranked by FTS5's bm25
             sql += " JOIN articles_fts f ON f.rowid = a.rowid"
             where.append("articles_fts MATCH ?")
-            params.append(fts_query(query.text))
+            params.append(fts_match(node))
             order = "f.rank"
-        if query.entity:
+        elif node is not None:  # NOT needs SQL around the MATCHes; newest first
+            condition, match_params = fts_where(node)
+            where.append(condition)
+            params += match_params
+        if query.entity and query.sentiment:  # the tone toward that entity, not the article's sentiment
+            where.append("a.id IN (SELECT article_id FROM article_entities WHERE name = ? AND tone = ?)")
+            params += [query.entity.lower(), query.sentiment.value]
+        elif query.entity:
             where.append("a.id IN (SELECT article_id FROM article_entities WHERE name = ?)")
             params.append(query.entity.lower())
         if query.source:
@@ -207,18 +229,27 @@ class EmbeddedStore:
         if query.since:
             where.append("a.published_at >= ?")
             params.append(query.since.isoformat())
-        if query.sentiment:
+        if query.sentiment and not query.entity:
             where.append("a.sentiment = ?")
             params.append(query.sentiment.value)
+        if query.story_id:
+            where.append("json_extract(a.data, '$.dedup.story_id') = ?")
+            params.append(query.story_id)
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += f" ORDER BY {order} LIMIT ?"
         params.append(query.limit)
         try:
             rows = self._rows(sql, tuple(params))
-        except sqlite3.OperationalError as exc:
-            raise ValueError(f"cannot understand the query {query.text!r}: {exc}") from exc
+        except sqlite3.OperationalError as exc:  # a compiler bug, not the analyst's: say so plainly
+            raise RuntimeError(f"the search index refused the compiled query {params}: {exc}") from exc
         return [Article.model_validate_json(row[0]) for row in rows]
+
+    def ids_starting(self, prefix: str, limit: int = 10) -> list[str]:
+        """Stored article ids beginning with `prefix` (for ids typed short), sorted."""
+        end = prefix[:-1] + chr(ord(prefix[-1]) + 1) if prefix else ""
+        sql = "SELECT id FROM articles WHERE id >= ? AND id < ? ORDER BY id LIMIT ?"
+        return [row[0] for row in self._rows(sql, (prefix, end, limit))] if prefix else []
 
     def iter_articles(self) -> Iterator[Article]:
         """Every stored article, in id order."""
@@ -466,7 +497,7 @@ class EmbeddedStore:
             [
                 (
                     "INSERT OR REPLACE INTO outcomes VALUES (?, ?, ?)",
-                    (result.input, result.outcome.value, result.model_dump_json()),
+                    (input_key(result.input), result.outcome.value, result.model_dump_json()),
                 )
             ]
         )

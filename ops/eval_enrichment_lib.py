@@ -1,4 +1,5 @@
-"""Scoring of the enrich stage against gold annotations (ops/eval/enrichment): entities and sentiment.
+"""Scoring of the enrich stage: the project's own gold annotations (ops/eval/enrichment, regression sets
+written here) and the dev parts of the public NER sets in ../shared/data/train (the quality figures).
 
 Entities are compared per document as sets: a predicted (canonical name, type) pair is right when the
 gold set of that document holds it. The looser name-only score ignores the type. Used by
@@ -13,14 +14,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ops.ner_corpus import DEV_PARTS, documents, joined
+from ops.ner_corpus import load as load_ner
 from schemas import Article, EntityType, RawDocument, Source
 from workers.clean import clean
+from workers.enrich import enrich
+from workers.enrich.cues import cues
+from workers.enrich.entities import find_mentions
+from workers.enrich.tokens import Doc, fold, tokenize
 from workers.settings import DEFAULT_SOURCES_FILE, PROJECT_ROOT
 from workers.sources import SourceRegistry
-
-from . import enrich
-from .cues import cues
-from .tokens import fold, tokenize
 
 EVAL_DIR = PROJECT_ROOT / "ops" / "eval" / "enrichment"
 SEEDS_DIR = PROJECT_ROOT / "seeds"
@@ -147,4 +150,49 @@ def score(docs: Iterable[GoldDoc], registry: SourceRegistry | None = None) -> Re
         label = enriched.sentiment.label.value
         report.confusion[(doc.sentiment, label)] += 1
         report.sentiments[doc.ident] = label
+    return report
+
+
+@dataclass
+class NerReport:
+    """Entity scores on a dev part: mention level (exact character spans) and document level (the set of
+    (surface, type) pairs of each document), per type and overall."""
+
+    mentions: dict[str, Counts] = field(default_factory=dict)
+    documents: dict[str, Counts] = field(default_factory=dict)
+    n_docs: int = 0
+    n_sentences: int = 0
+
+    def add(self, table: dict[str, Counts], gold: set, predicted: set) -> None:
+        """Count one unit's items (tuples whose last element is the type) overall and per type."""
+        for kind in ("overall", *(t.value for t in EntityType)):
+            g = {x for x in gold if kind in ("overall", x[-1])}
+            p = {x for x in predicted if kind in ("overall", x[-1])}
+            table.setdefault(kind, Counts()).add(g, p)
+
+
+def predicted_spans(text: str, language: str) -> set[tuple[int, int, str]]:
+    """The enrich stage's entity mentions of a text, as (start, end, type) character spans."""
+    doc = Doc(text)
+    return {(doc.starts[m.start], doc.ends[m.end - 1], m.type.value) for m in find_mentions(doc, language)}
+
+
+def score_ner_dev(data_root: Path, language: str) -> NerReport:
+    """Score the enrich stage's entities on the dev parts of one language (never the test parts).
+
+    Each document (``SENTENCES_PER_DOC`` consecutive sentences, joined by spaces) is enriched as one text,
+    as the pipeline would see an article, so the document-level consolidation takes part.
+    """
+    report = NerReport()
+    for group in documents(load_ner(data_root, DEV_PARTS[language])):
+        doc = joined(group)
+        gold, predicted = set(doc.spans), predicted_spans(doc.text, language)
+        report.add(report.mentions, gold, predicted)
+        report.add(
+            report.documents,
+            {(doc.text[a:b], kind) for a, b, kind in gold},
+            {(doc.text[a:b], kind) for a, b, kind in predicted},
+        )
+        report.n_docs += 1
+        report.n_sentences += len(group)
     return report

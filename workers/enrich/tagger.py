@@ -1,0 +1,299 @@
+"""The trained entity recogniser: a CRF (python-crfsuite) over the capitalised runs of a text.
+
+Only runs of capitalised words (with the short words that join them inside a name: "dan", "of", "-", ",")
+are tagged; every other token is outside any entity. That keeps the cost to a fraction of the tokens, and
+loses few entities in cased news (``ops/train_entities.py`` prints the share of gold entities a run covers).
+Each token's features are its word, shape and affixes, its neighbours, the cue lists, the name lexicon and
+what the hand-written rules (gazetteer included) made of it: the model learns when to trust them. A separate
+gazetteer feature was tried and dropped: no change on idner dev (0.846 both), one more trie walk per run. ``ops/train_entities.py`` trains
+one model per language on the train parts of ``../shared/data/train`` and writes them to ``workers/data``.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache, lru_cache
+from importlib import resources
+
+from .cues import cues
+from .mentions import Claims
+from .resources import load_words
+from .tokens import HYPHENS, WORD_CACHE_SIZE, Doc
+
+MODEL_FILES = {"id": "ner_id.crfsuite", "en": "ner_en.crfsuite"}
+LEXICON_FILE = "ner_lexicon.txt"  # word, tab, the type of the names it is mostly seen in
+DEFAULT_LANGUAGE = "id"
+# lower-case tokens that may join two capitalised words inside one name: "Energi dan Sumber Daya Mineral",
+# "Bank of England", "Mohammed bin Salman", "Badan Meteorologi, Klimatologi, dan Geofisika"
+JOINERS = frozenset(
+    {"dan", "and", "of", "the", "for", "de", "da", "del", "bin", "binti", "van", "von", "der", "al", "el"}
+    | {"untuk", "&", ".", ",", "'", "’", *HYPHENS}
+)
+# lower-case words for an area that the news sets annotate as part of the place: "wilayah Jabotabek"
+_AREA_WORDS = frozenset({"wilayah", "kawasan", "daerah", "hotel", "lapangan", "perairan", "pegunungan"})
+MAXJOINERS = 2  # ", dan" between two capitalised words
+_SHAPE = [(re.compile(p), r) for p, r in ((r"[A-Z]", "X"), (r"[a-z]", "x"), (r"[0-9]", "d"))]
+_COLLAPSE = re.compile(r"(.)\1+")
+
+
+def candidate_runs(doc: Doc) -> list[tuple[int, int]]:
+    """Token ranges of the capitalised runs the model tags (start inclusive, end exclusive)."""
+    runs, i, n = [], 0, doc.n
+    caps, words = doc.caps, doc.words
+    while i < n:
+        if doc.texts[i] == "@" and _touches(doc, i) and words[i + 1]:
+            runs.append((i, i + 2))  # a user name: "@SportsCenter"
+            i += 2
+            continue
+        if not (caps[i] and words[i]):
+            i += 1
+            continue
+        if i > 0 and not doc.gap_newline[i] and _is_head(doc, i - 1):
+            i -= 1  # a lower-case head word opens the name: "kawasan Pantura", "kota Bandung"
+        j = i + 1
+        while j < n and not doc.gap_newline[j]:
+            if words[j] and (caps[j] or doc.texts[j].isdigit()):
+                j += 1
+                continue
+            if _joined_word(doc, j):
+                j += 2  # a hyphen inside a word joins a lower-case part: "Jong-un", "al-Assad"
+                continue
+            if _acronym_after(doc, j):
+                j += 3  # the acronym in brackets belongs to the name: "Mahkamah Konstitusi (MK)"
+                continue
+            k = j
+            while k < n and k - j < MAXJOINERS and doc.keys[k] in JOINERS and not doc.gap_newline[k]:
+                k += 1
+            if (
+                k > j
+                and k < n
+                and caps[k]
+                and words[k]
+                and not doc.gap_newline[k]
+                and not doc.sentence_start[k]
+            ):
+                j = k + 1
+            else:
+                break
+        if j - i > 1 or not (doc.sentence_start[i] and doc.keys[i] in _ordinary()):
+            runs.append((i, j))  # a lone ordinary word opening a sentence ("Menurut", "The") is no name
+        i = j
+    return runs
+
+
+@cache
+def _ordinary() -> frozenset[str]:
+    """Ordinary words (the common-word and stopword lists) that are not in the name lexicon."""
+    names = lexicon()
+    return frozenset(w for w in cues().common if w not in names)
+
+
+def _is_head(doc: Doc, i: int) -> bool:
+    """True for a lower-case organisation or place head word ("kota", "wilayah", "hotel")."""
+    key = doc.keys[i]
+    return doc.words[i] and not doc.caps[i] and (key in _heads())
+
+
+@cache
+def _heads() -> frozenset[str]:
+    c = cues()
+    heads = {k for k in c.place_heads.firsts | c.org_heads.firsts if k.isalpha()}
+    return frozenset(heads | _AREA_WORDS)
+
+
+def _touches(doc: Doc, i: int) -> bool:
+    """True when token ``i`` is followed by a token with no space between them."""
+    return i + 1 < doc.n and doc.ends[i] == doc.starts[i + 1]
+
+
+def _joined_word(doc: Doc, j: int) -> bool:
+    """True when token ``j`` is a hyphen between two words with no spaces around it."""
+    return (
+        doc.texts[j] in HYPHENS
+        and j > 0
+        and doc.ends[j - 1] == doc.starts[j]
+        and _touches(doc, j)
+        and doc.words[j + 1]
+    )
+
+
+def _acronym_after(doc: Doc, j: int) -> bool:
+    """True when tokens ``j``.. are "(", a capitalised word, ")"."""
+    return (
+        j + 2 < doc.n
+        and doc.texts[j] == "("
+        and doc.caps[j + 1]
+        and doc.words[j + 1]
+        and doc.texts[j + 2] == ")"
+    )
+
+
+@lru_cache(maxsize=WORD_CACHE_SIZE)
+def _word_features(text: str) -> tuple[str, ...]:
+    """Features of a token on its own (cached: the same words recur across articles)."""
+    key = text.casefold()
+    shape = text
+    for pattern, repl in _SHAPE:
+        shape = pattern.sub(repl, shape)
+    c = cues()
+    feats = [
+        "w=" + key,
+        "sh=" + _COLLAPSE.sub(r"\1", shape),
+        "p3=" + key[:3],
+        "s3=" + key[-3:],
+        "s2=" + key[-2:],
+        "s4=" + key[-4:],
+        "p2=" + key[:2],
+        "len=" + str(min(len(text), 8)),
+    ]
+    if text.isupper():
+        feats.append("upper")
+    kind = lexicon().get(key)
+    if kind:
+        feats.append("lex=" + kind)
+    for name, words in (
+        ("common", c.common),
+        ("role", c.role_words),
+        ("date", c.dates),
+        ("loc", c.locatives),
+        ("orgkw", c.org_keywords),
+        ("placekw", c.place_keywords),
+        ("speech", c.speech_after),
+    ):
+        if key in words:
+            feats.append(name)
+    if key in c.org_heads.firsts:
+        feats.append("orghead")
+    if key in c.place_heads.firsts:
+        feats.append("placehead")
+    return tuple(feats)
+
+
+@cache
+def lexicon() -> dict[str, str]:
+    """The name lexicon ``ops/train_entities.py`` derives from the other NER train parts (empty if absent)."""
+    path = resources.files("workers").joinpath("data", LEXICON_FILE)
+    if not path.is_file():
+        return {}
+    rows = (line.split("\t") for line in path.read_text(encoding="utf-8").splitlines() if line)
+    return {word: kind for word, kind in rows}
+
+
+def _rule_tags(doc: Doc, claims: Claims) -> list[str]:
+    """Per token: the rules' verdict ("PERSON-B/role cue") or ""."""
+    tags = [""] * doc.n
+    for m in claims.mentions:
+        tags[m.start] = f"{m.type.value}-B"
+        for k in range(m.start + 1, m.end):
+            tags[k] = f"{m.type.value}-I"
+    return tags
+
+
+def _rule_names(claims: Claims, n: int) -> list[str]:
+    names = [""] * n
+    for m in claims.mentions:
+        for k in range(m.start, m.end):
+            names[k] = m.rule
+    return names
+
+
+def run_features(doc: Doc, claims: Claims, runs: list[tuple[int, int]]) -> list[list[list[str]]]:
+    """The feature lists of every token of every run (one list of token features per run)."""
+    rules, rule_names = _rule_tags(doc, claims), _rule_names(claims, doc.n)
+    # padded by two on each side, so that neighbours need no bounds checks: position i is at i + 2
+    keys = ["<s>", "<s>", *doc.keys, "<s>", "<s>"]
+    rules_padded = ["<s>", *rules, "<s>"]
+    texts, sentence_start, heading = doc.texts, doc.sentence_start, doc.heading
+    out = []
+    for start, end in runs:
+        seq = []
+        shapes = [_word_features(texts[k])[1] if 0 <= k < doc.n else "<s>" for k in range(start - 1, end + 1)]
+        for i in range(start, end):
+            key, prev, nxt = keys[i + 2], keys[i + 1], keys[i + 3]
+            feats = [
+                *_word_features(texts[i]),
+                "w-1=" + prev,
+                "w+1=" + nxt,
+                "w-2=" + keys[i],
+                "w+2=" + keys[i + 4],
+                "w-1|w=" + prev + "|" + key,
+                "w|w+1=" + key + "|" + nxt,
+                "r=" + rules[i],
+                "rn=" + rule_names[i],
+                "r-1=" + rules_padded[i],
+                "r+1=" + rules_padded[i + 2],
+                "sh-1=" + shapes[i - start],
+                "sh+1=" + shapes[i - start + 2],
+            ]
+            if i == start:
+                feats.append("first")
+            if sentence_start[i]:
+                feats.append("sent_start")
+            if heading[i]:
+                feats.append("heading")
+            seq.append(feats)
+        out.append(seq)
+    return out
+
+
+def spans_from_labels(labels: list[str], offset: int) -> list[tuple[int, int, str]]:
+    """Token spans (start, end, type) of BIO labels; an I- without its B- opens a span."""
+    spans: list[tuple[int, int, str]] = []
+    for k, label in enumerate(labels):
+        prefix, _, kind = label.partition("-")
+        if prefix == "I" and spans and spans[-1][1] == offset + k and spans[-1][2] == kind:
+            spans[-1] = (spans[-1][0], offset + k + 1, kind)
+        elif prefix in ("B", "I"):
+            spans.append((offset + k, offset + k + 1, kind))
+    return spans
+
+
+@cache
+def _tagger(language: str):  # -> pycrfsuite.Tagger | None
+    """The model of a language, loaded on first use; None when the package has no model for it."""
+    import pycrfsuite
+
+    name = MODEL_FILES.get(language)
+    if name is None:
+        return None
+    path = resources.files("workers").joinpath("data", name)
+    if not path.is_file():
+        return None
+    tagger = pycrfsuite.Tagger()
+    with resources.as_file(path) as file:
+        tagger.open(str(file))
+    return tagger
+
+
+def model_language(doc: Doc, language: str | None) -> str:
+    """The model for an article language; for an unknown one, English when the text has more English than
+    Indonesian function words, else Indonesian."""
+    if language in MODEL_FILES:
+        return language
+    if language is None:
+        english, indonesian = _function_words()
+        en = sum(1 for key in doc.keys if key in english)
+        if en > sum(1 for key in doc.keys if key in indonesian):
+            return "en"
+    return DEFAULT_LANGUAGE
+
+
+@cache
+def _function_words() -> tuple[frozenset[str], frozenset[str]]:
+    english, indonesian = load_words("stopwords_en.txt"), load_words("stopwords_id.txt")
+    return english - indonesian, indonesian - english
+
+
+def has_model(doc: Doc, language: str | None) -> bool:
+    """True when the package ships a model for this language (or the default one)."""
+    return _tagger(model_language(doc, language)) is not None
+
+
+def tag(doc: Doc, claims: Claims, language: str | None, model=None) -> list[tuple[int, int, str]]:
+    """Entity spans (token start, end, type name) the model (the language's, unless given) finds."""
+    tagger = model or _tagger(model_language(doc, language))
+    runs = candidate_runs(doc)
+    spans: list[tuple[int, int, str]] = []
+    for (start, _), seq in zip(runs, run_features(doc, claims, runs), strict=True):
+        spans += spans_from_labels(tagger.tag(seq), start)
+    return spans
