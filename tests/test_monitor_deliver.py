@@ -150,7 +150,7 @@ def test_celery_task_delivers_once_even_when_redelivered(distributed_settings, w
     client = redis.Redis.from_url(distributed_settings.redis_url, decode_responses=True)
     store = RedisMonitorStore(client, distributed_settings.redis_prefix)
     store.add_rule(Rule(name="kursk", query="kursk", webhook=server.url("/hook")))
-    seed = sorted((distributed_settings.sources_file.parent).glob("000_*.txt"))
+    seed = sorted((PROJECT_ROOT / "seeds").glob("000_*.txt"))
     _follow_all(submit([str(p) for p in seed], distributed_settings), distributed_settings, worker)
     [alert] = store.alerts()
     deadline = time.monotonic() + DELIVERY_WAIT_SECONDS
