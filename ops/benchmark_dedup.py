@@ -227,7 +227,7 @@ def run(url: str, args: argparse.Namespace, prefix: str) -> None:
     finally:
         removed = 0
         keys = client.scan_iter(match=f"{prefix}:*", count=10_000)
-        while batch := [key for _, key in zip(range(10_000), keys)]:
+        while batch := [key for _, key in zip(range(10_000), keys, strict=False)]:
             removed += client.unlink(*batch)
     per_doc = (after - before) / args.docs
     print(f"server    redis {info[0]}, {info[1]}")

@@ -339,7 +339,7 @@ def _print_comparison(result: dict, articles: int) -> None:
         if peer not in rates:
             continue
         ratio = rates["embedded"] / rates[peer]
-        per_round = [p / e for p, e in zip(seconds[peer], seconds["embedded"])]
+        per_round = [p / e for p, e in zip(seconds[peer], seconds["embedded"], strict=False)]
         print(
             f"  vs {peer}: {ratio:.2f}×  ({_spread(per_round)}; target ≥ {target}: {_verdict(ratio >= target)})"
         )

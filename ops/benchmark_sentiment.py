@@ -27,7 +27,7 @@ from workers.enrich.lexicon import score_words
 from workers.enrich.sentiment import score_article
 from workers.enrich.tokens import words
 from workers.errors import KlipingError
-from workers.settings import PROJECT_ROOT
+from workers.settings import DEFAULT_SOURCES_FILE, PROJECT_ROOT
 from workers.sources import SourceRegistry
 
 ENRICH_BUDGET = 0.25  # enrich <= a quarter of clean (issue 23)
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("folder", type=Path)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args(argv)
-    registry = SourceRegistry.load(PROJECT_ROOT / "seeds" / "sources.json")
+    registry = SourceRegistry.load(DEFAULT_SOURCES_FILE)
     raws, articles = [], []
     for raw in _pages(args.folder):
         try:

@@ -19,7 +19,7 @@ if [ ! -f "$stamp" ] || [ "$root/pyproject.toml" -nt "$stamp" ]; then
 fi
 export PATH="$venv/bin:$PATH"
 cd "$root"
-if [ "${1:-}" = "pytest" ]; then
+if [ "${1:-}" = "pytest" ] || [ "${1:-}" = "ops/check.sh" ]; then
     "$root/ops/install_browser.sh"  # the web view's browser tests drive Debian's chromium
 fi
 if [ "$#" -eq 0 ]; then

@@ -22,7 +22,7 @@ from workers.enrich import enrich
 from workers.enrich.cues import cues
 from workers.enrich.entities import find_mentions
 from workers.enrich.tokens import Doc, fold, tokenize
-from workers.settings import PROJECT_ROOT
+from workers.settings import DEFAULT_SOURCES_FILE, PROJECT_ROOT
 from workers.sources import SourceRegistry
 
 EVAL_DIR = PROJECT_ROOT / "ops" / "eval" / "enrichment"
@@ -91,7 +91,7 @@ class Report:
 
 
 def _registry() -> SourceRegistry:
-    return SourceRegistry.load(SEEDS_DIR / "sources.json")
+    return SourceRegistry.load(DEFAULT_SOURCES_FILE)
 
 
 def load_gold(path: Path, registry: SourceRegistry | None = None) -> list[GoldDoc]:
@@ -146,6 +146,7 @@ def score(docs: Iterable[GoldDoc], registry: SourceRegistry | None = None) -> Re
         ]
         if doc.entities != predicted:
             report.errors[doc.ident] = (doc.entities - predicted, predicted - doc.entities)
+        assert enriched.sentiment is not None  # enrich always scores sentiment
         label = enriched.sentiment.label.value
         report.confusion[(doc.sentiment, label)] += 1
         report.sentiments[doc.ident] = label

@@ -42,7 +42,7 @@ from schemas import RawDocument  # noqa: E402
 from workers.clean import clean  # noqa: E402
 from workers.enrich import enrich  # noqa: E402
 from workers.errors import KlipingError  # noqa: E402
-from workers.settings import PROJECT_ROOT  # noqa: E402
+from workers.settings import DEFAULT_SOURCES_FILE, PROJECT_ROOT  # noqa: E402
 from workers.sources import SourceRegistry  # noqa: E402
 
 DEFAULT_GOLD = [EVAL_DIR / "gold.jsonl", EVAL_DIR / "seeds_gold.jsonl", EVAL_DIR / "heldout.jsonl"]
@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     print("# quality: dev parts of ../shared/data/train")
     _dev_figures(args.data)
     print("\n# regression sets written here (not quality figures)")
-    registry = SourceRegistry.load(PROJECT_ROOT / "seeds" / "sources.json")
+    registry = SourceRegistry.load(DEFAULT_SOURCES_FILE)
     all_docs: list[GoldDoc] = []
     for path in args.gold:
         docs = load_gold(path, registry)

@@ -178,7 +178,7 @@ def evaluate(
     """Score the methods over a dataset, page by page in turn, so load from other processes hits all alike."""
     results = [Result() for _ in methods]
     for page in pages:
-        for method, result in zip(methods, results):
+        for method, result in zip(methods, results, strict=False):
             started = time.process_time()
             try:
                 text, title, date = method(page, registry)
@@ -199,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     """Print precision, recall, F1 and speed of both methods for every dataset given."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("data_paths", nargs="+", type=Path, metavar="DATA_PATH")
-    parser.add_argument("--registry", type=Path, default=REPO / "seeds" / "sources.json")
+    parser.add_argument("--registry", type=Path, default=REPO / "workers" / "data" / "sources.json")
     parser.add_argument("--details", action="store_true", help="print the scores of every page")
     args = parser.parse_args(argv)
     registry = SourceRegistry.load(args.registry)
@@ -211,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     methods = [run_trafilatura, run_clean]
     for path in args.data_paths:
         pages = list(load_pages(path))
-        for method, result in zip(methods, evaluate(pages, methods, registry, args.details)):
+        for method, result in zip(methods, evaluate(pages, methods, registry, args.details), strict=False):
             score = result.score
             precision, recall, f1 = score.figures()
             speed = len(pages) / score.seconds if score.seconds else 0.0

@@ -26,3 +26,10 @@ def seed_paths() -> list[Path]:
     paths = sorted(SEEDS_DIR.glob("*.txt"))
     assert len(paths) == 5
     return paths
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test in tests/test_faults_*.py is a fault-injection test (marker `faults`)."""
+    for item in items:
+        if item.path.name.startswith("test_faults_"):
+            item.add_marker(pytest.mark.faults)

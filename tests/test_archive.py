@@ -64,6 +64,7 @@ def _raw(input_ref: str, text: str = "<p>teks</p>") -> RawDocument:
     )
 
 
+@pytest.mark.slow
 def test_fetched_pages_are_archived_and_reextracted_with_the_server_stopped(site, ctx):
     urls = [site.url(BANJIR), site.url(CABAI)]
     assert _ingest(ctx, urls) == [Outcome.indexed, Outcome.indexed]
@@ -193,6 +194,7 @@ def _kliping(tmp_path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_command_line_reextract_and_prune(tmp_path, site):
     urls = [site.url(BANJIR), site.url(CABAI)]
     first = _kliping(tmp_path, "ingest", *urls, "--json")

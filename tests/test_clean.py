@@ -13,12 +13,13 @@ from schemas import Article, RawDocument, Reason, SourceKind
 from workers.clean import article_id, clean, content_hash
 from workers.clean.body import TITLE_MAX_CHARS
 from workers.errors import PermanentError, SkipInput
+from workers.settings import DEFAULT_SOURCES_FILE
 from workers.sources import SourceRegistry
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "clean"
-REGISTRY = SourceRegistry.load(SEEDS / "sources.json")
+REGISTRY = SourceRegistry.load(DEFAULT_SOURCES_FILE)
 FETCHED_AT = datetime(2025, 4, 29, 3, 0, tzinfo=UTC)
 WIB = timezone(timedelta(hours=7))
 

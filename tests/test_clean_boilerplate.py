@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from workers.clean.body import TITLE_MAX_CHARS, derive_title, finish_body, split_lines, word_count
@@ -11,9 +9,10 @@ from workers.clean.boilerplate import filter_lines, is_boilerplate, strip_signof
 from workers.clean.credits import person_names, take_credits
 from workers.clean.dateline import split_dateline
 from workers.clean.outlet import resolve_source
+from workers.settings import DEFAULT_SOURCES_FILE
 from workers.sources import SourceRegistry
 
-REGISTRY = SourceRegistry.load(Path(__file__).resolve().parent.parent / "seeds" / "sources.json")
+REGISTRY = SourceRegistry.load(DEFAULT_SOURCES_FILE)
 PROSE = (
     "Harga beras medium di Pasar Induk Cipinang turun rata-rata Rp 500 per kilogram dalam sepekan terakhir."
 )

@@ -50,6 +50,7 @@ def test_too_little_text_has_no_language(text):
     assert detect_language(text) is None
 
 
+@pytest.mark.slow
 def test_cached_model_gives_the_same_verdicts_and_a_damaged_cache_is_rebuilt(tmp_path):
     texts = [
         "Pasukan Korea Utara dikirim ke wilayah Kursk untuk membantu Rusia, kata pejabat pemerintah.",

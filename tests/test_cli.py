@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from workers.settings import PROJECT_ROOT
 
 EXPORT_FIELDS = {
@@ -38,6 +40,7 @@ def kliping(tmp_path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_ingest_json_export_search_stats_show(tmp_path):
     first = kliping(tmp_path, "ingest", "seeds/", "--json")
     assert first.returncode == 0, first.stderr
@@ -72,6 +75,7 @@ def test_ingest_json_export_search_stats_show(tmp_path):
     assert kliping(tmp_path, "show", "nope").returncode == 1
 
 
+@pytest.mark.slow
 def test_ingest_reports_nothing_to_do_and_bad_queries_clearly(tmp_path):
     empty_dir = tmp_path / "empty"
     empty_dir.mkdir()
@@ -81,6 +85,7 @@ def test_ingest_reports_nothing_to_do_and_bad_queries_clearly(tmp_path):
     assert bad.returncode == 2 and "query" in bad.stderr
 
 
+@pytest.mark.slow
 def test_health_reports_each_backend(tmp_path):
     healthy = kliping(tmp_path, "health")
     assert healthy.returncode == 0 and healthy.stdout.startswith("store: ok")

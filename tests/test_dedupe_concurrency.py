@@ -121,6 +121,7 @@ def _wait_for_workers(settings: Settings, count: int, timeout: float = 120.0) ->
         assert time.monotonic() < deadline, "workers did not start"
 
 
+@pytest.mark.slow
 def test_copies_racing_on_several_workers_get_one_canonical(distributed_settings: Settings, workers, copies):  # noqa: F811
     _wait_for_workers(distributed_settings, WORKERS)
     results = list(

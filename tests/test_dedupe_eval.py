@@ -33,6 +33,7 @@ def figures(evaluation, request):
     return evaluation.evaluate(docs, redis_url=redis_url)
 
 
+@pytest.mark.slow
 def test_copies_meet_the_precision_and_recall_targets(figures):
     assert figures["copy_precision"] >= 0.99
     assert figures["copy_recall"] >= 0.97

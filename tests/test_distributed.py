@@ -100,6 +100,7 @@ def _follow_all(task_ids: list[str], settings: Settings, worker: subprocess.Pope
         assert worker.poll() is None, "the worker died"
 
 
+@pytest.mark.slow
 def test_seeds_through_celery_worker(distributed_settings: Settings, worker):
     task_ids = submit([str(SEEDS)], distributed_settings)  # a directory: expanded by the producer
     assert len(task_ids) == 5  # a small job is spread: a task per seed (ingest_min_tasks); pairs below
@@ -149,6 +150,7 @@ def test_submissions_are_split_into_even_batches(count, most, min_tasks, sizes):
     assert [ref for batch in split for ref in batch] == refs  # every input once, in order
 
 
+@pytest.mark.slow
 def test_transient_errors_retry_then_quarantine(distributed_settings: Settings, worker):
     url = "http://127.0.0.1:9/unreachable"  # the discard port: connection refused
     [result] = _follow_all(submit([url], distributed_settings), distributed_settings, worker)

@@ -72,6 +72,7 @@ def _ids(env: dict[str, str], *args: str) -> set[str]:
     return {json.loads(line)["id"] for line in done.stdout.splitlines()}
 
 
+@pytest.mark.slow
 def test_cli_search_filters_export_stats_show_through_elasticsearch(deployment):
     _settings, ctx, env = deployment
     articles = {a.id: a for a in ctx.index.iter_articles()}
@@ -104,6 +105,7 @@ def test_cli_search_filters_export_stats_show_through_elasticsearch(deployment):
     assert _kliping(env, "show", "no-such-id").returncode == 1
 
 
+@pytest.mark.slow
 def test_replay_is_unchanged_and_a_copy_updates_its_canonical(deployment, seed_paths, tmp_path):
     _settings, ctx, env = deployment
     again = [process_with_retries(str(path), ctx) for path in seed_paths]

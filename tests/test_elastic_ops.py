@@ -92,6 +92,7 @@ def _kliping(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_es_reindex_commands(index, tmp_path, es_url):
     index.put(KORUT)
     settings = Settings(data_dir=tmp_path / "data", redis_url=None, elasticsearch_url=None)
@@ -116,6 +117,7 @@ def test_es_reindex_commands(index, tmp_path, es_url):
     assert index.count() == 2 and index.get("banjir") == BANJIR
 
 
+@pytest.mark.slow
 def test_es_setup_command_is_idempotent(es_url, tmp_path):
     alias = f"kliping-setup-{uuid.uuid4().hex[:8]}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("KLIPING_")}

@@ -156,8 +156,11 @@ def test_add_copy_is_idempotent(tmp_path):
 def test_claim_first_body_wins(tmp_path):
     store = EmbeddedStore(tmp_path / "s.sqlite3")
     fp = Fingerprint(article_id="one", canonical_id="one", body_hash="h", signature=[1, 2], shingles=2)
-    assert store.claim(fp, ["0:aa"]) == "one"
-    assert store.claim(fp.model_copy(update={"article_id": "two", "canonical_id": "two"}), ["0:aa"]) == "one"
+    assert store.register(fp, ["0:aa"]).winner == "one"
+    assert (
+        store.register(fp.model_copy(update={"article_id": "two", "canonical_id": "two"}), ["0:aa"]).winner
+        == "one"
+    )
     assert store.candidates(["0:aa"]) == {"one"}
 
 

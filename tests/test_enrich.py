@@ -19,7 +19,7 @@ from schemas import (
 from workers.enrich import enrich, extract_keywords, refine_source, reuse_enrichment
 from workers.enrich.context import dateline_labels
 from workers.enrich.tokens import Doc
-from workers.settings import PROJECT_ROOT
+from workers.settings import DEFAULT_SOURCES_FILE, PROJECT_ROOT
 from workers.sources import SourceRegistry
 
 SEEDS = sorted((PROJECT_ROOT / "seeds").glob("*.txt"))
@@ -28,7 +28,7 @@ FIXTURES = Path(__file__).parent / "fixtures" / "enrich"
 
 @pytest.fixture(scope="module")
 def registry() -> SourceRegistry:
-    return SourceRegistry.load(PROJECT_ROOT / "seeds" / "sources.json")
+    return SourceRegistry.load(DEFAULT_SOURCES_FILE)
 
 
 def _article(

@@ -19,12 +19,16 @@ def _lookup(surface: str) -> Entry | None:
 
 
 def test_data_files_are_flat_json_or_txt():
-    # pyproject ships workers/data/*.json, *.txt and the entity models (*.crfsuite, ops/train_entities.py)
+    # pyproject ships workers/data/*.json, *.txt, *.ndjson (Kibana objects) and the entity models
+    # (*.crfsuite, ops/train_entities.py)
     data = resources.files("workers").joinpath("data")
     names = [p.name for p in data.iterdir() if not p.name.startswith(".")]
-    assert names and all(n.endswith((".json", ".txt", ".crfsuite")) for n in names)
+    assert names and all(n.endswith((".json", ".txt", ".ndjson", ".crfsuite")) for n in names)
     for name in names:
-        if name.endswith(".json"):
+        if name.endswith(".ndjson"):
+            text = data.joinpath(name).read_text(encoding="utf-8")
+            [json.loads(line) for line in text.splitlines() if line.strip()]
+        elif name.endswith(".json"):
             json.loads(data.joinpath(name).read_text(encoding="utf-8"))
 
 

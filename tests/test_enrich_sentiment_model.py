@@ -16,7 +16,7 @@ from workers.enrich import enrich, score_sentiment
 from workers.enrich.sentiment import entity_tones, sentence_spans
 from workers.enrich.sentiment_model import LABELS, logits, model, probabilities
 from workers.enrich.tokens import words
-from workers.settings import PROJECT_ROOT
+from workers.settings import DEFAULT_SOURCES_FILE, PROJECT_ROOT
 from workers.sources import SourceRegistry
 
 SEEDS = sorted((PROJECT_ROOT / "seeds").glob("*.txt"))
@@ -29,7 +29,7 @@ def _label(text: str) -> SentimentLabel:
 
 @pytest.fixture(scope="module")
 def seed_articles():
-    registry = SourceRegistry.load(PROJECT_ROOT / "seeds" / "sources.json")
+    registry = SourceRegistry.load(DEFAULT_SOURCES_FILE)
     raws = [
         RawDocument(input=p.name, content_type="text/plain", text=p.read_text(encoding="utf-8"))
         for p in SEEDS

@@ -198,7 +198,7 @@ def test_celery_worker_batch_of_bad_inputs(
     # Metrics: every input counted once, at the stage it ended in; the quarantine size matches.
     snap = RedisMetrics(client, settings.redis_prefix).snapshot("ingest")
     by_outcome: Counter = Counter()
-    for (stage, outcome, _reason), count in snap.outcomes.items():
+    for (_stage, outcome, _reason), count in snap.outcomes.items():
         by_outcome[Outcome(outcome)] += count
     assert by_outcome == expected
     assert snap.quarantined == expected[Outcome.failed]

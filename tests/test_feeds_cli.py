@@ -8,6 +8,8 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 
+import pytest
+
 from tests.support.feed_site import ARTICLES, serve_site
 from tests.support.fetching import server  # noqa: F401 - fixture
 from workers.backends.archive import RawArchive
@@ -27,6 +29,7 @@ def kliping(tmp_path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_add_poll_ingests_articles_then_nothing_new(tmp_path, server):
     serve_site(server)
     feed_url = server.url("/feed.xml")
@@ -55,6 +58,7 @@ def test_add_poll_ingests_articles_then_nothing_new(tmp_path, server):
     assert "no feeds" in kliping(tmp_path, "feeds", "list").stdout
 
 
+@pytest.mark.slow
 def test_broken_feed_is_reported_not_crashed(tmp_path, server):
     # a truncated feed keeps what it read; entity declarations are what stays refused
     server.route(

@@ -144,7 +144,7 @@ def test_never_crashes_on_bytes_no_codec_accepts(monkeypatch):
 )
 def test_binary_is_bad_encoding(data):
     with pytest.raises(PermanentError) as exc:
-        decode_text(data).text
+        _ = decode_text(data).text
     assert exc.value.reason is Reason.bad_encoding
 
 

@@ -33,6 +33,7 @@ def clients():
         yield made
 
 
+@pytest.mark.slow
 def test_workers_sharing_redis_never_hit_one_host_closer_than_the_interval(clients):
     redis_clients, prefix = clients
     settings = Settings(

@@ -200,6 +200,7 @@ def _kliping(*args: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_kibana_setup_posts_the_file_with_the_xsrf_header(kibana):
     url, stub = kibana
     done = _kliping("kibana", "setup", "--url", url)
@@ -208,10 +209,11 @@ def test_kibana_setup_posts_the_file_with_the_xsrf_header(kibana):
     [(path, headers, body)] = stub.received
     assert path == "/api/saved_objects/_import?overwrite=true"
     assert headers["kbn-xsrf"] and headers["content-type"].startswith("multipart/form-data")
-    assert b'name="file"; filename="kliping.ndjson"' in body
+    assert b'name="file"; filename="kibana.ndjson"' in body
     assert SAVED_OBJECTS.read_bytes() in body
 
 
+@pytest.mark.slow
 def test_kibana_import_fails_on_per_object_errors(kibana):
     url, stub = kibana
     stub.answer = {

@@ -138,6 +138,7 @@ def _samples(url: str) -> dict[tuple[str, tuple], float]:
     }
 
 
+@pytest.mark.slow
 def test_exporter_serves_every_metric(settings: Settings, metrics: RedisMetrics, exporter: str, tmp_path):
     _record_sample(metrics)
     path = tmp_path / "queued.txt"
@@ -167,6 +168,7 @@ def test_exporter_serves_every_metric(settings: Settings, metrics: RedisMetrics,
     assert samples[("kliping_quarantine_size", ())] == 0
 
 
+@pytest.mark.slow
 def test_collector_reports_redis_down_instead_of_failing():
     unreachable = redis.Redis(host="127.0.0.1", port=free_port(), socket_connect_timeout=0.5)
     families = list(KlipingCollector(RedisMetrics(unreachable, "nowhere")).collect())

@@ -157,6 +157,7 @@ def test_redis_claim_is_shared_by_two_stores(redis_url, redis_prefix):
     assert second.remove_rule("r") and first.rules() == []
 
 
+@pytest.mark.slow
 def test_cli_rules_and_alerts(tmp_path):
     def kliping(*args: str) -> subprocess.CompletedProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("KLIPING_")}

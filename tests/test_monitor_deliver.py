@@ -103,7 +103,7 @@ def test_concurrent_senders_post_once(backend, tmp_path, server, request):
     with httpx.Client(timeout=5) as first, httpx.Client(timeout=5) as second:
         threads = [
             threading.Thread(target=attempt, args=(alert.id, store, client))
-            for store, client in zip(stores, (first, second))
+            for store, client in zip(stores, (first, second), strict=False)
         ]
         for thread in threads:
             thread.start()
@@ -113,6 +113,7 @@ def test_concurrent_senders_post_once(backend, tmp_path, server, request):
     assert stores[1].get_alert(alert.id).delivery.state == DeliveryState.delivered
 
 
+@pytest.mark.slow
 def test_cli_shows_failures_and_redelivers(tmp_path, server):
     def kliping(*args: str) -> subprocess.CompletedProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("KLIPING_")}
@@ -143,12 +144,13 @@ def test_cli_shows_failures_and_redelivers(tmp_path, server):
     assert {p.headers["idempotency-key"] for p in _posts(server)} == {failed["id"]}
 
 
+@pytest.mark.slow
 def test_celery_task_delivers_once_even_when_redelivered(distributed_settings, worker, server):  # noqa: F811
     server.route("/hook", body="ok", content_type="text/plain", statuses=[500], status=200)
     client = redis.Redis.from_url(distributed_settings.redis_url, decode_responses=True)
     store = RedisMonitorStore(client, distributed_settings.redis_prefix)
     store.add_rule(Rule(name="kursk", query="kursk", webhook=server.url("/hook")))
-    seed = sorted((distributed_settings.sources_file.parent).glob("000_*.txt"))
+    seed = sorted((PROJECT_ROOT / "seeds").glob("000_*.txt"))
     _follow_all(submit([str(p) for p in seed], distributed_settings), distributed_settings, worker)
     [alert] = store.alerts()
     deadline = time.monotonic() + DELIVERY_WAIT_SECONDS

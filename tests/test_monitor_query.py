@@ -107,6 +107,7 @@ def _random_query(rng: random.Random, vocabulary: list[str], depth: int = 0) -> 
     return "(" + op.join(_random_query(rng, vocabulary, depth + 1) for _ in range(rng.randint(2, 3))) + ")"
 
 
+@pytest.mark.slow
 def test_prefilter_equals_brute_force_on_generated_rules():
     rng = random.Random(8)
     random.seed(8)

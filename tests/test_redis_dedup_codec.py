@@ -90,8 +90,8 @@ def test_band_token_is_a_hex_bucket_and_a_short_raw_field():
 def test_hex_ids_are_stored_as_eight_bytes_and_read_back(dedup, redis_url, redis_prefix):
     keys = bands(SIGNATURE)
     for article_id in HEX_IDS:
-        dedup.claim(_fp(article_id), keys)
-    dedup.claim(_fp("not-hex"), keys)
+        dedup.register(_fp(article_id), keys)
+    dedup.register(_fp("not-hex"), keys)
     assert dedup.candidates(keys) == {*HEX_IDS, "not-hex"}
     raw = redis.Redis.from_url(redis_url)
     token = band_token(keys[0])
@@ -105,8 +105,8 @@ def test_hex_ids_are_stored_as_eight_bytes_and_read_back(dedup, redis_url, redis
 def test_a_repoint_takes_the_old_canonical_out_of_the_bands(dedup):
     old, new = HEX_IDS[:2]
     keys = bands(SIGNATURE)
-    dedup.claim(_fp(old), keys)
-    dedup.claim(_fp(HEX_IDS[2], canonical_id=old), [])
+    dedup.register(_fp(old), keys)
+    dedup.register(_fp(HEX_IDS[2], canonical_id=old), [])
     claim = dedup.repoint(_fp(new), old, keys, keys)
     assert claim.winner == new
     assert dedup.candidates(keys) == {new}

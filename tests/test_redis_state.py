@@ -54,7 +54,7 @@ def _fp(article_id: str, body_hash: str = "h1", canonical_id: str | None = None)
 
 
 def test_claim_registers_a_canonical_with_its_bands_and_ttl(dedup, client, redis_prefix):
-    assert dedup.claim(_fp("a1"), BANDS) == "a1"
+    assert dedup.register(_fp("a1"), BANDS).winner == "a1"
     assert dedup.find_exact("h1") == "a1"
     assert dedup.fingerprint("a1") == _fp("a1")
     assert dedup.candidates(BANDS[:1]) == {"a1"}
@@ -73,7 +73,7 @@ def test_claim_is_atomic_when_two_workers_race_the_same_body(dedup, redis_url, r
 
     def race(index: RedisDedupIndex, article_id: str) -> None:
         barrier.wait()
-        winners[article_id] = index.claim(_fp(article_id, body_hash="same"), BANDS)
+        winners[article_id] = index.register(_fp(article_id, body_hash="same"), BANDS).winner
 
     threads = [threading.Thread(target=race, args=(racers[i], f"racer{i}")) for i in range(2)]
     for thread in threads:
@@ -88,25 +88,26 @@ def test_claim_is_atomic_when_two_workers_race_the_same_body(dedup, redis_url, r
 
 
 def test_copies_are_stored_but_never_join_the_bands(dedup):
-    dedup.claim(_fp("canon"), BANDS)
+    dedup.register(_fp("canon"), BANDS)
     copy = _fp("copy", body_hash="h2", canonical_id="canon")
-    assert dedup.claim(copy, BANDS) == "canon"
+    assert dedup.register(copy, BANDS).winner == "canon"
     assert dedup.fingerprint("copy") == copy
     assert dedup.find_exact("h2") == "canon"
     assert dedup.candidates(BANDS) == {"canon"}
 
 
-def test_stories_since_returns_recent_stories_oldest_first(dedup):
+def test_story_lookup_keeps_to_its_window_oldest_first(dedup):
     now = datetime.now(UTC)
+    terms = ["kursk", "jakarta", "korut"]
     dedup.put_story(StoryRecord(story_id="new", terms=["kursk"], published_at=now))
     dedup.put_story(StoryRecord(story_id="old", terms=["jakarta"], published_at=now - timedelta(days=10)))
     dedup.put_story(StoryRecord(story_id="mid", terms=["korut"], published_at=now - timedelta(days=1)))
-    assert [s.story_id for s in dedup.stories_since(now - timedelta(days=3))] == ["mid", "new"]
+    assert [s.story_id for s in dedup.stories_sharing(terms, now - timedelta(days=3), 1)] == ["mid", "new"]
     dedup.put_story(
         StoryRecord(story_id="mid", terms=["korut", "rusia"], published_at=now - timedelta(days=1))
     )
-    assert dedup.stories_since(now - timedelta(days=2))[0].terms == ["korut", "rusia"]
-    assert dedup.stories_since(now + timedelta(days=1)) == []
+    assert dedup.stories_sharing(terms, now - timedelta(days=2), 1)[0].terms == ["korut", "rusia"]
+    assert dedup.stories_sharing(terms, now + timedelta(days=1), 1) == []
 
 
 def test_outcome_counts_follow_the_latest_outcome_of_each_input(state):
@@ -128,6 +129,7 @@ def test_quarantine_round_trip(state):
     assert state.failed() == []
 
 
+@pytest.mark.slow
 def test_an_unreachable_redis_is_a_transient_error():
     from workers.errors import TransientError
 
@@ -137,9 +139,9 @@ def test_an_unreachable_redis_is_a_transient_error():
 
 
 def test_a_body_whose_owner_expired_can_be_claimed_again(dedup, client, redis_prefix):
-    dedup.claim(_fp("gone"), BANDS)
+    dedup.register(_fp("gone"), BANDS)
     client.delete(f"{redis_prefix}:dedup:f:gone")  # what the TTL does after the window
-    assert dedup.claim(_fp("fresh"), BANDS) == "fresh"
+    assert dedup.register(_fp("fresh"), BANDS).winner == "fresh"
     assert dedup.find_exact("h1") == "fresh"
 
 
@@ -150,4 +152,5 @@ def test_back_filled_stories_do_not_trim_each_other(dedup):
     dedup.put_story(
         StoryRecord(story_id="later", terms=["kursk"], published_at=long_ago + timedelta(hours=2))
     )
-    assert [s.story_id for s in dedup.stories_since(long_ago - timedelta(days=1))] == ["first", "later"]
+    found = dedup.stories_sharing(["kursk"], long_ago - timedelta(days=1), 1)
+    assert [s.story_id for s in found] == ["first", "later"]

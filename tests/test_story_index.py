@@ -6,6 +6,8 @@ import random
 import sqlite3
 from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
+
 from tests.test_dedupe_canonical import (
     WHEN,
     _article,
@@ -173,6 +175,7 @@ def test_embedded_story_lookup_reads_only_the_covering_index(tmp_path):
     assert "COVERING INDEX story_terms_term_at_story" in plan
 
 
+@pytest.mark.slow
 def test_matching_stories_equal_an_exhaustive_check(index):  # noqa: F811
     # Zipf-like terms (a few in most stories), stories of every size class, times over a week: the
     # lookup that skips the commonest terms finds exactly the stories a check of every story finds.

@@ -33,7 +33,7 @@ class Stage(str, enum.Enum):
     clean = "clean"
     dedupe = "dedupe"
     enrich = "enrich"
-    index = "index"  # store the article (and its links to a canonical or a story)
+    index = "index"  # type: ignore[assignment]  # (shadows str.index) store the article (and its links to a canonical or a story)
     monitor = "monitor"  # standing rules → alerts
 
 
@@ -167,7 +167,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         """The record as a JSON line."""
-        line = {
+        line: dict[str, object] = {
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,

@@ -130,9 +130,9 @@ def store(article: Article, ctx: Context) -> InputResult:
     if existing is not None and existing.content_hash == article.content_hash:
         if ctx.monitor is not None:  # a first run may have died between its index write and the monitor
             ctx.monitor.observe(existing, rerun=True)
-        canonical = existing.dedup.canonical_id if existing.dedup else existing.id
+        canonical_id = existing.dedup.canonical_id if existing.dedup else existing.id
         return InputResult(
-            input=article.input, outcome=Outcome.unchanged, id=article.id, canonical_id=canonical
+            input=article.input, outcome=Outcome.unchanged, id=article.id, canonical_id=canonical_id
         )
 
     with stage(Stage.dedupe):

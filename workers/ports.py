@@ -114,9 +114,6 @@ class DedupIndex(Protocol):
     def fingerprint(self, article_id: str) -> Fingerprint | None:
         """The stored fingerprint."""
 
-    def claim(self, fp: Fingerprint, bands: list[str]) -> str:
-        """Register atomically; return the winning canonical id for this body."""
-
     def register(self, fp: Fingerprint, bands: list[str], seen: Collection[str] | None = None) -> Claim:
         """Register atomically; a canonical re-checks its bands against `seen`."""
 
@@ -125,9 +122,6 @@ class DedupIndex(Protocol):
 
     def members(self, canonical_id: str) -> list[Fingerprint]:
         """Fingerprints of a canonical's copies."""
-
-    def stories_since(self, since: datetime) -> list[StoryRecord]:
-        """Stories active since a time."""
 
     def stories_sharing(
         self,

@@ -9,7 +9,11 @@ import platformdirs
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# The checkout (tests and ops scripts only: an installed package has none).
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Data shipped inside the package (models, word lists, the source registry, Kibana objects).
+PACKAGE_DATA = Path(__file__).resolve().parent / "data"
+DEFAULT_SOURCES_FILE = PACKAGE_DATA / "sources.json"
 
 
 def _default_data_dir() -> Path:
@@ -17,7 +21,7 @@ def _default_data_dir() -> Path:
 
 
 def _default_sources_file() -> Path:
-    return PROJECT_ROOT / "seeds" / "sources.json"
+    return DEFAULT_SOURCES_FILE
 
 
 class Settings(BaseSettings):

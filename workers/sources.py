@@ -35,7 +35,7 @@ class SourceRegistry:
 
     @classmethod
     def load(cls, path: Path) -> SourceRegistry:
-        """Read the registry JSON (see seeds/sources.json)."""
+        """Read the registry JSON (see workers/data/sources.json)."""
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:

@@ -1,4 +1,4 @@
-"""Write ops/kibana/kliping.ndjson: Kliping's Kibana data view, visualizations, saved searches and dashboard.
+"""Write workers/data/kibana.ndjson (package data, what `kliping kibana setup` imports): Kliping's Kibana data view, visualizations, saved searches and dashboard.
 
     python ops/kibana/generate.py            # rewrite the ndjson next to this script
     kliping kibana setup --url URL           # import it into Kibana
@@ -17,7 +17,7 @@ import json
 import sys
 from pathlib import Path
 
-OUTPUT = Path(__file__).resolve().parent / "kliping.ndjson"
+OUTPUT = Path(__file__).resolve().parents[2] / "workers" / "data" / "kibana.ndjson"  # package data
 DATA_VIEW_ID = "kliping-articles"  # fixed: dashboards and links refer to it
 DASHBOARD_ID = "kliping-monitoring"
 KIBANA_EXPORT_VERSION = "7.17.3"

@@ -82,7 +82,7 @@ def bad_cases(server: FixtureServer, folder: Path) -> list[Case]:
     )  # no BOM by chance
     stray = folder / "stray_bytes.txt"  # UTF-8 text with a few broken sequences: decoded, not refused
     stray.write_bytes(samples[0].read_bytes().replace(b"\n\n", b"\n\xe2\x28\xa1\n", 2))
-    S, F, I = Outcome.skipped, Outcome.failed, Outcome.indexed
+    S, F, I = Outcome.skipped, Outcome.failed, Outcome.indexed  # noqa: E741 - the table reads as S, F, I
     return [
         Case("truncated HTML", _page(server, "truncated", page[:120]), S, Reason.no_text),
         Case(

@@ -125,7 +125,10 @@ def assert_exactly_once(settings: Settings, task_ids: list[str], inputs: list, s
     assert sorted(r.input for r in results) == sorted(str(p) for p in inputs)
     outcomes = Counter(r.outcome for r in results)
     # A task killed after its write re-runs as `unchanged`: same document, nothing new.
-    assert set(outcomes) <= {Outcome.indexed, Outcome.unchanged}, outcomes
+    assert set(outcomes) <= {Outcome.indexed, Outcome.unchanged}, (
+        outcomes,
+        [r for r in results if r.outcome not in (Outcome.indexed, Outcome.unchanged)],
+    )
     # A sender killed between claiming a delivery and recording it leaves a `sending` lease (60 s);
     # the alert is then POSTed (again) with the same Idempotency-Key once it expires: alert ids
     # are exact, POSTs may exceed them by the deliveries a kill interrupted.

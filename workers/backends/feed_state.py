@@ -142,7 +142,7 @@ class RedisFeedStore:
         if not unique:
             return []
         flags = self._redis.smismember(self._seen_key(url), unique)
-        return [item for item, seen in zip(unique, flags) if not seen]
+        return [item for item, seen in zip(unique, flags, strict=False) if not seen]
 
     def mark_seen(self, url: str, items: Iterable[str]) -> None:
         """Remember item URLs as handed on."""

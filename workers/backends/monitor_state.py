@@ -129,7 +129,7 @@ class SqliteMonitorStore:
 
     def alerts(self, since: datetime | None = None) -> list[Alert]:
         """Alerts, oldest first."""
-        sql, params = "SELECT data FROM monitor_alerts", ()
+        sql, params = "SELECT data FROM monitor_alerts", tuple[str, ...]()
         if since is not None:
             sql, params = sql + " WHERE created_at >= ?", (since.isoformat(),)
         rows = self._run(sql + " ORDER BY created_at, id", params).fetchall()
@@ -235,7 +235,7 @@ class RedisMonitorStore:
         if not data:
             return None
         alert = Alert.model_validate_json(data)
-        alert.attached = sorted(self._r.smembers(f"{self._p}:attached:{alert_id}"))
+        alert.attached = sorted(self._r.smembers(f"{self._p}:attached:{alert_id}"))  # type: ignore[arg-type]  # str: decode_responses
         delivery = self._r.get(f"{self._p}:delivery:{alert_id}")
         if delivery:
             alert.delivery = Delivery.model_validate_json(delivery)
@@ -245,7 +245,7 @@ class RedisMonitorStore:
         """Alerts, oldest first."""
         low = since.timestamp() if since else "-inf"
         ids = self._r.zrangebyscore(f"{self._p}:alerts", low, "+inf")
-        return [alert for alert in map(self.get_alert, ids) if alert is not None]
+        return [alert for alert in map(self.get_alert, ids) if alert is not None]  # type: ignore[arg-type]  # str ids
 
     def set_delivery(self, alert_id: str, delivery: Delivery) -> None:
         """Record the delivery state."""

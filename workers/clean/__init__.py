@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import UTC, timezone
+from datetime import UTC
 from pathlib import Path
 
 import trafilatura

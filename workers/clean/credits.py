@@ -134,7 +134,7 @@ def _read_credit_line(line: str, next_line: str | None, credits: Credits) -> int
     roles = list(_ROLE.finditer(stripped))
     if not roles or roles[0].start() != 0:
         return 0
-    for current, following in zip(roles, [*roles[1:], None]):
+    for current, following in zip(roles, [*roles[1:], None], strict=False):
         end = following.start() if following else len(stripped)
         value = stripped[current.end() : end].strip(" |")
         if value:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
+from typing import Any
 
 from dateparser import DateDataParser
 from htmldate import extractors
@@ -23,7 +24,9 @@ from htmldate import extractors
 __all__ = ["DATE_LANGUAGES", "htmldate_default", "install"]
 
 DATE_LANGUAGES = ("en", "id", "ms")
-_HTMLDATE_PARSER = getattr(extractors, "get_external_parser", None)  # htmldate's own, for htmldate_default
+_HTMLDATE_PARSER: Any = getattr(
+    extractors, "get_external_parser", None
+)  # htmldate's own, for htmldate_default
 # htmldate's own settings for its external parser (htmldate 1.11, extractors.get_external_parser):
 # absolute dates only, strict (a day, a month and a year), past dates preferred.
 _SETTINGS = {

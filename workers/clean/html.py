@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 import lxml.html
@@ -29,7 +30,11 @@ from workers.errors import PermanentError, SkipInput
 # 26 Indonesian pages (default mode keeps "latest" and "related" link lists as text and lets 5 of
 # 10 front pages through as articles), 0.971 against 0.969 and 0.968 on the 181-page
 # article-extraction benchmark. Comments are never the article.
-TRAFILATURA_OPTIONS = {"favor_precision": True, "include_comments": False, "include_tables": True}
+TRAFILATURA_OPTIONS: dict[str, Any] = {
+    "favor_precision": True,
+    "include_comments": False,
+    "include_tables": True,
+}
 # trafilatura's fast mode skips its comparison with readability and jusText, which costs a
 # third of its time; when the fast pass yields fewer words than this, the full cascade runs.
 # Measured with ops/evaluate_extraction.py (F1 on the benchmark / the Indonesian pages): fast
@@ -119,7 +124,8 @@ def _trafilatura_lines(tree: HtmlElement, url: str | None, fast: bool) -> tuple[
     document = trafilatura.bare_extraction(
         tree, url=url, with_metadata=False, fast=fast, **TRAFILATURA_OPTIONS
     )
-    return strip_noise(split_lines(document.text if document and document.text else ""))
+    text = document.text if document and document.text else ""  # type: ignore[union-attr]  # a Document: as_dict is off
+    return strip_noise(split_lines(text))
 
 
 def parse_html(text: str) -> HtmlElement:

@@ -155,7 +155,8 @@ def _read_cached(path: Path) -> LanguageIdentifier:
         if len(nextmove) != length:
             raise ValueError(f"transition table holds {len(nextmove)} entries, not {length}")
         row = array("H")
-        row.frombytes(memoryview(np.ascontiguousarray(data["row"], dtype=np.uint16)).cast("B"))
+        row_array = np.ascontiguousarray(data["row"], dtype=np.uint16)
+        row.frombytes(memoryview(row_array).cast("B"))  # type: ignore[arg-type]  # ndarray is a buffer
         return LanguageIdentifier(
             data["ptc"],
             data["pc"],

@@ -86,7 +86,7 @@ def read_meta(tree: HtmlElement, base_url: str | None) -> PageMeta:
         is_article=bool(ld) or (first("og:type") or "").lower() == "article",
     )
     page.dates = [v for k in _DATE_KEYS[:3] for v in metas.get(k, [])]
-    page.dates += [_ld_text(ld.get("datePublished"))] if ld.get("datePublished") else []
+    page.dates += [stated] if (stated := _ld_text(ld.get("datePublished"))) else []
     page.dates += [v for k in _DATE_KEYS[3:] for v in metas.get(k, [])]
     page.dates += [t.get("datetime") for t in tree.iter("time") if t.get("datetime")]
     page.authors = [v for k in _AUTHOR_KEYS for v in metas.get(k, []) if not v.startswith("http")]
@@ -94,9 +94,7 @@ def read_meta(tree: HtmlElement, base_url: str | None) -> PageMeta:
     page.editors = [v for k in _EDITOR_KEYS for v in metas.get(k, [])] + _ld_names(
         ld.get("editor"), people_only=True
     )
-    page.tags = _tags(
-        next((metas[k] for k in _TAG_KEYS if metas.get(k)), None) or _ld_list(ld.get("keywords"))
-    )
+    page.tags = _tags(next((metas[k] for k in _TAG_KEYS if metas.get(k)), []) or _ld_list(ld.get("keywords")))
     return page
 
 

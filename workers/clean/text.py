@@ -34,13 +34,14 @@ def extract_text(text: str, is_outlet: Callable[[str], object]) -> Draft:
     """Title, outlet labels, credits, section, date candidates and body paragraphs of a plain text."""
     lines, credits = take_credits(split_lines(text, unwrap=True))
     start = _body_start(lines, is_outlet)
-    draft = Draft(authors=credits.authors, editors=credits.editors)
+    dates: list[str] = []  # Draft.dates may be lazy (HTML); a plain text's are collected here
+    draft = Draft(authors=credits.authors, editors=credits.editors, dates=dates)
     candidates = []
     for line in lines[:start]:
         if len(line.split()) <= OUTLET_LINE_MAX_WORDS and (is_domain_like(line) or is_outlet(line)):
             draft.labels.append(line)
         elif parse_date_line(line):
-            draft.dates.append(line)
+            dates.append(line)
         elif _BREADCRUMB.match(line):
             draft.section = _CRUMB_SEPARATOR.split(line)[-1] or None
         elif not is_boilerplate(line):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from workers.settings import PROJECT_ROOT
+from workers.settings import PACKAGE_DATA
 
-SAVED_OBJECTS = PROJECT_ROOT / "ops" / "kibana" / "kliping.ndjson"
+SAVED_OBJECTS = PACKAGE_DATA / "kibana.ndjson"  # written by ops/kibana/generate.py
 DEFAULT_KIBANA_URL = "http://localhost:5601"
 # Kibana answers an import of a few dozen objects in about a second; a cold Kibana can take longer.
 IMPORT_TIMEOUT = 60.0

@@ -37,7 +37,7 @@ def cmd_retry(args: argparse.Namespace, settings: Settings) -> int:
     from workers.runtime.embedded import run
 
     results = []
-    for item, result in zip(items, run([i.input for i in items], ctx)):
+    for item, result in zip(items, run([i.input for i in items], ctx), strict=False):
         if result.outcome != Outcome.failed:
             ctx.state.release(item.id)
         results.append(result)

@@ -127,7 +127,9 @@ def add_service_parsers(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--url", default=DEFAULT_KIBANA_URL, help=f"Kibana URL (default {DEFAULT_KIBANA_URL})")
     p.add_argument(
-        "--file", default=str(SAVED_OBJECTS), help="saved objects ndjson (default ops/kibana/kliping.ndjson)"
+        "--file",
+        default=str(SAVED_OBJECTS),
+        help="saved objects ndjson (default: the packaged workers/data/kibana.ndjson)",
     )
     p.add_argument("--api-key", default=None, help="Kibana API key, when security is on")
     p.set_defaults(func=cmd_kibana)

@@ -142,7 +142,7 @@ def show_article(console: Console, article: Article) -> None:
 
 def stats_of(articles: Iterable[Article], outcomes: dict[str, int]) -> dict:
     """Counts by outcome, source, language, sentiment and the top entities."""
-    sources, languages, sentiments, entities = Counter(), Counter(), Counter(), Counter()
+    sources, languages, sentiments, entities = Counter[str](), Counter[str](), Counter[str](), Counter[str]()
     total = copies = 0
     for article in articles:
         total += 1

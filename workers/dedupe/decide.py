@@ -87,7 +87,7 @@ def _matches(fp: Fingerprint, ids: set[str], index: DedupIndex) -> list[tuple[Fi
         verdict = verify(fp, candidate)
         if verdict:
             found.append((candidate, verdict))
-    return sorted(found, key=lambda match: -match[1].similarity)
+    return sorted(found, key=lambda match: -(match[1].similarity or 0.0))  # verify() always sets it
 
 
 def dedupe(article: Article, index: DedupIndex) -> Verdict:
@@ -106,14 +106,14 @@ def dedupe(article: Article, index: DedupIndex) -> Verdict:
             verdict, moved_to = _join(fp, keys, matches, index)
             if verdict is not None:
                 return verdict
-            pending = {moved_to}
+            pending = {moved_to}  # type: ignore[arg-type]  # _join names the next id when it gives no verdict
             seen.discard(moved_to)
             continue
         claim = index.register(fp, keys, seen)
         if claim.candidates:  # another worker registered a neighbour since we looked
             pending = set(claim.candidates)
         elif claim.winner != fp.article_id:  # the same body was registered a moment ago
-            pending = {claim.winner}
+            pending = {claim.winner}  # type: ignore[arg-type]  # a claim without candidates names its winner
             seen.discard(claim.winner)
         else:
             return Verdict(is_copy=False, canonical_id=fp.article_id)

@@ -91,9 +91,9 @@ def _resolve_short_mentions(doc: Doc, claims: Claims) -> None:
                         full_names.setdefault(fold(part), set()).add(m.name)
     for m in claims.mentions:  # single-word names found by cues
         if m.type is EntityType.PERSON and " " not in m.name:
-            targets = full_names.get(fold(m.name), set())
-            if len(targets) == 1:
-                m.name = next(iter(targets))
+            named = full_names.get(fold(m.name), set())
+            if len(named) == 1:
+                m.name = next(iter(named))
     for i, key in enumerate(doc.keys):
         targets = full_names.get(key)
         if targets is None or claims.at(i) is not None or doc.masked[i]:

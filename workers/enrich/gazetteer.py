@@ -71,7 +71,7 @@ class Trie:
             if keys[i] in HYPHENS and i > start:
                 i += 1
                 continue
-            node = node.get(keys[i])
+            node = node.get(keys[i])  # type: ignore[assignment]  # None ends the walk below
             if node is None:
                 break
             i += 1

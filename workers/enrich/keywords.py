@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import defaultdict
 from functools import lru_cache
 
 from schemas import Entity
@@ -26,7 +26,7 @@ def keywords_from_words(title_words: list[str], text_words: list[str], entities:
     """:func:`extract_keywords` of a title and text already split by :func:`tokens.words`."""
     stop = _stopwords()
     entity_words = {fold(w) for e in entities for alias in e.aliases for w in words(alias)}
-    scores: Counter[str] = Counter()
+    scores: defaultdict[str, float] = defaultdict(float)  # entity mentions weigh 1.5
     first_seen: dict[str, int] = {}
     for weight, chunk in ((TITLE_WEIGHT, title_words), (1, text_words)):
         folded = [fold(w) for w in chunk]

@@ -81,6 +81,7 @@ def find_acronyms(doc: Doc, claims: Claims) -> None:
         if claims.at(p + 1) is not None or fold(acronym) in cues().role_words:
             continue  # known already (WPK after the commission's name), or a rank: AKBP
         before = claims.at(p - 1)
+        long_form: Mention | None
         if before is not None and before.end == p and before.type is EntityType.ORGANIZATION:
             long_form = before
         else:

@@ -114,7 +114,7 @@ class Doc:
 
     def _flag_heading(self, start: int, end: int) -> None:
         """Flag the line of tokens ``start`` to ``end`` (exclusive) as a heading when most words are capitalised."""
-        line = zip(self.texts[start:end], self.words[start:end], self.caps[start:end])
+        line = zip(self.texts[start:end], self.words[start:end], self.caps[start:end], strict=False)
         caps = [cap for text, word, cap in line if word and not text.isdigit()]
         if len(caps) >= 2 and sum(caps) / len(caps) >= HEADING_CAP_RATIO:
             self.heading[start:end] = [True] * (end - start)

@@ -12,7 +12,7 @@ from workers.errors import PermanentError
 try:  # optional: better guesses than the cp1252 fallback for unlabelled pages
     from charset_normalizer import from_bytes as _detect_charsets
 except ImportError:  # pragma: no cover - depends on the environment
-    _detect_charsets = None
+    _detect_charsets = None  # type: ignore[assignment]
 
 # Charset sniffing looks at the document's head only, as browsers do (they read
 # 1 KB; news sites often put <meta charset> after long script blocks, hence 4 KB).

@@ -337,7 +337,7 @@ class Fetcher:
                 if isinstance(exc, socket.gaierror) and exc.errno in _HOST_NOT_FOUND:
                     raise PermanentError(f"host not found: {host}", Reason.unreachable) from exc
                 raise TransientError(f"cannot resolve {host}: {exc}", Reason.unreachable) from exc
-            addresses = [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
+            addresses = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
         # every address must be public: one internal A record among public ones is enough to refuse
         blocked = [str(a) for a in addresses if not is_public_address(a)]
         if blocked or not addresses:

@@ -62,7 +62,8 @@ def attempt(alert_id: str, store: MonitorStore, client: HttpClient) -> Delivery:
         update={"state": DeliveryState.sending, "attempts": delivery.attempts + 1, "updated_at": utcnow()}
     )
     if not store.swap_delivery(alert_id, delivery, sending):
-        return store.get_alert(alert_id).delivery  # lost the race to a concurrent sender
+        current = store.get_alert(alert_id)  # lost the race to a concurrent sender
+        return current.delivery if current is not None else delivery
     delivery = sending
     headers = {"Idempotency-Key": alert.id, "Content-Type": "application/json"}
     try:

@@ -66,6 +66,17 @@ PUBLISH_RETRY_POLICY = {
     "interval_step": 0.5,
     "interval_max": PUBLISH_RETRY_MAX_INTERVAL,
 }
+# The same wait when a worker's producer channel must be opened again (kombu's default_channel):
+# kombu gives that only the 4 s connect timeout and raises a library error the publish retries
+# above do not catch, so a task retrying during a longer restart was rejected and its input lost
+# (tests/test_faults_redis.py under load: Redis away 20 s, the retry's publish gave up after 6 s).
+# The worker's app only: producers and `kliping health` keep the short timeout and report at once.
+WORKER_CHANNEL_RETRY = {
+    "connect_retries_timeout": 60.0,
+    "interval_start": PUBLISH_RETRY_POLICY["interval_start"],
+    "interval_step": PUBLISH_RETRY_POLICY["interval_step"],
+    "interval_max": PUBLISH_RETRY_MAX_INTERVAL,
+}
 # SIGTERM starts a cold shutdown with a soft phase (billiard reads this before Celery starts):
 # running tasks get `worker_shutdown_timeout` seconds, then the unfinished ones are requeued at
 # once, instead of a warm shutdown that waits up to the hard time limit and is then SIGKILLed by
@@ -146,7 +157,8 @@ def make_app(settings: Settings, *, set_as_current: bool = True) -> Celery:
     return celery
 
 
-app = make_app(get_settings())
+app = make_app(get_settings())  # the worker's and beat's (-A workers.runtime.celery_app)
+app.conf.broker_transport_options = {**app.conf.broker_transport_options, **WORKER_CHANNEL_RETRY}
 
 
 @signals.setup_logging.connect

@@ -28,4 +28,4 @@ def _connparams(self, asynchronous: bool = False) -> dict:
 def install() -> None:
     """Patch kombu's Redis channel once (idempotent)."""
     if kombu_redis.Channel._connparams is not _connparams:
-        kombu_redis.Channel._connparams = _connparams
+        kombu_redis.Channel._connparams = _connparams  # type: ignore[method-assign]  # the patch

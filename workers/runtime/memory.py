@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+from collections.abc import Callable
 
 # A worker trims after every task (a batch of up to 50 inputs); the embedded runner as often.
 RELEASE_EVERY_INPUTS = 50
 
 
-def _libc_trim() -> object | None:
+def _libc_trim() -> Callable[[int], int] | None:
     """glibc's malloc_trim, or None where the C library has none (musl, macOS)."""
     try:
         return getattr(ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6"), "malloc_trim", None)

@@ -45,7 +45,7 @@ def batches(refs: list[str], most: int, min_tasks: int) -> list[list[str]]:
     bounds = [0]
     for n in range(tasks):
         bounds.append(bounds[-1] + size + (1 if n < extra else 0))
-    return [refs[start:end] for start, end in zip(bounds, bounds[1:])]
+    return [refs[start:end] for start, end in zip(bounds, bounds[1:], strict=False)]
 
 
 def submit(inputs: list[str], settings: Settings, listed: dict[str, datetime] | None = None) -> list[str]:

@@ -111,7 +111,7 @@ class _Batch:
 
     def __init__(self, ctx: pipeline.Context):
         self.ctx = ctx
-        self.buffered = BufferedIndex(ctx.index)
+        self.buffered = BufferedIndex(ctx.index)  # type: ignore[arg-type]  # a worker's index is an ElasticIndex
         self.results: list[InputResult] = []
         self.retry: list[str] = []  # inputs that met a transient error: run again after a backoff
         self.error: TransientError | None = None
@@ -120,7 +120,7 @@ class _Batch:
         """Process the inputs until the time budget is spent; the ones left for a continuation."""
         batch_ctx = dataclasses.replace(self.ctx, index=self.buffered)
         stop_at = time.monotonic() + BATCH_TIME_BUDGET_SHARE * get_settings().task_time_limit
-        for n, (ref, original) in enumerate(zip(refs, given)):
+        for n, (ref, original) in enumerate(zip(refs, given, strict=False)):
             if self.results and time.monotonic() > stop_at:
                 return refs[n:]
             try:
@@ -270,7 +270,9 @@ def deliver_alert(self: Task, alert_id: str) -> dict:
         delivery = delivery_attempt(alert_id, ctx.monitor.store, _webhooks)
     except (redis.ConnectionError, redis.TimeoutError, TransientError) as exc:
         # Redis (the alert and its state) is restarting: the delivery waits, it is not dropped.
-        raise self.retry(exc=exc, countdown=backoff_delay(self.request.retries, cap=MAX_RETRY_DELAY_SECONDS))
+        raise self.retry(
+            exc=exc, countdown=backoff_delay(self.request.retries, cap=MAX_RETRY_DELAY_SECONDS)
+        ) from exc
     if delivery.state == DeliveryState.sending:
         # Another sender holds it, or died holding it (SIGKILL mid-POST): look again when its lease
         # ends, without counting this as a failed attempt, so the alert is resent, never given up.

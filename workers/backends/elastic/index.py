@@ -292,14 +292,19 @@ class ElasticIndex:
         """Stored article ids beginning with `prefix` (for ids typed short), sorted."""
         if not prefix:
             return []
-        body = {"query": {"prefix": {"id": prefix}}, "sort": [{"id": "asc"}], "size": limit, "_source": False}
+        body: dict[str, Any] = {
+            "query": {"prefix": {"id": prefix}},
+            "sort": [{"id": "asc"}],
+            "size": limit,
+            "_source": False,
+        }
         return [hit["_id"] for hit in self._client.search(index=self._alias, **body)["hits"]["hits"]]
 
     def iter_articles(self) -> Iterator[Article]:
         """Every stored article, in id order (search_after pages: no server-side state)."""
         after: list | None = None
         while True:
-            page = {"query": {"match_all": {}}, "sort": [{"id": "asc"}], "size": PAGE_SIZE}
+            page: dict[str, Any] = {"query": {"match_all": {}}, "sort": [{"id": "asc"}], "size": PAGE_SIZE}
             if after is not None:
                 page["search_after"] = after
             hits = self._client.search(index=self._alias, **page)["hits"]["hits"]
@@ -343,7 +348,7 @@ class ElasticIndex:
         iterator = iter(articles)
         while chunk := list(islice(iterator, BULK_CHUNK_SIZE)):
             located = self._locate([a.id for a in chunk], with_source=False)
-            failures += self._bulk(chunk, lambda a, located=located: self._target(located.get(a.id)))
+            failures += self._bulk(chunk, lambda a, located=located: self._target(located.get(a.id)))  # type: ignore[misc]
         return failures
 
     def _bulk(self, articles: list[Article], target: Callable[[Article], str]) -> list[BulkFailure]:
@@ -382,9 +387,9 @@ class ElasticIndex:
     def _next_index(self) -> str:
         """The name after the highest ``<alias>-NNNNNN`` on the server (alias or not)."""
         try:
-            existing = self._client.indices.get(index=f"{self._alias}-*")
+            existing = list(self._client.indices.get(index=f"{self._alias}-*"))
         except NotFoundError:
-            existing = {}
+            existing = []
         numbers = [
             int(m.group(1))
             for name in existing
@@ -469,7 +474,7 @@ class ElasticIndex:
         for attempt in range(COPY_CONFLICT_RETRIES):
             hit = self._locate([canonical_id]).get(canonical_id)
             update = _copies_update(hit, canonical_id, [ref])
-            if update is None:
+            if update is None or hit is None:  # (no update without a hit)
                 return
             try:
                 self._client.update(

@@ -55,7 +55,7 @@ def pack_fingerprint(fp: Fingerprint) -> bytes:
         if moment.tzinfo is None:
             flags |= _NAIVE
             moment = moment.replace(tzinfo=UTC)
-        offset = int(moment.utcoffset().total_seconds())
+        offset = int(moment.utcoffset().total_seconds())  # type: ignore[union-attr]  # aware: set above
         micros = (moment - _EPOCH) // timedelta(microseconds=1)
     head = "\0".join((fp.canonical_id, fp.body_hash, fp.outlet or "", fp.url or "", "")).encode("utf-8")
     return (

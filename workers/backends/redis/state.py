@@ -35,7 +35,7 @@ import functools
 import time
 from collections.abc import Callable, Collection, Iterable
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar, overload
 
 import redis
 from redis.client import NEVER_DECODE
@@ -74,7 +74,7 @@ def _translate_errors(method: Callable[..., T]) -> Callable[..., T]:
     """Turn Redis connection trouble into BackendUnavailable (a TransientError) so the runner retries instead of quarantining."""
 
     @functools.wraps(method)
-    def wrapper(*args, **kwargs) -> T:
+    def wrapper(*args: Any, **kwargs: Any) -> T:
         try:
             return method(*args, **kwargs)
         except (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError) as exc:
@@ -83,6 +83,10 @@ def _translate_errors(method: Callable[..., T]) -> Callable[..., T]:
     return wrapper
 
 
+@overload
+def _text(value: bytes | str) -> str: ...
+@overload
+def _text(value: None) -> None: ...
 def _text(value: bytes | str | None) -> str | None:
     """Decode a Redis reply, whichever ``decode_responses`` the client was built with."""
     return value.decode("utf-8") if isinstance(value, bytes) else value
@@ -188,16 +192,12 @@ class RedisDedupIndex(_RedisKeys):
         return _claim_of([_text(item) for item in reply])
 
     @_translate_errors
-    def register_many(self, entries: Iterable[tuple[Fingerprint, list[str]]]) -> list[str]:
+    def register_many(self, entries: Iterable[tuple[Fingerprint, list[str]]]) -> list[str | None]:
         """Claim many fingerprints in one pipelined round trip (bulk loads); the winner of each, in order."""
         pipe = self._redis.pipeline(transaction=False)
         for fp, bands in entries:
             self._claim(**self._claim_call(fp, bands, None), client=pipe)
         return [_claim_of([_text(item) for item in reply]).winner for reply in pipe.execute()]
-
-    def claim(self, fp: Fingerprint, bands: list[str]) -> str:
-        """Register without re-checking the bands; return the winning canonical id for this body."""
-        return self.register(fp, bands).winner or fp.canonical_id
 
     @_translate_errors
     def repoint(self, fp: Fingerprint, old_id: str, bands: list[str], old_bands: list[str]) -> Claim:
@@ -210,7 +210,7 @@ class RedisDedupIndex(_RedisKeys):
             self.key("dedup", "hash", fp.body_hash),
         ]
         tokens = [band_token(band) for band in (*bands, *old_bands)]
-        args = [
+        args: list[bytes | str | int | float] = [
             fp.article_id,
             pack_fingerprint(fp),
             DEDUP_TTL_SECONDS,
@@ -231,18 +231,9 @@ class RedisDedupIndex(_RedisKeys):
         payloads = self._redis.execute_command(
             "MGET", *[self.key("dedup", "f", member) for member in ids], **{NEVER_DECODE: True}
         )
-        return [unpack_fingerprint(member, data) for member, data in zip(ids, payloads) if data]
+        return [unpack_fingerprint(member, data) for member, data in zip(ids, payloads, strict=False) if data]
 
     @_translate_errors
-    def stories_since(self, since: datetime) -> list[StoryRecord]:
-        """Stories whose time is at or after `since`, oldest first."""
-        ids = self._redis.zrangebyscore(self.key("stories"), _epoch(since), "+inf")
-        if not ids:
-            return []
-        payloads = self._redis.mget([self.key("story", _text(story_id)) for story_id in ids])
-        # A story whose key expired but whose sorted-set entry remains is simply gone.
-        return [StoryRecord.model_validate_json(data) for data in payloads if data]
-
     @_translate_errors
     def stories_sharing(
         self,
@@ -268,7 +259,7 @@ class RedisDedupIndex(_RedisKeys):
             args=[_epoch(since), _epoch(until) if until else "+inf", min_shared, len(keys), total],
         )
         found = sorted(
-            (float(at), _text(story_id)) for story_id, at in zip(reply[::2], reply[1::2])
+            (float(at), _text(story_id)) for story_id, at in zip(reply[::2], reply[1::2], strict=False)
         )  # time, then id
         if not found:
             return []

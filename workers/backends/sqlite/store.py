@@ -205,7 +205,7 @@ class EmbeddedStore:
 
     def search(self, query: SearchQuery) -> list[Article]:
         """Articles matching the query (FTS5 rank when there is text, newest first otherwise)."""
-        where, params, order = [], [], "a.published_at DESC"
+        where, params, order = list[str](), list[str | int](), "a.published_at DESC"
         sql = "SELECT a.data FROM articles a"
         node = parse(query.text) if query.text and query.text.strip() else None
         if node is not None and not has_not(node):  # one MATCH: ranked by FTS5's bm25
@@ -264,26 +264,6 @@ class EmbeddedStore:
         """Number of stored articles."""
         return self._rows("SELECT count(*) FROM articles")[0][0]
 
-    def top_entities(self, limit: int = 10) -> list[tuple[str, str, int]]:
-        """Most frequent entities over stored articles: (canonical name, type, article count)."""
-        return [
-            tuple(row)
-            for row in self._rows(
-                "SELECT canonical, type, count(DISTINCT article_id) n FROM article_entities"
-                " GROUP BY canonical, type ORDER BY n DESC, canonical LIMIT ?",
-                (limit,),
-            )
-        ]
-
-    def counts_by(self, column: str) -> dict[str, int]:
-        """Article counts grouped by a stored column (source_name, sentiment)."""
-        if column not in ("source_name", "sentiment"):
-            raise ValueError(f"cannot group by {column}")
-        return {
-            str(k): n
-            for k, n in self._rows(f"SELECT {column}, count(*) FROM articles GROUP BY 1 ORDER BY 2 DESC")
-        }
-
     # --- DedupIndex ---------------------------------------------------------------------------
 
     def find_exact(self, body_hash: str) -> str | None:
@@ -307,10 +287,6 @@ class EmbeddedStore:
         """The stored fingerprint of an article."""
         rows = self._rows("SELECT data FROM dedup_fp WHERE article_id = ?", (article_id,))
         return Fingerprint.model_validate_json(rows[0][0]) if rows else None
-
-    def claim(self, fp: Fingerprint, bands: list[str]) -> str:
-        """Register without re-checking the bands; return the winning canonical id for this body."""
-        return self.register(fp, bands).winner or fp.canonical_id
 
     def register(self, fp: Fingerprint, bands: list[str], seen: Collection[str] | None = None) -> Claim:
         """Register in one transaction, with the same rules as the Redis claim script."""
@@ -422,11 +398,6 @@ class EmbeddedStore:
             (canonical_id,),
         )
         return [Fingerprint.model_validate_json(row[0]) for row in rows]
-
-    def stories_since(self, since: datetime) -> list[StoryRecord]:
-        """Stories whose time is at or after `since`."""
-        rows = self._rows("SELECT data FROM stories WHERE at >= ? ORDER BY at", (since.isoformat(),))
-        return [StoryRecord.model_validate_json(row[0]) for row in rows]
 
     def stories_sharing(
         self,
