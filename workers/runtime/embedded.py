@@ -10,7 +10,6 @@ from pathlib import Path
 from schemas import InputResult, Outcome
 from workers.clean import article_id
 from workers.errors import SkipInput, TransientError
-from workers.fetch.webhook import WebhookClient
 from workers.load import is_url
 from workers.monitor import Monitor
 from workers.monitor.deliver import WEBHOOK_TIMEOUT_SECONDS, deliver
@@ -64,6 +63,9 @@ def deliver_alerts(alert_ids: list[str], store: MonitorStore, settings: Settings
     """
     if not alert_ids:
         return
+    # only when there are alerts to deliver: a run without them never imports httpx
+    from workers.fetch.webhook import WebhookClient
+
     with WebhookClient(settings, WEBHOOK_TIMEOUT_SECONDS) as client:
         for alert_id in alert_ids:
             deliver(alert_id, store, client)
