@@ -28,10 +28,6 @@ if TYPE_CHECKING:  # the distributed mode's clients are imported when it is used
     from workers.backends.elastic.index import ElasticIndex
     from workers.fetch.fetcher import Fetcher
 
-# Redis calls are short; a worker stuck on a dead connection should fail fast and retry the task.
-REDIS_SOCKET_TIMEOUT = 10.0
-REDIS_HEALTH_CHECK_SECONDS = 30
-
 
 def queues_inputs(settings: Settings) -> bool:
     """True in the distributed mode: inputs are queued for Celery workers instead of run in this process."""
@@ -86,19 +82,10 @@ def feed_fetcher(settings: Settings) -> Fetcher:
 
 
 def redis_client(settings: Settings) -> redis.Redis:
-    """A Redis client for Kliping's shared state (text replies, health-checked connections)."""
-    import redis
+    """A Redis client for Kliping's shared state: KLIPING_REDIS_URL's server, or the Sentinels' master."""
+    from workers.runtime import redis_conn
 
-    if not settings.redis_url:
-        raise ValueError("KLIPING_REDIS_URL is not set")
-    return redis.Redis.from_url(
-        settings.redis_url,
-        decode_responses=True,
-        socket_timeout=REDIS_SOCKET_TIMEOUT,
-        socket_connect_timeout=REDIS_SOCKET_TIMEOUT,
-        health_check_interval=REDIS_HEALTH_CHECK_SECONDS,
-        retry_on_timeout=True,
-    )
+    return redis_conn.redis_client(settings)
 
 
 def elastic_index(settings: Settings) -> ElasticIndex:
