@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import argparse
 
-from rich.markup import escape
-
 from schemas import SentimentLabel
 from workers.cli import views
 from workers.cli.common import err, out, parse_since, store_context
 from workers.settings import Settings
+
+
+def escape(text: str) -> str:
+    """rich's markup escape (rich imported when a rule is printed)."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
 
 
 def cmd_rules(args: argparse.Namespace, settings: Settings) -> int:

@@ -7,8 +7,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
-import httpx
-
 from schemas import InputResult, Outcome
 from workers.clean import article_id
 from workers.errors import SkipInput, TransientError
@@ -61,6 +59,8 @@ def deliver_alerts(alert_ids: list[str], store: MonitorStore) -> None:
     """Deliver alerts one by one with retries (already delivered ones are skipped by `deliver`)."""
     if not alert_ids:
         return
+    import httpx  # only when there are alerts to deliver: a run without them never imports it
+
     with httpx.Client(timeout=WEBHOOK_TIMEOUT_SECONDS) as client:
         for alert_id in alert_ids:
             deliver(alert_id, store, client)
