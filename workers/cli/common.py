@@ -6,7 +6,7 @@ import argparse
 import time
 from collections import Counter
 from collections.abc import Collection, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from rich.console import Console
 from rich.progress import (
@@ -48,6 +48,12 @@ def parse_since(value: str) -> datetime:
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"not an ISO date (YYYY-MM-DD[THH:MM]): {value!r}") from exc
     return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def parse_until(value: str) -> datetime:
+    """An --until value: an ISO datetime, or a date meaning up to the end of that day (UTC when no zone is given)."""
+    when = parse_since(value)
+    return when + timedelta(days=1) if len(value.strip()) == len("YYYY-MM-DD") else when
 
 
 def follow_results(

@@ -159,8 +159,10 @@ def build_query(query: SearchQuery) -> dict:
         filters.append(_case_insensitive_any(["entities.name", "entities.aliases"], query.entity))
     if query.source:
         filters.append(_case_insensitive_any(["source.name", "source.domain"], query.source))
-    if query.since:
-        filters.append({"range": {"published_at": {"gte": query.since.isoformat()}}})
+    if query.since or query.until:
+        bounds = {"gte": query.since.isoformat()} if query.since else {}
+        bounds |= {"lt": query.until.isoformat()} if query.until else {}
+        filters.append({"range": {"dated_at": bounds}})
     if query.sentiment and not query.entity:
         filters.append({"term": {"sentiment.label": query.sentiment.value}})
     if query.story_id:
@@ -170,7 +172,7 @@ def build_query(query: SearchQuery) -> dict:
         "size": query.limit,
     }
     if not query.text:
-        body["sort"] = [{"published_at": {"order": "desc", "missing": "_last"}}, {"id": "asc"}]
+        body["sort"] = [{"dated_at": {"order": "desc", "missing": "_last"}}, {"id": "asc"}]
     return body
 
 

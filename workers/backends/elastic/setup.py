@@ -91,13 +91,30 @@ def install(client: Elasticsearch, alias: str, template: dict | None = None) -> 
     try:
         if not client.indices.exists_alias(name=alias):
             client.indices.create(index=f"{alias}-000001", aliases={alias: {"is_write_index": True}})
+        else:
+            add_new_fields(client, alias, body["template"]["mappings"]["properties"])
     except ApiError as exc:
         if exc.meta.status in FORBIDDEN_STATUS:
             raise _forbidden(
-                f"create {alias}-000001", f"the manage index privilege on {alias}*", exc
+                f"create or update {alias}-*", f"the manage index privilege on {alias}*", exc
             ) from exc
         if exc.error != "resource_already_exists_exception":  # another setup won the race
             raise
+
+
+def add_new_fields(client: Elasticsearch, alias: str, properties: dict) -> None:
+    """Add the template's top-level fields an existing index lacks (dated_at, text_id, …) to its mapping.
+
+    The mapping is strict: without them, a newer worker's writes would be refused until the next
+    rollover. Only additions: a changed field needs ``kliping es reindex``, which also fills the new
+    fields of the stored articles (new writes have them at once).
+    """
+    for index, mapping in client.indices.get_mapping(index=alias).body.items():
+        known = mapping.get("mappings", {}).get("properties", {})
+        missing = {name: spec for name, spec in properties.items() if name not in known}
+        if missing:
+            log.info("adding fields %s to the mapping of %s", sorted(missing), index)
+            client.indices.put_mapping(index=index, properties=missing)
 
 
 def check(client: Elasticsearch, alias: str) -> bool:
