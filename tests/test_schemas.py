@@ -119,6 +119,7 @@ GENERATED_KEYWORDS = {
     "dedup.story_id",
     "dedup.copies.id",
     "dedup.method",
+    "date_source",
 }
 # Lucene refuses a term over 32,766 bytes (and with it the whole document); a UTF-8 character is at most 4.
 MAX_TERM_CHARS = 32_766 // 4
