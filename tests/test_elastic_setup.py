@@ -166,6 +166,11 @@ def test_the_kibana_data_view_counts_each_article_once_after_a_reindex(client):
         client.indices.refresh(index=f"{alias}*")
         assert client.count(index=alias)["count"] == 2  # what the data view reads
         assert client.count(index=f"{alias}*")["count"] == 4  # what `kliping-articles*` read
+        time_field = view["attributes"]["timeFieldName"]
+        mappings = client.indices.get_mapping(index=alias).body.values()
+        assert all(m["mappings"]["properties"][time_field]["type"] == "date" for m in mappings)
+        dated = client.count(index=alias, query={"exists": {"field": time_field}})["count"]
+        assert dated == 2  # every article is on the time-filtered panels
     finally:
         if LIVE:
             client.indices.delete(index=f"{alias}-*")

@@ -105,7 +105,7 @@ def test_every_field_exists_in_the_template_and_aggregations_use_aggregatable_on
         assert {f for f in aggregated if fields[f] not in AGGREGATABLE} == set(), obj["id"]
     # the walk found what the dashboard is about (guards against a walk that finds nothing)
     assert {
-        "published_at",
+        "dated_at",
         "source.name",
         "persons",
         "organizations",
@@ -138,7 +138,7 @@ def test_data_view_dashboard_and_saved_searches():
     view = objects[("index-pattern", "kliping-articles")]["attributes"]
     # the alias, not kliping-articles*: indices left by a reindex would count every article twice
     assert view["title"] == Settings().elasticsearch_index and "*" not in view["title"]
-    assert view["timeFieldName"] == "published_at"
+    assert view["timeFieldName"] == "dated_at"  # every article has one, dated or not
     dashboard = objects[("dashboard", "kliping-monitoring")]
     on_dashboard = {ref["id"] for ref in dashboard["references"]}
     assert on_dashboard == {oid for (kind, oid) in objects if kind == "visualization"} | {"kliping-latest"}
@@ -149,7 +149,7 @@ def test_data_view_dashboard_and_saved_searches():
             == f'sentiment.label : "{label}"'
         )
     latest = objects[("search", "kliping-latest")]["attributes"]
-    assert "url" in latest["columns"] and latest["sort"] == [["published_at", "desc"]]
+    assert "url" in latest["columns"] and latest["sort"] == [["dated_at", "desc"]]
 
 
 # What Kibana's visualization migrations up to 7.17 add (visualization_saved_object_migrations.ts in

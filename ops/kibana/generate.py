@@ -28,9 +28,9 @@ DATA_VIEW_ID = "kliping-articles"  # fixed: dashboards and links refer to it
 # The data view reads the write alias, not a pattern: after `kliping es reindex` the old indices keep
 # their copies of every article until deleted, and `kliping-articles*` would count each one twice.
 DATA_VIEW_TITLE = "kliping-articles"
-# The time filter's field. To become dated_at (published_at, else when Kliping first saw the article)
-# once the template has it, so that undated articles show up in time-filtered panels too.
-TIME_FIELD = "published_at"
+# The time filter's field: dated_at is published_at, else when Kliping first saw the article, so
+# every article has one and undated articles show up in time-filtered panels too.
+TIME_FIELD = "dated_at"
 PALETTE = {"type": "palette", "name": "kibana_palette"}  # what the 7.12 and 7.14 migrations add
 DASHBOARD_ID = "kliping-monitoring"
 KIBANA_EXPORT_VERSION = "7.17.3"
