@@ -15,6 +15,7 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml.html import HtmlElement
 
+from workers.clean.body import word_count
 from workers.clean.dates import parse_date_line
 
 # Meta keys for the publication time, most specific first.
@@ -65,6 +66,7 @@ class PageMeta:
     tags: list[str] = field(default_factory=list)
     image: str | None = None
     is_article: bool = False  # the page calls itself an article (og:type, JSON-LD @type)
+    stated_words: int | None = None  # the article's length the page states (JSON-LD articleBody, wordCount)
 
 
 def read_meta(tree: HtmlElement, base_url: str | None) -> PageMeta:
@@ -84,6 +86,7 @@ def read_meta(tree: HtmlElement, base_url: str | None) -> PageMeta:
         section=first(*_SECTION_KEYS) or _ld_text(ld.get("articleSection")),
         image=_absolute(first("og:image", "twitter:image") or _ld_image(ld.get("image")), base_url),
         is_article=bool(ld) or (first("og:type") or "").lower() == "article",
+        stated_words=_stated_words(ld),
     )
     page.dates = [v for k in _DATE_KEYS[:3] for v in metas.get(k, [])]
     page.dates += [stated] if (stated := _ld_text(ld.get("datePublished"))) else []
@@ -96,6 +99,17 @@ def read_meta(tree: HtmlElement, base_url: str | None) -> PageMeta:
     )
     page.tags = _tags(next((metas[k] for k in _TAG_KEYS if metas.get(k)), []) or _ld_list(ld.get("keywords")))
     return page
+
+
+def _stated_words(ld: dict) -> int | None:
+    """Words of the article by its JSON-LD: its articleBody, else its wordCount."""
+    body = ld.get("articleBody")
+    if isinstance(body, str) and body.strip():
+        return word_count(body)
+    try:
+        return int(str(ld.get("wordCount"))) or None
+    except ValueError:
+        return None
 
 
 def _meta_values(tree: HtmlElement) -> dict[str, list[str]]:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable
-
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING
 
 from schemas import Article, Entity, InputResult, Outcome
+
+if TYPE_CHECKING:  # rich is imported when a table is drawn: `--json` runs and the first input do without it
+    from rich.console import Console
+    from rich.table import Table
 
 OUTCOME_STYLE = {
     Outcome.indexed: "green",
@@ -55,6 +57,8 @@ def summary_table(
 
     With `total` larger than the inputs done (an interrupted run), the title says "N of M inputs".
     """
+    from rich.table import Table
+
     done = sum(counts.values())
     inputs = (
         f"{done} of {plural(total, 'input')}" if total is not None and total > done else plural(done, "input")
@@ -175,6 +179,8 @@ def stats_of(articles: Iterable[Article], outcomes: dict[str, int]) -> dict:
 
 def stats_tables(stats: dict) -> list[Table]:
     """The `kliping stats` tables."""
+    from rich.table import Table
+
     tables = []
     for key in ("outcomes", "sources", "languages", "sentiment", "top_entities"):
         table = Table(title=key.replace("_", " "), title_justify="left")
