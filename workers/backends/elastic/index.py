@@ -177,6 +177,17 @@ class ElasticIndex:
         self._remember(article_id, hit["_index"] if hit else None)
         return from_document(hit["_source"]) if hit else None
 
+    @_translate_errors
+    def get_many(self, article_ids: list[str]) -> dict[str, Article | None]:
+        """Several stored articles in one real-time request: id → article, or None when not stored."""
+        hits = self._locate(list(dict.fromkeys(article_ids)))
+        found: dict[str, Article | None] = {}
+        for article_id in article_ids:
+            hit = hits.get(article_id)
+            self._remember(article_id, hit["_index"] if hit else None)
+            found[article_id] = from_document(hit["_source"]) if hit else None
+        return found
+
     def _remember(self, article_id: str, index: str | None) -> None:
         """Note where an id is stored (None: nowhere) for a write that follows soon."""
         self._where[article_id] = (time.monotonic(), index)
