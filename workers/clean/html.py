@@ -126,6 +126,7 @@ def extract_html(raw: RawDocument, is_outlet: Callable[[str], object]) -> Draft:
         photo=photo,
         stated_dates=meta.dates,
         dateline_date=dateline.date,
+        modified_date=meta.modified,
         shown_dates=lambda: list(visible_dates(tree)),
     )
 
