@@ -21,7 +21,7 @@ from workers.clean.credits import Credits
 from workers.clean.dateline import is_domain_like
 from workers.clean.draft import Draft
 from workers.clean.html_meta import date_candidates, people, section, site_names
-from workers.clean.meta import PageMeta, read_meta
+from workers.clean.meta import PageMeta, read_meta, visible_dates
 from workers.clean.photo import caption_lines, is_photo_page
 from workers.clean.tree import wrap_loose_text
 from workers.errors import PermanentError, SkipInput
@@ -125,6 +125,10 @@ def extract_html(raw: RawDocument, is_outlet: Callable[[str], object]) -> Draft:
         image=meta.image,
         dateline=dateline.place,
         photo=photo,
+        stated_dates=meta.dates,
+        dateline_date=dateline.date,
+        modified_date=meta.modified,
+        shown_dates=lambda: list(visible_dates(tree)),
     )
 
 
