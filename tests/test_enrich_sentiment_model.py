@@ -7,6 +7,7 @@ ops/evaluate_sentiment.py on the held-out fold of the CNBC headlines).
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 
@@ -155,3 +156,22 @@ def test_english_sentiment_read_per_sentence_equals_reading_the_words_together()
     for entity in toned:
         mentioning = [s for s in sentences if entity.name in s]
         assert entity.sentiment == score_skipping([w for s in mentioning for w in words(s)], names)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["A\n", "U.S. Army. Ok", "Jr. Smith! x", "PT. Abc… Def", "Mr. Li?” Yes.\n\nNo", "a.. b", "Ab.", "x.\n"]
+    + [p.read_text(encoding="utf-8") for p in SEEDS],
+    ids=lambda t: t[:12],
+)
+def test_sentence_spans_end_as_the_lookbehind_pattern_says(text):
+    # the pattern sentence_spans applies, with its abbreviation test written as lookbehinds
+    ends = re.compile(r"(?<![A-Z])(?<![A-Z][a-z])(?<![A-Z][A-Z])[.!?…]+[\"”’)]*\s+|\n+")
+    spans, start = [], 0
+    for match in ends.finditer(text):
+        if text[start : match.start()].strip():
+            spans.append((start, match.start() + len(match.group().rstrip())))
+        start = match.end()
+    if text[start:].strip():
+        spans.append((start, len(text)))
+    assert sentence_spans(text) == spans

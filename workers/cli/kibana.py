@@ -17,7 +17,10 @@ class KibanaImportError(RuntimeError):
 
 
 def import_saved_objects(
-    url: str = DEFAULT_KIBANA_URL, path: Path = SAVED_OBJECTS, api_key: str | None = None
+    url: str = DEFAULT_KIBANA_URL,
+    path: Path = SAVED_OBJECTS,
+    api_key: str | None = None,
+    auth: tuple[str, str] | None = None,
 ) -> int:
     """POST the ndjson to Kibana's saved-objects import API (overwrite); the number of objects imported.
 
@@ -34,6 +37,7 @@ def import_saved_objects(
         params={"overwrite": "true"},
         headers=headers,
         files=files,
+        auth=auth if auth and not api_key else None,  # basic auth (user, password)
         timeout=IMPORT_TIMEOUT,
     )
     if response.status_code != 200:

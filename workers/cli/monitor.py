@@ -26,6 +26,8 @@ def cmd_rules(args: argparse.Namespace, settings: Settings) -> int:
     store = monitor_store(settings)
     if args.action == "add":
         parse(args.query)  # refuse a malformed query now, not at the first article
+        if args.webhook is not None and not _webhook_allowed(args.webhook, settings):
+            return 2
         rule = Rule(
             name=args.name,
             query=args.query,
@@ -66,6 +68,23 @@ def cmd_rules(args: argparse.Namespace, settings: Settings) -> int:
             highlight=False,
         )
     return 0
+
+
+def _webhook_allowed(url: str, settings: Settings) -> bool:
+    """Check a webhook as every delivery will (http(s), a public address); say why when refused."""
+    from workers.errors import KlipingError
+    from workers.fetch.webhook import check_webhook
+
+    try:
+        check_webhook(url, settings)
+    except KlipingError as exc:
+        err.print(
+            f"[red]webhook refused:[/] {escape(str(exc))} (webhooks pass the same address guard as "
+            "fetching; KLIPING_FETCH_ALLOW_PRIVATE=1 allows private addresses)",
+            highlight=False,
+        )
+        return False
+    return True
 
 
 def _rules_test(args: argparse.Namespace, settings: Settings, store) -> int:
@@ -110,7 +129,9 @@ def cmd_alerts(args: argparse.Namespace, settings: Settings) -> int:
         for alert in alerts:
             reopen(alert.id, store)
         deliver_alerts(
-            [a.id for a in alerts if a.delivery.state.value in ("pending", "sending", "failed")], store
+            [a.id for a in alerts if a.delivery.state.value in ("pending", "sending", "failed")],
+            store,
+            settings,
         )
         alerts = store.alerts(since=args.since)
     for alert in alerts:

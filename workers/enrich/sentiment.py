@@ -29,8 +29,10 @@ LEAD_SENTENCES = 3
 TITLE_WEIGHT = 2.0
 TONED_TYPES = (EntityType.PERSON, EntityType.ORGANIZATION)
 # A sentence ends at . ! ? or … followed by a space, or at a line break; "U.S.", "J." and "Jr." style
-# abbreviations (one or two letters, the first a capital, before the dot) do not end one.
-_SENTENCE_END = re.compile(r"(?<![A-Z])(?<![A-Z][a-z])(?<![A-Z][A-Z])[.!?…]+[\"”’)]*\s+|\n+")
+# abbreviations (one or two letters, the first a capital, before the dot) do not end one. The abbreviation
+# test is made on each candidate (_abbreviation) rather than as lookbehinds opening the pattern: a pattern
+# opening with a character class lets the regex engine skip ahead, lookbehinds are tried at every character.
+_SENTENCE_END = re.compile(r"[.!?…]+[\"”’)]*\s+|\n+")
 _NO_SENTIMENT = Sentiment(label=SentimentLabel.neutral, score=0.0, confidence=0.0)
 
 Probabilities = list[float]
@@ -43,14 +45,25 @@ def is_english(language: str | None) -> bool:
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) character spans of the sentences of ``text``, empty ones left out."""
-    spans, start = [], 0
-    for match in _SENTENCE_END.finditer(text):
+    spans, start, pos = [], 0, 0
+    while (match := _SENTENCE_END.search(text, pos)) is not None:
+        if text[match.start()] != "\n" and _abbreviation(text, match.start()):
+            pos = match.start() + 1  # as a lookbehind failing there: the next character may start an end
+            continue
         if text[start : match.start()].strip():
             spans.append((start, match.start() + len(match.group().rstrip())))
-        start = match.end()
+        start = pos = match.end()
     if text[start:].strip():
         spans.append((start, len(text)))
     return spans
+
+
+def _abbreviation(text: str, i: int) -> bool:
+    """True when the full stop (or other end mark) at ``i`` follows a capital, or a capital and a small letter."""
+    before = text[max(0, i - 2) : i]
+    if before[-1:] and "A" <= before[-1] <= "Z":
+        return True
+    return len(before) == 2 and "A" <= before[0] <= "Z" and "a" <= before[1] <= "z"
 
 
 def _unit_probabilities(unit_words: Sequence[str], names: frozenset[str]) -> Probabilities | None:
