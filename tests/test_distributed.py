@@ -16,6 +16,7 @@ import redis
 
 from schemas import Outcome
 from schemas.elastic import template_mappings
+from tests.support.osmem import set_up_index
 from tests.support.workers import worker_env as _worker_env  # test_dedupe_concurrency imports it from here
 from workers.backends.elastic.index import ElasticIndex, make_client
 from workers.backends.redis.state import RedisStateStore
@@ -39,6 +40,7 @@ def distributed_settings(tmp_path: Path, redis_url, redis_prefix, es_url) -> Ite
         task_max_retries=1,
         fetch_allow_private=True,
     )
+    set_up_index(settings)  # the `es-setup` step: workers only check that the alias exists
     yield settings
     if os.environ.get("KLIPING_TEST_ELASTICSEARCH_URL"):  # osmem clones vanish by themselves
         make_client(settings).indices.delete(index=f"{settings.elasticsearch_index}-*")

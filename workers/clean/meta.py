@@ -69,6 +69,9 @@ class PageMeta:
     tags: list[str] = field(default_factory=list)
     image: str | None = None
     is_article: bool = False  # the page calls itself an article (og:type, JSON-LD @type)
+    modified: str | None = (
+        None  # when the page says it was last changed (article:modified_time, dateModified)
+    )
     stated_words: int | None = None  # the article's length the page states (JSON-LD articleBody, wordCount)
 
 
@@ -96,6 +99,7 @@ def read_meta(tree: HtmlElement, base_url: str | None) -> PageMeta:
         [Stated(stated, DateSource.json_ld)] if (stated := _ld_text(ld.get("datePublished"))) else []
     )
     page.dates += [v for k in _DATE_KEYS[3:] for v in metas.get(k, [])]
+    page.modified = first("article:modified_time", "og:updated_time") or _ld_text(ld.get("dateModified"))
     page.dates += [t.get("datetime") for t in tree.iter("time") if t.get("datetime")]
     page.authors = [v for k in _AUTHOR_KEYS for v in metas.get(k, []) if not v.startswith("http")]
     page.authors += _ld_names(ld.get("author"), people_only=True)
