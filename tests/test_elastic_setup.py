@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import pytest
 from elasticsearch import Elasticsearch
@@ -17,6 +18,10 @@ from tests.test_elastic import BANJIR, KORUT, LIVE, _article
 from workers.backends.elastic.index import ElasticIndex, make_client
 from workers.backends.elastic.setup import AliasMissing, SetupError, check
 from workers.settings import Settings
+
+pytestmark = (
+    pytest.mark.live_elasticsearch
+)  # KLIPING_TEST_ELASTICSEARCH_URL: the same tests on a real cluster
 
 
 def _template(alias: str) -> dict | None:
@@ -115,8 +120,15 @@ def test_writes_require_the_alias_and_never_create_a_plain_index(index, client):
 
 
 def test_workers_only_check_the_alias_and_refused_setup_is_reported(client, alias, es_url, caplog):
+    upstream = urlsplit(es_url)
+    if upstream.scheme == "https":
+        pytest.skip("the fault proxy speaks plain HTTP to its upstream")
     with start_proxy(es_url) as proxy:
-        limited = make_client(Settings(elasticsearch_url=proxy.url, elasticsearch_timeout=30))
+        auth = (
+            f"{upstream.username}:{upstream.password}@" if upstream.username else ""
+        )  # a live cluster's user
+        url = proxy.url.replace("http://", f"http://{auth}")
+        limited = make_client(Settings(elasticsearch_url=url, elasticsearch_timeout=30))
         # A worker's key: no ILM, no templates, no index creation (403 as a secured cluster answers).
         proxy.faults.forbid = lambda method, path: (
             path.startswith(("/_ilm", "/_index_template")) or (method == "PUT" and path == f"/{alias}-000001")
