@@ -210,11 +210,15 @@ def test_a_fragment_is_judged_against_the_page_its_paragraphs_and_the_stated_len
 
     body = ["One paragraph of twelve words that a fast pass kept from the article."]
     chars = len(body[0])
-    assert _PageSize(visible_chars=chars * 2, paragraph_chars=chars, stated_words=None).is_fragment([])
-    assert not _PageSize(visible_chars=chars * 2, paragraph_chars=chars, stated_words=12).is_fragment(body)
-    assert _PageSize(visible_chars=chars * 20, paragraph_chars=chars, stated_words=None).is_fragment(body)
-    assert _PageSize(visible_chars=chars * 2, paragraph_chars=chars * 5, stated_words=None).is_fragment(body)
-    assert _PageSize(visible_chars=chars * 2, paragraph_chars=chars, stated_words=100).is_fragment(body)
+
+    def size(visible: int, paragraphs: int, stated: int | None) -> _PageSize:
+        return _PageSize(fromstring("<p>x</p>"), visible, stated, paragraphs)
+
+    assert size(chars * 2, chars, None).is_fragment([])
+    assert not size(chars * 2, chars, 12).is_fragment(body)
+    assert size(chars * 20, chars, None).is_fragment(body)  # a tenth of the page's text
+    assert size(chars * 5, chars * 5, None).is_fragment(body)  # a fifth of its paragraphs
+    assert size(chars * 2, chars, 100).is_fragment(body)  # an eighth of the stated length
 
 
 def test_json_ld_states_the_article_length():
