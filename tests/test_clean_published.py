@@ -190,3 +190,9 @@ def test_a_published_time_rewritten_on_edit_gives_way_to_json_ld():
         'article:modified_time" content="2024-08-06T08:00:00Z',
     )
     assert _clean(_page(kept + ld)).published_at == datetime(2024, 8, 5, 19, 49, 50, tzinfo=UTC)
+
+
+def test_a_shown_stamp_with_a_counter_after_a_bar_dates_the_page():
+    shown = "<p>Selasa, 23/02/2016</p><div>Selasa, 23 Februari 2016 15:06 WIB | 998 Views</div>"
+    article = _clean(_page(shown=shown), url="https://otomotif.antaranews.com/berita/546646/x")
+    assert article.published_at == datetime(2016, 2, 23, 15, 6, tzinfo=WIB)

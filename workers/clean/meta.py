@@ -234,13 +234,18 @@ def _tags(values: list[str]) -> list[str]:
 
 
 def visible_dates(tree: HtmlElement) -> Iterator[str]:
-    """Texts in the page that say nothing but a date ("Senin, 28 April 2025 21:14 WIB"), in page order."""
+    """Texts in the page that say nothing but a date ("Senin, 28 April 2025 21:14 WIB"), in page order.
+
+    A text may end in one more field after a bar ("Selasa, 23 Februari 2016 15:06 WIB | 998 Views"): its date part counts.
+    """
     found = 0
     for node in tree.xpath("//body//text()"):
         if len(node) > VISIBLE_DATE_MAX_CHARS:
             continue  # cheap test first: a page has thousands of text nodes
         text = " ".join(node.split())
-        if parse_date_line(text):
+        if not parse_date_line(text):  # a stamp with a counter after a bar: "… 15:06 WIB | 998 Views"
+            text = text.rpartition(" | ")[0]
+        if text and parse_date_line(text):
             yield text
             found += 1
             if found == MAX_VISIBLE_DATES:
