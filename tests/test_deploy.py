@@ -15,7 +15,7 @@ import jsonschema
 import pytest
 from ruamel.yaml import YAML
 
-from workers.settings import PROJECT_ROOT
+from workers.settings import PACKAGE_DATA, PROJECT_ROOT
 
 COMPOSE = PROJECT_ROOT / "docker-compose.yml"
 ROLES = PROJECT_ROOT / "ops" / "elasticsearch"
@@ -105,7 +105,9 @@ def test_every_variable_compose_requires_is_in_env_example():
     assert all(re.search(rf"^{name}=$", example, re.MULTILINE) for name in required)
 
 
-@pytest.mark.parametrize("path", sorted(ROLES.glob("*.json")), ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", [*sorted(ROLES.glob("*.json")), PACKAGE_DATA / "kibana_reader_role.json"], ids=lambda p: p.name
+)
 def test_role_definitions_are_printed_exactly_in_the_ops_readme(path: Path):
     text = path.read_text(encoding="utf-8")
     json.loads(text)
@@ -123,6 +125,10 @@ def test_the_worker_role_can_set_nothing_up_and_the_setup_role_can():
     assert "manage" in setup_indices["privileges"]
     for role in (writer_indices, setup_indices):
         assert set(role["names"]) == {"kliping-articles", "kliping-articles-*"}
+    reader = json.loads((PACKAGE_DATA / "kibana_reader_role.json").read_text(encoding="utf-8"))
+    [reader_indices] = reader["elasticsearch"]["indices"]
+    assert set(reader_indices["privileges"]) == {"read", "view_index_metadata"}
+    assert all(privileges == ["read"] for privileges in reader["kibana"][0]["feature"].values())
     script = (ROLES / "security.sh").read_text(encoding="utf-8")
     assert "kliping_setup.role.json" in script and "kliping_writer.role.json" in script
 

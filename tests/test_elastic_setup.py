@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import pytest
 from elasticsearch import Elasticsearch
@@ -17,6 +18,10 @@ from tests.test_elastic import BANJIR, KORUT, LIVE, _article
 from workers.backends.elastic.index import ElasticIndex, make_client
 from workers.backends.elastic.setup import AliasMissing, SetupError, check
 from workers.settings import Settings
+
+pytestmark = (
+    pytest.mark.live_elasticsearch
+)  # KLIPING_TEST_ELASTICSEARCH_URL: the same tests on a real cluster
 
 
 def _template(alias: str) -> dict | None:
@@ -115,8 +120,15 @@ def test_writes_require_the_alias_and_never_create_a_plain_index(index, client):
 
 
 def test_workers_only_check_the_alias_and_refused_setup_is_reported(client, alias, es_url, caplog):
+    upstream = urlsplit(es_url)
+    if upstream.scheme == "https":
+        pytest.skip("the fault proxy speaks plain HTTP to its upstream")
     with start_proxy(es_url) as proxy:
-        limited = make_client(Settings(elasticsearch_url=proxy.url, elasticsearch_timeout=30))
+        auth = (
+            f"{upstream.username}:{upstream.password}@" if upstream.username else ""
+        )  # a live cluster's user
+        url = proxy.url.replace("http://", f"http://{auth}")
+        limited = make_client(Settings(elasticsearch_url=url, elasticsearch_timeout=30))
         # A worker's key: no ILM, no templates, no index creation (403 as a secured cluster answers).
         proxy.faults.forbid = lambda method, path: (
             path.startswith(("/_ilm", "/_index_template")) or (method == "PUT" and path == f"/{alias}-000001")
@@ -174,3 +186,34 @@ def test_the_kibana_data_view_counts_each_article_once_after_a_reindex(client):
     finally:
         if LIVE:
             client.indices.delete(index=f"{alias}-*")
+
+
+@pytest.mark.slow
+def test_es_setup_command_names_the_missing_privilege(es_url, alias, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from workers.settings import PROJECT_ROOT
+
+    if urlsplit(es_url).scheme == "https" or urlsplit(es_url).username:
+        pytest.skip("the fault proxy speaks plain HTTP without a user")
+    with start_proxy(es_url) as proxy:
+        proxy.faults.forbid = lambda method, path: path.startswith("/_ilm")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("KLIPING_")}
+        env.update(
+            KLIPING_ELASTICSEARCH_URL=proxy.url,
+            KLIPING_ELASTICSEARCH_INDEX=alias,
+            KLIPING_DATA_DIR=str(tmp_path),
+        )
+        done = subprocess.run(
+            [sys.executable, "-m", "workers.cli", "es", "setup"],
+            cwd=PROJECT_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert done.returncode == 1
+    assert "manage_ilm" in done.stderr and "kliping_setup" in done.stderr

@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from schemas.elastic import template_mappings
-from workers.cli.kibana import SAVED_OBJECTS
+from workers.cli.kibana import READER_ROLE, SAVED_OBJECTS
 from workers.settings import PROJECT_ROOT, Settings
 
 AGGREGATABLE = {"keyword", "date", "boolean", "integer", "long", "float", "double"}
@@ -183,17 +183,20 @@ class _KibanaStub(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     answer: dict
+    role_status = 204  # Kibana's role API: 204 created or updated, 404 without security
     received: list
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         self.received.append((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
-        payload = json.dumps(self.answer).encode()
-        self.send_response(200)
+        payload = json.dumps(self.answer).encode() if self.command == "POST" else b""
+        self.send_response(200 if self.command == "POST" else self.role_status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)
+
+    do_PUT = do_POST  # the role API
 
     def log_message(self, format: str, *args) -> None:
         pass
@@ -234,7 +237,10 @@ def test_kibana_setup_posts_the_file_with_the_xsrf_header(kibana):
     done = _kliping("kibana", "setup", "--url", url)
     assert done.returncode == 0, done.stderr
     assert "imported 16 saved objects" in done.stdout
-    [(path, headers, body)] = stub.received
+    assert "role kliping_reader is in place" in done.stdout
+    [(path, headers, body), (role_path, role_headers, role_body)] = stub.received
+    assert role_path == "/api/security/role/kliping_reader" and role_headers["kbn-xsrf"]
+    assert json.loads(role_body) == json.loads(READER_ROLE.read_text(encoding="utf-8"))
     assert path == "/api/saved_objects/_import?overwrite=true"
     assert headers["kbn-xsrf"] and headers["content-type"].startswith("multipart/form-data")
     assert b'name="file"; filename="kibana.ndjson"' in body
@@ -263,3 +269,12 @@ def test_kibana_import_sends_basic_auth_when_security_is_on(kibana):
     assert import_saved_objects(url, auth=("kliping_admin", "s3cret")) == 16
     [(_path, headers, _body)] = stub.received
     assert headers["authorization"] == "Basic " + base64.b64encode(b"kliping_admin:s3cret").decode()
+
+
+def test_the_reader_role_is_skipped_when_kibana_has_no_security(kibana):
+    from workers.cli.kibana import put_reader_role
+
+    url, stub = kibana
+    assert put_reader_role(url, auth=("elastic", "pw")) is True
+    stub.role_status = 404
+    assert put_reader_role(url) is False

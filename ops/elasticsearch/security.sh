@@ -3,8 +3,8 @@
 # kibana_system password, create the roles of this folder and the users Kliping runs as:
 #   kliping_setup  (role kliping_setup)   `kliping es setup` / `kliping es reindex`
 #   kliping_worker (role kliping_writer)  workers, beat, metrics, the CLI
-# The Kibana reader role (kliping_reader.kibana-role.json) goes through Kibana's role API once Kibana
-# runs: see ops/README.md, "Security".
+# The Kibana reader role (workers/data/kibana_reader_role.json) goes through Kibana's role API once
+# Kibana runs: `kliping kibana setup` puts it (ops/README.md, "Security").
 # Needs: ES_URL, ELASTIC_PASSWORD, KIBANA_SYSTEM_PASSWORD, KLIPING_SETUP_PASSWORD, KLIPING_WORKER_PASSWORD.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

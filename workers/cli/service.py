@@ -76,16 +76,19 @@ def cmd_kibana(args: argparse.Namespace, settings: Settings) -> int:
 
     import httpx
 
-    from workers.cli.kibana import KibanaImportError, import_saved_objects
+    from workers.cli.kibana import READER_ROLE_NAME, KibanaImportError, import_saved_objects, put_reader_role
 
     try:
         auth = (
             (settings.kibana_username, settings.kibana_password or "") if settings.kibana_username else None
         )
         count = import_saved_objects(args.url, Path(args.file), api_key=args.api_key, auth=auth)
+        role = put_reader_role(args.url, api_key=args.api_key, auth=auth)
     except (KibanaImportError, httpx.HTTPError) as exc:
         err.print(f"[red]Kibana import failed:[/] {exc}", highlight=False)
         return 1
+    if role:
+        out.print(f"role {READER_ROLE_NAME} is in place: give it to the analysts' users")
     out.print(
         f"imported {count} saved objects into {args.url}; open {args.url.rstrip('/')}/app/dashboards#/view/kliping-monitoring"
     )
