@@ -186,3 +186,34 @@ def test_the_kibana_data_view_counts_each_article_once_after_a_reindex(client):
     finally:
         if LIVE:
             client.indices.delete(index=f"{alias}-*")
+
+
+@pytest.mark.slow
+def test_es_setup_command_names_the_missing_privilege(es_url, alias, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from workers.settings import PROJECT_ROOT
+
+    if urlsplit(es_url).scheme == "https" or urlsplit(es_url).username:
+        pytest.skip("the fault proxy speaks plain HTTP without a user")
+    with start_proxy(es_url) as proxy:
+        proxy.faults.forbid = lambda method, path: path.startswith("/_ilm")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("KLIPING_")}
+        env.update(
+            KLIPING_ELASTICSEARCH_URL=proxy.url,
+            KLIPING_ELASTICSEARCH_INDEX=alias,
+            KLIPING_DATA_DIR=str(tmp_path),
+        )
+        done = subprocess.run(
+            [sys.executable, "-m", "workers.cli", "es", "setup"],
+            cwd=PROJECT_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert done.returncode == 1
+    assert "manage_ilm" in done.stderr and "kliping_setup" in done.stderr

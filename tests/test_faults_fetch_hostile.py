@@ -21,7 +21,7 @@ import pytest
 
 from schemas import Reason
 from tests.support.fetching import make_fetcher, server  # noqa: F401 - fixtures
-from workers.errors import PermanentError, TransientError
+from workers.errors import PermanentError, SkipInput, TransientError
 from workers.fetch.inflate import PIECE, inflate
 from workers.settings import PROJECT_ROOT
 
@@ -211,3 +211,20 @@ def test_a_healthy_page_after_a_timeout_is_fetched(server, make_fetcher):
         fetcher(_drip(server, "/drip"))
     server.route("/ok", PAGE)
     assert fetcher(server.url("/ok")).text == PAGE.decode()
+
+
+# --- robots.txt patterns that would backtrack ------------------------------------------------------
+
+
+@pytest.mark.timeout(60)  # a hang guard (the regex matcher took 54 s), not a speed measurement
+def test_robots_wildcards_do_not_backtrack_on_a_real_fetch(server, make_fetcher):
+    server.route(
+        "/robots.txt", "User-agent: *\nAllow: **********/****.js\nDisallow: /\n", content_type="text/plain"
+    )
+    path = "/" + "a/" * 2000 + "b.css"
+    server.route(path, PAGE)
+    with pytest.raises(SkipInput) as caught:
+        make_fetcher(respect_robots=True)(server.url(path))
+    assert caught.value.reason is Reason.robots_disallowed
+    server.route("/x/app.js", PAGE)
+    assert make_fetcher(respect_robots=True)(server.url("/x/app.js")).status == 200

@@ -113,3 +113,43 @@ def test_a_mistyped_path_exits_non_zero_with_a_clear_error(tmp_path):
     assert "not_found" in done.stdout and "no such file: seed/" in done.stdout + done.stderr
     [result] = map(json.loads, kliping(tmp_path / "data", "ingest", "--json", "seed/").stdout.splitlines())
     assert result["outcome"] == Outcome.skipped.value and result["reason"] == "not_found: no such file: seed/"
+
+
+# --- a malformed link in a feed ------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_a_malformed_feed_link_is_skipped_with_its_reason_and_the_feed_goes_on(tmp_path):
+    from tests.support.feed_site import ARTICLES, fixture_text, serve_site
+    from tests.support.http_server import FixtureServer
+
+    with FixtureServer() as server:
+        serve_site(server)
+        feed = fixture_text("rss2.xml", server).replace(
+            "<item>", "<item><title>rusak</title><link>http://[x/1</link></item><item>", 1
+        )
+        server.route("/feed.xml", feed, content_type="application/rss+xml; charset=utf-8")
+        env_data = tmp_path / "data"
+        added = kliping(env_data, "feeds", "add", server.url("/feed.xml"), "--name", "warta")
+        assert added.returncode == 0, added.stderr
+        polled = _with_private(env_data, "feeds", "poll", "--once")
+        assert polled.returncode == 0, polled.stdout + polled.stderr
+        assert "3 new" in polled.stdout and "1 items skipped" in polled.stdout, polled.stdout
+        assert "http://[x/1" in polled.stdout and "invalid_input" in polled.stdout
+        for path in ARTICLES:  # the good items were ingested
+            assert server.hits(path) == 1
+
+
+def _with_private(data: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KLIPING_")}
+    env.update(
+        KLIPING_DATA_DIR=str(data), KLIPING_FETCH_ALLOW_PRIVATE="true", KLIPING_FETCH_HOST_INTERVAL="0"
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "workers.cli", *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
