@@ -39,6 +39,9 @@ def distributed_settings(tmp_path: Path, redis_url, redis_prefix, es_url) -> Ite
         data_dir=tmp_path / "data",
         task_max_retries=1,
         fetch_allow_private=True,
+        # `kliping worker` waits the whole soft shutdown on SIGTERM even when idle
+        # (worker_enable_soft_shutdown_on_idle): 3 s instead of 10 s for each worker a test stops.
+        worker_shutdown_timeout=3.0,
     )
     set_up_index(settings)  # the `es-setup` step: workers only check that the alias exists
     yield settings

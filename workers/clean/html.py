@@ -20,7 +20,7 @@ from workers.clean.body import finish_body, is_prose, same_text, split_lines, st
 from workers.clean.credits import Credits
 from workers.clean.dateline import is_domain_like
 from workers.clean.draft import Draft
-from workers.clean.html_meta import date_candidates, people, section, site_names
+from workers.clean.html_meta import bylines, date_candidates, people, section, site_names
 from workers.clean.meta import PageMeta, read_meta, visible_dates
 from workers.clean.photo import caption_lines, is_photo_page
 from workers.clean.tree import wrap_loose_text
@@ -111,13 +111,19 @@ def extract_html(raw: RawDocument, is_outlet: Callable[[str], object]) -> Draft:
     names = site_names(tree, meta)
     title = _pick_title(tree, meta, names, is_outlet)
     paragraphs, dateline = finish_body(lines, title, is_outlet)
+
+    def not_person(name: str) -> bool:
+        """True for the site's or a known outlet's name given as author ("Lesotho Times", "Lrt.lt")."""
+        return is_domain_like(name) or bool(is_outlet(name)) or any(same_text(name, site) for site in names)
+
     return Draft(
         paragraphs=paragraphs,
         title=title,
         url=meta.canonical,
         dates=date_candidates(tree, meta, url),
-        authors=people(credits.authors, meta.authors),
-        editors=people(credits.editors, meta.editors),
+        authors=people(credits.authors, meta.ld_authors, meta.authors, not_person=not_person)
+        or people(bylines(tree), not_person=not_person),
+        editors=people(credits.editors, meta.editors, not_person=not_person),
         labels=[name for name in names if not name.startswith("http")],
         dateline_outlet=dateline.outlet,
         section=section(meta),
