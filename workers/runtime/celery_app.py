@@ -138,6 +138,8 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "result_extended": True,  # results carry their args: `follow` can name the input of a crash
         "worker_max_tasks_per_child": MAX_TASKS_PER_CHILD,
         "worker_hijack_root_logger": False,
+        # A malformed message is quarantined and rejected instead of stopping the worker (poison.py).
+        "worker_consumer": "workers.runtime.poison:GuardedConsumer",
         "beat_schedule": BEAT_SCHEDULE,
         # Beat's state goes to the data dir: the working directory may be read-only (the image's /app).
         "beat_schedule_filename": str(settings.data_dir / "celerybeat-schedule"),
