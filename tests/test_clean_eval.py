@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import shutil
 from datetime import datetime
@@ -50,3 +51,27 @@ def test_run_on_an_idnews_layout_dataset(evaluation, tmp_path, capsys):
     assert f"titles equal to expected: {len(expected)}/{len(expected)}" in out
     assert f"dates within a minute: {len(expected)}/{len(expected)}" in out
     assert "non-article pages: {'not_article': 1}" in out
+
+
+def test_run_on_a_fundus_layout_dataset(evaluation, tmp_path, capsys):
+    expected = {}
+    (tmp_path / "html").mkdir()
+    for page in sorted(GOLDEN.glob("*.html")):
+        golden = json.loads(page.with_suffix(".json").read_text(encoding="utf-8"))
+        key = f"html/{page.stem}.html.gz"
+        (tmp_path / key).write_bytes(gzip.compress(page.read_bytes()))
+        expected[key] = {
+            "url": golden["url"],
+            "title": golden["title"],
+            "date": golden["published_at"].replace("T", " "),
+            "authors": [*golden["authors"], "Nobody Named"],  # one name no method can find
+            "body": "\n".join(golden["text"]),
+        }
+    (tmp_path / "expected.json").write_text(json.dumps(expected), encoding="utf-8")
+    assert evaluation.main([str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    rows = {line.split()[1]: line.split() for line in out.splitlines() if line.startswith(tmp_path.name)}
+    assert rows["clean"][2:7] == [str(len(expected)), "0", "1.000", "1.000", "1.000"]
+    pages = len(expected)
+    assert f"titles equal to expected: {pages}/{pages}, dates within a minute: {pages}/{pages}" in out
+    assert f"authors P=1.00 R=0.50 ({2 * pages} names)" in out
