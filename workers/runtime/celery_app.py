@@ -12,7 +12,7 @@ from typing import Any
 
 from celery import Celery, signals
 
-from workers.runtime import kombu_fix
+from workers.runtime import kombu_fix, lease
 from workers.settings import Settings, get_settings
 
 INGEST_QUEUE = "ingest"
@@ -27,10 +27,10 @@ SOFT_LIMIT_MARGIN_SECONDS = 15
 # Longest countdown a retry can wait (backoff_delay's cap): a retried task sits unacknowledged
 # on a worker until then, so the visibility timeout must cover it too.
 MAX_RETRY_DELAY_SECONDS = 300
-# A task not acknowledged within the visibility timeout is redelivered to another worker.
-# It must exceed the longest a task can legitimately stay unacknowledged (time limit plus
-# retry countdown), with room to spare: a redelivery of a live task is wasted work.
-MIN_VISIBILITY_TIMEOUT_SECONDS = 3600
+# A task not acknowledged within the visibility timeout of its last renewal is redelivered to
+# another worker. Every worker renews the messages it holds (workers/runtime/lease.py), so a live
+# task is never redelivered however long it runs or waits for its retry countdown, and the timeout
+# only sets how soon a dead worker's tasks come back: a minute (it was an hour, issue 18).
 # Recycle worker processes now and then, a safety net against memory a library keeps (the
 # per-word caches of the enrich stage, once the climb: workers/enrich/tokens.py, are full within
 # 1,000 articles; ops/benchmark_pipeline.py measures the slope). 200 tasks: up to 10,000 articles
@@ -86,10 +86,8 @@ RESULT_STORE_RETRIES = 30  # with Celery's backoff capped at 10 s: about five mi
 
 
 def visibility_timeout(settings: Settings) -> int:
-    """Seconds before an unacknowledged task is redelivered: above every task time limit plus retry wait."""
-    if settings.visibility_timeout:
-        return settings.visibility_timeout
-    return max(MIN_VISIBILITY_TIMEOUT_SECONDS, 2 * (settings.task_time_limit + MAX_RETRY_DELAY_SECONDS))
+    """Seconds after its holder's last renewal before an unacknowledged task is redelivered."""
+    return settings.visibility_timeout or lease.DEFAULT_VISIBILITY_TIMEOUT_SECONDS
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:
@@ -156,6 +154,7 @@ def make_app(settings: Settings, *, set_as_current: bool = True) -> Celery:
     kombu_fix.install()  # a Redis restart must not stop a worker for good
     celery = Celery("kliping", include=["workers.runtime.tasks"], set_as_current=set_as_current)
     celery.conf.update(celery_config(settings))
+    celery.steps["consumer"].add(lease.RenewLeases)  # a worker renews the messages it holds
     return celery
 
 

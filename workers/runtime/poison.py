@@ -150,6 +150,71 @@ class GuardedConsumer(Consumer):
         super().on_decode_error(message, exc)
 
 
+# A batch whose run kills its worker process (a crash, os._exit, the OOM killer) is delivered again
+# at once (reject-on-worker-lost), and would be for ever: after this many starts that never ended,
+# its inputs are quarantined instead of run (`kliping retry` replays them one by one).
+MAX_BATCH_STARTS = 3
+STARTS_TTL_SECONDS = 7 * 24 * 3600
+_starts: Any = None
+
+
+def _starts_key(task_id: str, retries: int) -> str:
+    from workers.settings import get_settings
+
+    return f"{get_settings().redis_prefix}:starts:{task_id}:{retries}"
+
+
+def _redis() -> Any:
+    global _starts
+    if _starts is None:
+        from workers.runtime.wiring import redis_client
+        from workers.settings import get_settings
+
+        _starts = redis_client(get_settings())
+    return _starts
+
+
+def count_start(task_id: str | None, retries: int) -> int:
+    """Count one more start of this run of a task (its id and retry number); how many so far (0: unknown)."""
+    if not task_id:
+        return 0
+    key = _starts_key(task_id, retries)
+    try:
+        pipe = _redis().pipeline()
+        pipe.incr(key)
+        pipe.expire(key, STARTS_TTL_SECONDS)
+        return int(pipe.execute()[0])
+    except Exception as exc:  # Redis away: the task itself meets it and retries
+        log.warning("could not count the start of %s: %s", task_id, exc)
+        return 0
+
+
+def clear_starts(task_id: str | None, retries: int) -> None:
+    """The run ended (returned, retried or raised): its process survived it."""
+    if task_id:
+        try:
+            _redis().delete(_starts_key(task_id, retries))
+        except Exception as exc:
+            log.warning("could not clear the start count of %s: %s", task_id, exc)
+
+
+def crashed(input_refs: list, starts: int, state: Any) -> list[dict]:
+    """Quarantine a batch whose runs killed their process `starts` times; the inputs' results."""
+    from workers.pipeline import fail
+
+    error = (
+        f"worker_lost: the worker process died {starts} times running this batch "
+        "(a crash or the OOM killer); not run again"
+    )
+    results = []
+    for ref in input_refs:
+        result = fail(ref if isinstance(ref, str) else repr(ref), Reason.internal_error, error, state)
+        state.record(result)
+        results.append(result.model_dump(mode="json"))
+    log.error("quarantined a batch of %d inputs after %d crashed runs", len(results), starts)
+    return results
+
+
 def input_refs_of(args: object) -> list[str] | None:
     """The input references an ingest task's args name (a list of non-empty strings first), or None."""
     if isinstance(args, list | tuple) and args and isinstance(args[0], list | tuple):

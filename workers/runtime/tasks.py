@@ -32,7 +32,14 @@ from workers.retry import backoff_delay, may_retry
 from workers.runtime.celery_app import DELIVER_TASK, INGEST_BATCH_TASK, MAX_RETRY_DELAY_SECONDS, app
 from workers.runtime.feeds import with_listed_dates
 from workers.runtime.memory import release_freed_memory
-from workers.runtime.poison import QuarantiningTask, refused
+from workers.runtime.poison import (
+    MAX_BATCH_STARTS,
+    QuarantiningTask,
+    clear_starts,
+    count_start,
+    crashed,
+    refused,
+)
 from workers.runtime.wiring import distributed_context
 from workers.settings import get_settings
 
@@ -81,6 +88,24 @@ def ingest_batch(
     """
     if not isinstance(input_refs, list | tuple):  # a string is one input, not one per character
         return refused(input_refs, worker_context().state)
+    starts = count_start(self.request.id, self.request.retries)
+    try:
+        if starts > MAX_BATCH_STARTS:  # every run so far killed its process: stop the loop
+            return list(done or []) + crashed(list(input_refs), starts - 1, worker_context().state)
+        return _ingest(self, list(input_refs), done, attempt, first_failure, listed)
+    finally:
+        clear_starts(self.request.id, self.request.retries)
+
+
+def _ingest(
+    self: Task,
+    input_refs: list,
+    done: list[dict] | None,
+    attempt: int,
+    first_failure: float | None,
+    listed: dict | None,
+) -> list[dict]:
+    """The body of ingest_batch."""
     done = list(done or [])
     refs = [ref if isinstance(ref, str) else repr(ref) for ref in input_refs]
     try:
