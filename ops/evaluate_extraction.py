@@ -86,6 +86,7 @@ class Score:
     seconds: float = 0.0
     skipped: Counter = field(default_factory=Counter)
     titles: int = 0
+    titled: int = 0
     dates: int = 0
     same_day: int = 0
     dated: int = 0
@@ -127,6 +128,7 @@ class Result:
         self.promo_bodies += bool(_PROMO_LINE.search(found.text))
         if outcome != "article":
             score.skipped[outcome] += 1
+        score.titled += bool(page.title)
         if page.title and found.title and same_text(page.title, found.title):
             score.titles += 1
         if page.date:
@@ -277,7 +279,7 @@ def evaluate(
 
 def _print_metadata(score: Score) -> None:
     """The title, date and author line under a method's row."""
-    parts = [f"titles equal to expected: {score.titles}/{score.pages}"]
+    parts = [f"titles equal to expected: {score.titles}/{score.titled}"] if score.titled else []
     if score.dated:
         parts.append(f"dates within a minute: {score.dates}/{score.dated}")
         parts.append(f"same day: {score.same_day}/{score.dated}")
@@ -285,7 +287,8 @@ def _print_metadata(score: Score) -> None:
         precision = score.authors_right / score.authors_found if score.authors_found else 0.0
         recall = score.authors_right / score.authors_expected if score.authors_expected else 0.0
         parts.append(f"authors P={precision:.2f} R={recall:.2f} ({score.authors_expected} names)")
-    print(f"{'':23} {', '.join(parts)}")
+    if parts:
+        print(f"{'':23} {', '.join(parts)}")
 
 
 def main(argv: list[str] | None = None) -> int:

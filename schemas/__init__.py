@@ -3,6 +3,7 @@
 from schemas.models import (
     Article,
     CopyRef,
+    DateSource,
     Dedup,
     DedupMethod,
     DedupVerdict,
@@ -24,6 +25,7 @@ from schemas.models import (
 __all__ = [
     "Article",
     "CopyRef",
+    "DateSource",
     "Dedup",
     "DedupMethod",
     "DedupVerdict",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from datetime import UTC, datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 def utcnow() -> datetime:
@@ -90,6 +90,17 @@ class RawDocument(BaseModel):
     text: str
     fetched_at: datetime = Field(default_factory=utcnow)
     listed_at: datetime | None = None  # the date a feed item or sitemap entry gave the URL
+
+
+class DateSource(str, enum.Enum):
+    """Where an article's date (``Article.dated_at``) came from."""
+
+    page = "page"  # the page's metadata or a date stamp shown on it (HTML)
+    json_ld = "json-ld"  # the page's JSON-LD datePublished
+    text = "text"  # a date line in a plain text's header ("Senin, 28 April 2025 21:14 WIB")
+    dateline = "dateline"  # the dateline of the first paragraph ("Jakarta, 28 April 2025 - …")
+    feed = "feed"  # the date a feed item or sitemap entry gave the URL (RawDocument.listed_at)
+    first_seen = "first_seen"  # the source states none: when Kliping first saw the article
 
 
 class EntityType(str, enum.Enum):
@@ -190,6 +201,35 @@ class Article(BaseModel):
     sentiment: Sentiment | None = None
     keywords: list[str] = Field(default_factory=list)
     dedup: Dedup | None = None
+    # When Kliping first saw the article (its first fetch or load; kept when the article is ingested
+    # again), and the one date time filters, sorting, stories and dashboards use: published_at when the
+    # source states one, else first_seen_at. Filled by the validator below, also for articles stored
+    # before these fields existed (their first fetch then stands for first seen).
+    first_seen_at: datetime | None = None
+    dated_at: datetime | None = None
+    date_source: DateSource | None = None
+
+    @model_validator(mode="after")
+    def _settle_dates(self) -> Article:
+        self.settle_dates()
+        return self
+
+    def settle_dates(self, first_seen: datetime | None = None) -> None:
+        """Fill first_seen_at (the earlier of the stored and `first_seen`), dated_at and date_source."""
+        seen = [moment for moment in (self.first_seen_at, first_seen) if moment is not None]
+        self.first_seen_at = min(seen, key=_utc) if seen else self.fetched_at
+        if self.published_at is not None:
+            self.dated_at = self.published_at
+            if self.date_source in (None, DateSource.first_seen):
+                self.date_source = DateSource.page  # stored before date_source existed
+        else:
+            self.dated_at = self.first_seen_at
+            self.date_source = DateSource.first_seen
+
+
+def _utc(moment: datetime) -> datetime:
+    """A datetime comparable with aware ones (naive is read as UTC)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class DedupVerdict(BaseModel):

@@ -328,7 +328,9 @@ def test_derive_title_and_word_count():
     assert derive_title([unbroken]) == "x" * (TITLE_MAX_CHARS - 1) + "…"
     assert derive_title(["Harga beras turun. Pedagang lega."]) == "Harga beras turun"
     assert word_count("Harga beras — turun 5%") == 4
-    assert word_count("先日、不正に改造したiPhone") == 5  # nine ideographs and kana count as four words
+    assert word_count("先日、不正に改造したiPhone") == 10  # nine ideographs and kana, and one Latin word
+    assert word_count("東京女子医大 1900年") == 8
+    assert word_count("ประเทศไทย มี") == 10  # Thai letters count, its vowel and tone marks (ี) do not
 
 
 def test_outlet_of_a_channel_dateline_is_the_registry_outlet():

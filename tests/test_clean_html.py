@@ -145,3 +145,96 @@ def test_a_page_with_an_xml_declaration_still_parses():
     page = f'<?xml version="1.0" encoding="utf-8"?>\n<html xmlns="http://www.w3.org/1999/xhtml"><head><title>Brandon Salim</title></head><body><article>{_STORY}</article></body></html>'
     article = clean(RawDocument(input="xhtml.html", content_type="text/html", text=page), REGISTRY)
     assert LEAD in article.text
+
+
+# Sentences of a made-up report, each paragraph told apart by its number.
+_BRIDGE = [
+    "The city council voted on Tuesday to rebuild the old harbour bridge after engineers found deep cracks.",
+    "Work will start in the spring and take two years, the mayor told reporters outside the town hall.",
+    "Ferries will carry commuters across the river while the bridge is closed, at the same fare as the bus.",
+    "Shop owners near the bridge said they feared losing customers during the long months of construction.",
+    "The council promised them lower rents and a campaign inviting visitors to the old quarter instead.",
+]
+_AD = (
+    '<aside class="sidebar"><div class="ad"><span class="ad-label">Advertisement</span></div></aside>'
+    '<div class="ad full-bleed"><span class="ad-label">Advertisement</span></div>'
+)
+
+
+def _split_article(paragraphs: list[str], is_article: bool = True) -> str:
+    """A page whose story is cut into containers of three paragraphs with ads between them.
+
+    trafilatura's fast pass, and its full cascade in precision mode, keep the first container only
+    (the shape of a Politico Europe page in fundus-dev).
+    """
+    blocks = "".join(
+        '<div class="grid__container"><div class="grid__content article__content">'
+        + "".join(f"<p>{text}</p>" for text in paragraphs[start : start + 3])
+        + f"</div></div>{_AD}"
+        for start in range(0, len(paragraphs), 3)
+    )
+    nav = (
+        "<nav><ul>" + "".join(f'<li><a href="/s{i}">Section {i}</a></li>' for i in range(20)) + "</ul></nav>"
+    )
+    kind = '<meta property="og:type" content="article">' if is_article else ""
+    return (
+        f"<html><head>{kind}<title>Harbour bridge to be rebuilt</title></head><body>{nav}<article>"
+        f"<header><h1>Harbour bridge to be rebuilt</h1></header>{blocks}</article><footer>Copyright</footer></body></html>"
+    )
+
+
+def _clean_page(html: str) -> str:
+    """The body text the clean stage keeps of an HTML page."""
+    return clean(RawDocument(input="page.html", content_type="text/html", text=html), REGISTRY).text
+
+
+def test_an_article_split_between_ads_is_read_whole_not_its_first_block():
+    paragraphs = [
+        f"{_BRIDGE[n % 5]} Paragraph {n} adds a detail of its own about the plan." for n in range(15)
+    ]
+    assert _clean_page(_split_article(paragraphs)).split("\n") == paragraphs
+
+
+def test_a_japanese_article_split_between_ads_is_read_whole():
+    sentences = [
+        "市議会は火曜日、技術者が橋脚に深い亀裂を見つけたことを受けて、古い港の橋を架け替えることを決めた。",
+        "工事は春に始まり二年かかる見通しだと、市長は市役所の前で記者団に語った。",
+        "橋が閉鎖されている間は、バスと同じ運賃のフェリーが通勤客を対岸へ運ぶ。",
+    ]
+    paragraphs = [f"{sentences[n % 3]}第{n}段落は計画の細部を伝える。" for n in range(12)]
+    assert _clean_page(_split_article(paragraphs)).split("\n") == paragraphs
+
+
+def test_a_fragment_is_judged_against_the_page_its_paragraphs_and_the_stated_length():
+    from workers.clean.html import _PageSize
+
+    body = ["One paragraph of twelve words that a fast pass kept from the article."]
+    chars = len(body[0])
+    assert _PageSize(visible_chars=chars * 2, paragraph_chars=chars, stated_words=None).is_fragment([])
+    assert not _PageSize(visible_chars=chars * 2, paragraph_chars=chars, stated_words=12).is_fragment(body)
+    assert _PageSize(visible_chars=chars * 20, paragraph_chars=chars, stated_words=None).is_fragment(body)
+    assert _PageSize(visible_chars=chars * 2, paragraph_chars=chars * 5, stated_words=None).is_fragment(body)
+    assert _PageSize(visible_chars=chars * 2, paragraph_chars=chars, stated_words=100).is_fragment(body)
+
+
+def test_json_ld_states_the_article_length():
+    body = " ".join(["kata"] * 120)
+    ld = f'{{"@type": "NewsArticle", "articleBody": "{body}"}}'
+    counted = read_meta(
+        fromstring(f'<html><head><script type="application/ld+json">{ld}</script></head></html>'), None
+    )
+    assert counted.stated_words == 120
+    ld = '{"@type": "NewsArticle", "wordCount": "850"}'
+    stated = read_meta(
+        fromstring(f'<html><head><script type="application/ld+json">{ld}</script></head></html>'), None
+    )
+    assert stated.stated_words == 850
+
+
+def test_a_page_not_calling_itself_an_article_is_never_read_in_balanced_mode():
+    # no og:type article: the fragment check stops at the precision cascade; trafilatura's
+    # balanced mode reads the teasers of front pages as text
+    paragraphs = [
+        f"{_BRIDGE[n % 5]} Paragraph {n} adds a detail of its own about the plan." for n in range(15)
+    ]
+    assert _clean_page(_split_article(paragraphs, is_article=False)).split("\n") == paragraphs[:3]

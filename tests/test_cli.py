@@ -19,6 +19,9 @@ EXPORT_FIELDS = {
     "text",
     "language",
     "published_at",
+    "first_seen_at",
+    "dated_at",
+    "date_source",
     "authors",
     "source",
     "entities",
@@ -51,8 +54,9 @@ def test_ingest_json_export_search_stats_show(tmp_path):
     again = kliping(tmp_path, "ingest", "seeds/", "--json")
     assert [json.loads(line)["outcome"] for line in again.stdout.splitlines()] == ["unchanged"] * 5
 
-    summary = kliping(tmp_path, "ingest", "seeds/")
+    summary = kliping(tmp_path, "ingest", "seeds/", "--show")
     assert "unchanged" in summary.stdout and "5" in summary.stdout
+    assert summary.stdout.count("(first_seen)") == 5  # each article's date, and where it came from
 
     exported = [json.loads(line) for line in kliping(tmp_path, "export").stdout.splitlines()]
     assert len(exported) == 5
@@ -65,6 +69,10 @@ def test_ingest_json_export_search_stats_show(tmp_path):
 
     found = kliping(tmp_path, "search", "Kursk", "--json")
     assert len(found.stdout.splitlines()) == 5
+    # undated seeds are dated when first seen: time filters find them all
+    since = kliping(tmp_path, "search", "Kursk", "--since", "2025-01-01", "--json")
+    assert [json.loads(line)["date_source"] for line in since.stdout.splitlines()] == ["first_seen"] * 5
+    assert kliping(tmp_path, "search", "Kursk", "--until", "2025-01-01").returncode == 1
     assert kliping(tmp_path, "search", "Kursk", "--source", "Pantau", "--json").stdout.count("\n") == 1
 
     stats = json.loads(kliping(tmp_path, "stats", "--json").stdout)

@@ -264,26 +264,16 @@ def test_progress_shows_an_eta_and_logs_go_above_it_not_into_it():
     from workers.cli import common as cli
     from workers.cli.main import configure_logging
 
-    captured = {}
-    original = cli.Progress
-
-    class Recording(original):  # the real rich Progress, its columns remembered
-        def __init__(self, *columns, **kwargs):
-            captured["columns"] = columns
-            super().__init__(*columns, **kwargs)
-
-    cli.Progress = Recording
-    try:
-        cli.follow_results(iter([]), 0, as_json=False)
-    finally:
-        cli.Progress = original
-    assert any(isinstance(c, TimeRemainingColumn) for c in captured["columns"])
+    bar = cli.progress_bar()
+    assert any(isinstance(c, TimeRemainingColumn) for c in bar.columns)
+    assert bar.console is cli.real_console(cli.err)  # the bar and the log lines share the error console
 
     root = logging.getLogger()
     saved = root.handlers[:], root.level
     configure_logging(verbose=False)
     (handler,) = root.handlers
-    assert isinstance(handler, RichHandler) and handler.console is cli.err  # printed above the bar
+    target = handler.target  # made at the first record: rich is not imported at start-up
+    assert isinstance(target, RichHandler) and target.console is cli.real_console(cli.err)  # above the bar
     assert logging.getLogger("trafilatura").getEffectiveLevel() == logging.ERROR  # "discarding data: None"
     configure_logging(verbose=True)
     assert logging.getLogger("trafilatura").getEffectiveLevel() == logging.DEBUG

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import uuid
 import warnings
@@ -10,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 from elasticsearch import BadRequestError, Elasticsearch
 
-from schemas import Article, CopyRef, Dedup, Entity, EntityType, Sentiment, SentimentLabel, Source
+from schemas import Article, CopyRef, DateSource, Dedup, Entity, EntityType, Sentiment, SentimentLabel, Source
 from schemas.elastic import index_template, template_mappings
 from tests.support.osmem import osmem_template
 from workers.backends.elastic.index import ElasticIndex, build_query, make_client, to_document
@@ -165,7 +166,7 @@ def test_put_many_stores_the_good_items_and_reports_the_bad_one(index):
 def test_search_query_without_text_sorts_newest_first():
     body = build_query(SearchQuery(source="Pantau", limit=5))
     assert body["size"] == 5
-    assert body["sort"][0] == {"published_at": {"order": "desc", "missing": "_last"}}
+    assert body["sort"][0] == {"dated_at": {"order": "desc", "missing": "_last"}}
 
 
 def test_an_unreachable_cluster_is_a_transient_error():
@@ -207,3 +208,45 @@ def test_entity_with_sentiment_searches_the_tone_toward_that_entity(index, clien
     assert search(sentiment=SentimentLabel.positive) == [
         "blamed"
     ]  # without an entity: the article's sentiment
+
+
+def test_dated_at_round_trips_and_filters_undated_articles_by_first_seen(index):
+    seen = datetime(2025, 5, 2, 8, 0, tzinfo=UTC)
+    undated = _article(
+        "undated", "Tanpa tanggal", "Isi berita tanpa tanggal.", published_at=None, fetched_at=seen
+    )
+    assert (undated.dated_at, undated.date_source) == (seen, DateSource.first_seen)
+    index.put(KORUT)
+    index.put(undated)
+    index.refresh()
+    assert index.get("undated") == undated
+    assert (
+        index.get("korut").date_source is DateSource.page
+        and index.get("korut").dated_at == KORUT.published_at
+    )
+    ids = lambda **kw: [a.id for a in index.search(SearchQuery(**kw))]  # noqa: E731
+    assert ids() == ["undated", "korut"]  # newest first, by dated_at
+    assert ids(since=datetime(2025, 5, 1, tzinfo=UTC)) == ["undated"]
+    assert ids(until=datetime(2025, 5, 1, tzinfo=UTC)) == ["korut"]
+    assert ids(
+        since=datetime(2025, 4, 28, 9, 30, tzinfo=UTC), until=datetime(2025, 5, 2, 8, 0, tzinfo=UTC)
+    ) == ["korut"]
+
+
+def test_setup_adds_new_fields_to_an_index_made_by_an_older_template(client):
+    alias = f"kliping-test-{uuid.uuid4().hex[:8]}"
+    template = index_template(alias) if LIVE else osmem_template(index_template(alias))
+    older = copy.deepcopy(template)
+    for name in ("first_seen_at", "dated_at", "date_source"):
+        del older["template"]["mappings"]["properties"][name]
+    index = ElasticIndex(client, alias)
+    index.setup(older)
+    index.setup(template)  # a newer worker starts: its writes must not be refused by the strict mapping
+    concrete = f"{alias}-000001"
+    properties = client.indices.get_mapping(index=concrete)[concrete]["mappings"]["properties"]
+    assert properties["dated_at"] == {"type": "date"} and properties["date_source"] == {"type": "keyword"}
+    index.put(KORUT)
+    index.refresh()
+    assert [a.id for a in index.search(SearchQuery(since=datetime(2025, 1, 1, tzinfo=UTC)))] == ["korut"]
+    if LIVE:
+        client.indices.delete(index=f"{alias}-*")

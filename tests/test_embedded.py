@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime, timedelta, timezone
 
 from schemas import (
     Article,
     CopyRef,
+    DateSource,
     Dedup,
     Entity,
     EntityType,
@@ -188,3 +190,64 @@ def test_writes_stay_in_the_wal_until_many_pages_and_survive_reopening(tmp_path)
     assert frames > 1000  # all still in the log: no checkpoint ran on the way
     store.close()
     assert EmbeddedStore(path).count() == 80  # closing checkpointed, nothing lost
+
+
+def test_dated_at_is_published_else_first_seen_and_filters_and_sorts(tmp_path):
+    store = EmbeddedStore(tmp_path / "s.sqlite3")
+    wib = timezone(timedelta(hours=7))
+    stated = _article("stated", "A", "a", published_at=datetime(2025, 4, 28, 21, 14, tzinfo=wib))
+    seen = _article("seen", "B", "b", fetched_at=datetime(2025, 5, 2, 8, 0, tzinfo=UTC))
+    assert (stated.dated_at, stated.date_source) == (stated.published_at, DateSource.page)
+    assert (seen.dated_at, seen.first_seen_at, seen.date_source) == (seen.fetched_at,) * 2 + (
+        DateSource.first_seen,
+    )
+    store.put(stated)
+    store.put(seen)
+    assert store.get("seen") == seen
+    search = lambda **kw: [a.id for a in store.search(SearchQuery(**kw))]  # noqa: E731
+    assert search() == ["seen", "stated"]  # newest first, by dated_at
+    # 21:14 WIB is 14:14 UTC: compared as moments, not as text in each article's zone
+    assert search(since=datetime(2025, 4, 28, 14, 14, tzinfo=UTC)) == ["seen", "stated"]
+    assert search(since=datetime(2025, 4, 28, 14, 15, tzinfo=UTC)) == ["seen"]
+    assert search(until=datetime(2025, 5, 1, tzinfo=UTC)) == ["stated"]
+    assert search(since=datetime(2025, 5, 1, tzinfo=UTC), until=datetime(2025, 5, 3, tzinfo=UTC)) == ["seen"]
+
+
+def test_a_store_of_schema_3_gets_dated_at_from_published_or_ingestion_time(tmp_path):
+    path = tmp_path / "s.sqlite3"
+    db = sqlite3.connect(path)  # version 3: no dated_at column, stored JSON without the date fields
+    db.executescript(
+        "CREATE TABLE articles (id TEXT PRIMARY KEY, content_hash TEXT NOT NULL, published_at TEXT,"
+        " source_name TEXT, source_domain TEXT, sentiment TEXT, data TEXT NOT NULL); PRAGMA user_version = 3;"
+    )
+    exclude = {"first_seen_at", "dated_at", "date_source"}
+    old = {
+        "dated": _article("dated", "A", "a", published_at=datetime(2024, 1, 2, 3, 4, tzinfo=UTC)),
+        "undated": _article("undated", "B", "b", fetched_at=datetime(2024, 6, 1, 12, 0, tzinfo=UTC)),
+    }
+    for article in old.values():
+        data = article.model_dump_json(exclude=exclude)
+        assert "dated_at" not in data
+        published = article.published_at.isoformat() if article.published_at else None
+        db.execute(
+            "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (article.id, article.content_hash, published, "Kompas", "kompas.com", None, data),
+        )
+    db.commit()
+    db.close()
+    store = EmbeddedStore(path)
+    assert store._rows("PRAGMA user_version") == [(SCHEMA_VERSION,)]
+    assert store._rows("SELECT id, dated_at FROM articles ORDER BY id") == [
+        ("dated", "2024-01-02T03:04:00.000000Z"),
+        ("undated", "2024-06-01T12:00:00.000000Z"),
+    ]
+    dated, undated = store.get("dated"), store.get("undated")
+    assert (dated.dated_at, dated.date_source) == (old["dated"].published_at, DateSource.page)
+    assert (undated.dated_at, undated.first_seen_at, undated.date_source) == (
+        old["undated"].fetched_at,
+        old["undated"].fetched_at,
+        DateSource.first_seen,
+    )
+    since = [a.id for a in store.search(SearchQuery(since=datetime(2024, 3, 1, tzinfo=UTC)))]
+    assert since == ["undated"]
+    EmbeddedStore(path)  # opened again: nothing left to migrate

@@ -7,13 +7,15 @@ ops/evaluate_sentiment.py on the held-out fold of the CNBC headlines).
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 
 from schemas import Entity, EntityType, RawDocument, SentimentLabel
 from workers.clean import clean
 from workers.enrich import enrich, score_sentiment
-from workers.enrich.sentiment import entity_tones, sentence_spans
+from workers.enrich.lexicon import name_words, score_skipping
+from workers.enrich.sentiment import entity_tones, score_article, sentence_spans
 from workers.enrich.sentiment_model import LABELS, logits, model, probabilities
 from workers.enrich.tokens import words
 from workers.settings import DEFAULT_SOURCES_FILE, PROJECT_ROOT
@@ -135,3 +137,41 @@ def test_enrich_fills_the_tone_of_persons_and_organisations(seed_articles):
     assert all(e.sentiment.label in (NEG, NEU, POS) and 0 < e.sentiment.confidence <= 1 for e in toned)
     kim = [e for a in seed_articles for e in a.entities if e.name == "Kim Jong Un"]
     assert kim and all(e.sentiment is not None for e in kim)
+
+
+def test_english_sentiment_read_per_sentence_equals_reading_the_words_together():
+    # the article and each tone are put together from per-sentence evidence read once; a sentence that
+    # does not end at a clause boundary (a line without a full stop) is read with what follows it
+    text = (
+        "Police did not\nsucceed in the raid. Smith said the deal was a great success!\n"
+        "Jones was not arrested\nSmith praised the very good results of the talks.\n"
+        "Jones blamed the crisis on failed reforms"
+    )
+    people = [_entity(text, "Smith"), _entity(text, "Jones")]
+    title = words("Crisis deepens as talks fail")
+    article, toned = score_article(title, text, people, "en")
+    names = name_words([n for e in people for n in (e.name, *e.aliases)])
+    assert article == score_skipping(title + words(text), names)
+    sentences = [text[a:b] for a, b in sentence_spans(text)]
+    for entity in toned:
+        mentioning = [s for s in sentences if entity.name in s]
+        assert entity.sentiment == score_skipping([w for s in mentioning for w in words(s)], names)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["A\n", "U.S. Army. Ok", "Jr. Smith! x", "PT. Abc… Def", "Mr. Li?” Yes.\n\nNo", "a.. b", "Ab.", "x.\n"]
+    + [p.read_text(encoding="utf-8") for p in SEEDS],
+    ids=lambda t: t[:12],
+)
+def test_sentence_spans_end_as_the_lookbehind_pattern_says(text):
+    # the pattern sentence_spans applies, with its abbreviation test written as lookbehinds
+    ends = re.compile(r"(?<![A-Z])(?<![A-Z][a-z])(?<![A-Z][A-Z])[.!?…]+[\"”’)]*\s+|\n+")
+    spans, start = [], 0
+    for match in ends.finditer(text):
+        if text[start : match.start()].strip():
+            spans.append((start, match.start() + len(match.group().rstrip())))
+        start = match.end()
+    if text[start:].strip():
+        spans.append((start, len(text)))
+    assert sentence_spans(text) == spans

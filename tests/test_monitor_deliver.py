@@ -118,6 +118,7 @@ def test_cli_shows_failures_and_redelivers(tmp_path, server):
     def kliping(*args: str) -> subprocess.CompletedProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("KLIPING_")}
         env["KLIPING_DATA_DIR"] = str(tmp_path / "data")
+        env["KLIPING_FETCH_ALLOW_PRIVATE"] = "true"  # the receiver is on loopback
         return subprocess.run(
             [sys.executable, "-m", "workers.cli", *args],
             cwd=PROJECT_ROOT,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
-from schemas import Outcome, SentimentLabel
+from schemas import DateSource, Outcome, SentimentLabel
 from workers.ports import SearchQuery
 from workers.runtime.embedded import run
 from workers.runtime.wiring import embedded_context
@@ -92,6 +94,34 @@ def test_rerun_is_unchanged_and_search_finds_all(ingested, seed_paths):
     assert [r.outcome for r in again] == [Outcome.unchanged] * 5
     assert ctx.index.count() == 5
     assert len(ctx.index.search(SearchQuery(text="Kursk"))) == 5
+
+
+def test_seeds_are_dated_first_seen_and_keep_it_when_ingested_again(ingested, seed_paths, tmp_path):
+    ctx, _ = ingested
+    articles = _by_seed(ctx)
+    # The seeds state no publication date (the dates in their text are of the events they report).
+    for seed, article in articles.items():
+        assert article.published_at is None, seed
+        assert article.date_source is DateSource.first_seen
+        assert article.dated_at == article.first_seen_at == article.fetched_at
+    since = SearchQuery(text="Kursk", since=datetime(2025, 1, 1, tzinfo=UTC))
+    assert len(ctx.index.search(since)) == 5
+
+
+def test_first_seen_stays_when_an_article_is_ingested_again_changed(settings, seed_paths, tmp_path):
+    ctx = embedded_context(settings)
+    path = tmp_path / seed_paths[1].name
+    original = seed_paths[1].read_text(encoding="utf-8")
+    path.write_text(original, encoding="utf-8")
+    [first] = list(run([str(path)], ctx))
+    seen = ctx.index.get(first.id).first_seen_at
+    assert [r.outcome for r in run([str(path)], ctx)] == [Outcome.unchanged]
+    path.write_text(original + "\nKoreksi: nama jenderal diperbaiki dalam versi ini.\n", encoding="utf-8")
+    [changed] = list(run([str(path)], ctx))
+    assert changed.outcome is Outcome.indexed, changed.reason
+    again = ctx.index.get(changed.id)
+    assert again.first_seen_at == again.dated_at == seen < again.fetched_at
+    assert again.date_source is DateSource.first_seen
 
 
 def test_syndicated_copy_links_to_canonical_and_reuses_enrichment(ingested, tmp_path):

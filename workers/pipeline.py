@@ -134,6 +134,8 @@ def store(article: Article, ctx: Context) -> InputResult:
         return InputResult(
             input=article.input, outcome=Outcome.unchanged, id=article.id, canonical_id=canonical_id
         )
+    if existing is not None:  # changed content: still first seen when it was first stored
+        article.settle_dates(first_seen=existing.first_seen_at)
 
     with stage(Stage.dedupe):
         verdict = dedupe(article, ctx.dedup)

@@ -24,7 +24,8 @@ class SearchQuery(BaseModel):
     text: str | None = None
     entity: str | None = None
     source: str | None = None
-    since: datetime | None = None
+    since: datetime | None = None  # dated_at from this moment on
+    until: datetime | None = None  # dated_at before this moment
     sentiment: SentimentLabel | None = None
     story_id: str | None = None  # the articles of one story (dedup.story_id)
     limit: int = 20

@@ -32,7 +32,16 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=_default_data_dir, description="embedded store folder")
     sources_file: Path = Field(default_factory=_default_sources_file, description="source registry JSON")
     redis_url: str | None = Field(default=None, description="Redis URL: broker and shared state")
-    elasticsearch_url: str | None = Field(default=None, description="Elasticsearch URL")
+    # Redis Sentinel instead of one Redis host: "host:port,host:port" of the Sentinels and the name
+    # they know the master by. Broker, results and shared state then follow the master through a
+    # failover. KLIPING_REDIS_URL, when also set, gives only the database and password (its host is
+    # not used): redis://:PASSWORD@kliping/0.
+    redis_sentinels: str | None = None
+    redis_sentinel_master: str = "kliping"
+    redis_sentinel_password: str | None = None  # when the Sentinels themselves require AUTH
+    elasticsearch_url: str | None = Field(
+        default=None, description="Elasticsearch URL; several nodes comma-separated"
+    )
     elasticsearch_api_key: str | None = None
     elasticsearch_username: str | None = None
     elasticsearch_password: str | None = None
@@ -82,7 +91,12 @@ class Settings(BaseSettings):
     @property
     def distributed(self) -> bool:
         """True when Redis and Elasticsearch are configured: ingest goes through Celery."""
-        return bool(self.redis_url and self.elasticsearch_url)
+        return bool(self.redis_configured and self.elasticsearch_url)
+
+    @property
+    def redis_configured(self) -> bool:
+        """True when Redis is reachable through KLIPING_REDIS_URL or KLIPING_REDIS_SENTINELS."""
+        return bool(self.redis_url or self.redis_sentinels)
 
     @property
     def db_path(self) -> Path:

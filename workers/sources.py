@@ -1,4 +1,4 @@
-"""The source registry: domains and names of outlets → their profile (scope, kind, country)."""
+"""The source registry: domains and names of outlets → their profile (scope, kind, country) and local time."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from schemas import Scope, Source, SourceKind
 
@@ -26,12 +27,23 @@ def domain_of(url: str | None) -> str | None:
     return host or None
 
 
+@dataclass(frozen=True)
+class OutletClock:
+    """An outlet's local time: its zone, and whether its pages label local times UTC (detik: WIB with a "Z")."""
+
+    zone: ZoneInfo
+    local_time_as_utc: bool = False
+
+
 @dataclass
 class SourceRegistry:
     """Lookup of outlets by domain (longest suffix wins) or by any of their names."""
 
     by_domain: dict[str, Source] = field(default_factory=dict)
     by_name: dict[str, Source] = field(default_factory=dict)
+    clocks: dict[str, OutletClock] = field(
+        default_factory=dict
+    )  # by outlet name, where the registry gives a zone
 
     @classmethod
     def load(cls, path: Path) -> SourceRegistry:
@@ -50,6 +62,10 @@ class SourceRegistry:
                 country=entry.get("country"),
                 known=True,
             )
+            if entry.get("timezone"):
+                registry.clocks[source.name] = OutletClock(
+                    ZoneInfo(entry["timezone"]), bool(entry.get("local_time_as_utc"))
+                )
             for domain in entry.get("domains", []):
                 registry.by_domain[domain.lower()] = source
             for name in [entry["name"], *entry.get("aliases", []), *entry.get("domains", [])]:
@@ -66,6 +82,10 @@ class SourceRegistry:
             if "." not in host:
                 return None
         return None
+
+    def clock(self, source: Source) -> OutletClock | None:
+        """The local time of a known outlet, when the registry gives its zone."""
+        return self.clocks.get(source.name) if source.known else None
 
     def by_label(self, label: str | None) -> Source | None:
         """The outlet known under a name, alias or domain (``KOMPAS.com``, ``Pantau``)."""

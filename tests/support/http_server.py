@@ -35,6 +35,7 @@ class Route:
     gzip: bool = False  # Content-Encoding: gzip
     brotli: bool = False  # Content-Encoding: br
     statuses: list[int] = field(default_factory=list)  # answered first, one per request (500 then `status`)
+    header_drip: float = 0.0  # seconds between bytes of the status line and headers (a deadline test)
 
 
 @dataclass
@@ -71,6 +72,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(self, route: Route, status: int) -> None:
         if route.delay:
             time.sleep(route.delay)
+        if route.header_drip:
+            self._drip_headers(route, status)
+            return
         body, encoding = route.body, None
         if route.gzip:
             body, encoding = gzip.compress(route.body), "gzip"
@@ -97,6 +101,17 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+
+    def _drip_headers(self, route: Route, status: int) -> None:
+        """Status line and headers one byte at a time (each byte inside any read timeout), then the body."""
+        head = f"HTTP/1.1 {status} OK\r\nContent-Type: {route.content_type}\r\n"
+        head += "".join(f"{k}: {v}\r\n" for k, v in route.headers.items())
+        head += f"Content-Length: {len(route.body)}\r\n\r\n"
+        for byte in head.encode("latin-1"):
+            self.wfile.write(bytes([byte]))
+            self.wfile.flush()
+            time.sleep(route.header_drip)
+        self.wfile.write(route.body)
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - keep test output quiet
         pass

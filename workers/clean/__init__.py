@@ -18,12 +18,13 @@ from trafilatura.settings import set_date_params
 
 from schemas import Article, RawDocument, Reason, Source, SourceKind
 from workers.clean.body import derive_title, word_count
-from workers.clean.dates import WIB, pick_date
+from workers.clean.dates import WIB
 from workers.clean.draft import Draft
 from workers.clean.html import TRAFILATURA_OPTIONS, extract_html
 from workers.clean.language import detect_language
 from workers.clean.outlet import resolve_source
 from workers.clean.photo import PHOTO_MIN_WORDS
+from workers.clean.published import publication_date
 from workers.clean.text import extract_text
 from workers.errors import PermanentError, SkipInput
 from workers.sources import SourceRegistry
@@ -71,8 +72,10 @@ def clean(raw: RawDocument, registry: SourceRegistry) -> Article:
         raise SkipInput(f"{words} words of text, under {minimum}", Reason.too_short)
     title = draft.title or derive_title(paragraphs)
     language = detect_language(f"{title}\n{text}")
-    # Times without a zone on Indonesian pages are Jakarta time; elsewhere assume UTC.
+    # Times without a zone are the outlet's local time (source registry); else Jakarta time on Indonesian
+    # pages, UTC elsewhere.
     zone = WIB if source.country == "ID" or (source.country is None and language in ("id", "jv")) else UTC
+    published = publication_date(draft, raw, registry.clock(source), zone)
     return Article(
         id=article_id(url or _local_key(raw)),
         input=raw.input,
@@ -80,7 +83,8 @@ def clean(raw: RawDocument, registry: SourceRegistry) -> Article:
         title=title,
         text=text,
         language=language,
-        published_at=pick_date(draft.dates, now=raw.fetched_at, default_tz=zone),
+        published_at=published.at if published else None,
+        date_source=published.source if published else None,
         authors=draft.authors,
         editors=draft.editors,
         source=source,

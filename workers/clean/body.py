@@ -12,8 +12,18 @@ from workers.clean.dateline import Dateline, split_dateline
 _INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff\u00ad]")
 _SPACE = re.compile(r"[^\S\n]+")
 _TERMINAL = re.compile(r"[.!?…\"”’'»。！？」』]\s*$")
-# Scripts written without spaces between words: each character counts as half a word.
-_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0e00-\u0e7f]")
+# Scripts written without spaces between words (Han, kana, Thai, Lao, Khmer, Myanmar): each
+# letter counts as a word, as word processors count Chinese and Japanese (a Chinese word runs
+# 1-2 characters; counting half-words made a one-sentence Japanese fragment look like an
+# article). Thai-family combining vowel and tone marks are no letters and do not count.
+_UNSPACED = re.compile(
+    r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]"
+)
+_UNSPACED_MARK = re.compile(
+    r"[\u0e31\u0e34-\u0e3a\u0e47-\u0e4e\u0eb1\u0eb4-\u0ebc\u0ec8-\u0ecd"
+    r"\u102b-\u103e\u1056-\u1059\u105e-\u1060\u1062-\u1064\u1067-\u106d\u1071-\u1074\u1082-\u108d"
+    r"\u108f\u109a-\u109d\u17b4-\u17d3\u17dd]"
+)
 _WORD_TOKEN = re.compile(r"\S*[^\W_]\S*")  # a space-separated token holding a letter or digit
 _STARTS_LOWER = re.compile(r"^[a-z(]")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’']?\s+(?=[\"“‘'(]?[A-Z0-9])")
@@ -68,11 +78,11 @@ def is_prose(line: str) -> bool:
 
 
 def word_count(text: str) -> int:
-    """Words in a text: space-separated tokens holding a letter or digit, and CJK/Thai characters by two."""
-    unspaced = len(_UNSPACED.findall(text)) if _UNSPACED.search(text) else 0
-    if unspaced:
-        text = _UNSPACED.sub(" ", text)
-    return len(_WORD_TOKEN.findall(text)) + unspaced // 2
+    """Words in a text: space-separated tokens holding a letter or digit, and each letter of a script without spaces."""
+    if not _UNSPACED.search(text):
+        return len(_WORD_TOKEN.findall(text))
+    unspaced = len(_UNSPACED.findall(text)) - len(_UNSPACED_MARK.findall(text))
+    return len(_WORD_TOKEN.findall(_UNSPACED.sub(" ", text))) + unspaced
 
 
 def text_key(line: str) -> str:

@@ -16,10 +16,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dateparser import DateDataParser
 from htmldate import extractors
+
+if TYPE_CHECKING:  # imported at the first date text read (~60 ms of a start; most pages state their date)
+    from dateparser import DateDataParser
 
 __all__ = ["DATE_LANGUAGES", "htmldate_default", "install"]
 
@@ -42,6 +44,8 @@ _SETTINGS = {
 @cache
 def external_parser() -> DateDataParser:
     """The dateparser instance htmldate uses for date text: Kliping's languages only."""
+    from dateparser import DateDataParser
+
     return DateDataParser(languages=list(DATE_LANGUAGES), settings=_SETTINGS)
 
 

@@ -3,7 +3,9 @@
 "JAKARTA, KOMPAS.com - …", "Mataram, NTB (ANTARA News) - …", "Liputan6.com, Jakarta - …",
 "REPUBLIKA.CO.ID, JAKARTA -- …", "PIKIRAN RAKYAT - …", "TRIBUNNEWS.COM- …", "Pantau - …",
 "(SeaPRwire) – …", "WASHINGTON (AP) — …", "KUALA LUMPUR: …". The prefix names where the story was filed and,
-often, the outlet that wrote it: it is kept as metadata and removed from the text.
+often, the outlet that wrote it: it is kept as metadata and removed from the text. A date in it ("Jakarta,
+28 April 2025 - …", "JAKARTA, Senin (28/4/2025) - …") is the article's when the page states none; a line
+of a place and a date alone ("Jakarta, 28 April 2025") says the same (``place_and_date``).
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from workers.clean.dates import WEEKDAYS, parse_date_line
 
 # The head is short and ends with a dash followed by a space ("TRIBUNNEWS.COM- " has none before).
 _DATELINE = re.compile(
@@ -22,6 +26,7 @@ _HEAD_WORD = re.compile(r"^(?:[A-Z0-9][\w.&'’/-]*|\(.*|.*\))$")
 _DATE_PART = re.compile(r"\d")
 # An outlet name and a capitalised channel name run together: "KompasOtomotif", "detikInet".
 _CHANNEL = re.compile(r"^([A-Za-z][a-z0-9]+)[A-Z][A-Za-z]+$")
+_PLACE_DATE = re.compile(r"^(?P<place>[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,2}),\s*(?P<date>[^,].{5,60})$")
 # A place-only head ("Jakarta - ") must look like a place: one or two capitalised words or all
 # capitals. Longer capitalised runs ("Presiden Joko Widodo - …") are more likely prose.
 PLACE_MAX_WORDS = 3
@@ -34,6 +39,7 @@ class Dateline:
 
     place: str | None = None
     outlet: str | None = None
+    date: str | None = None  # the head's date text, unparsed ("28 April 2025", "28/4/2025")
 
 
 def split_dateline(paragraph: str, is_outlet: Callable[[str], object]) -> tuple[Dateline, str]:
@@ -60,13 +66,17 @@ def is_domain_like(text: str) -> bool:
 
 def _read_head(head: str, is_outlet: Callable[[str], object]) -> Dateline | None:
     """Place and outlet of a dateline head, or None when the head does not look like one."""
-    outlets = [label.split("/")[0].strip() for label in _PAREN.findall(head) if not _DATE_PART.search(label)]
+    labels = _PAREN.findall(head)
+    outlets = [label.split("/")[0].strip() for label in labels if not _DATE_PART.search(label)]
+    dated = [label.strip() for label in labels if _DATE_PART.search(label)]
     parts = [p.strip() for p in _PAREN.sub(",", head).split(",") if p.strip()]
     places = []
     for part in parts:
         if is_domain_like(part) or is_outlet(part) or _is_outlet_channel(part, is_outlet):
             outlets.append(part)
-        elif not _DATE_PART.search(part):
+        elif _DATE_PART.search(part) or part.lower() in WEEKDAYS:
+            dated.append(part)  # "28 April 2025", and the weekday of "Senin (28/4/2025)"
+        else:
             places.append(part)
     if not outlets:
         # No outlet: accept only a place-like head ("Jakarta -", "JAKARTA -").
@@ -74,7 +84,19 @@ def _read_head(head: str, is_outlet: Callable[[str], object]) -> Dateline | None
             return None
     elif places and not all(_is_place(p) for p in places):
         return None
-    return Dateline(place=places[0] if places else None, outlet=outlets[0] if outlets else None)
+    return Dateline(
+        place=places[0] if places else None,
+        outlet=outlets[0] if outlets else None,
+        date=" ".join(dated) or None,
+    )
+
+
+def place_and_date(line: str) -> Dateline | None:
+    """A line of a place and a date alone ("Jakarta, 28 April 2025", "BANDUNG, Senin (28/4/2025)"), else None."""
+    match = _PLACE_DATE.match(line.strip())
+    if not match or not _is_place(match.group("place")) or parse_date_line(match.group("date")) is None:
+        return None
+    return Dateline(place=match.group("place"), date=match.group("date").strip())
 
 
 def _is_outlet_channel(text: str, is_outlet: Callable[[str], object]) -> bool:

@@ -7,8 +7,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+
+from schemas import DateSource
 
 WIB = timezone(timedelta(hours=7), "WIB")
 WITA = timezone(timedelta(hours=8), "WITA")
@@ -73,7 +74,19 @@ _DATE_LINE_FILLER = re.compile(
 )
 
 
-def parse_date(text: str | None, default_tz: timezone = WIB) -> datetime | None:
+class Stated(str):
+    """A date candidate's text that says where it was stated (a plain str: where its extractor's dates are)."""
+
+    source: DateSource | None
+    guess: bool  # found by searching the page's text (htmldate), not stated as the article's date
+
+    def __new__(cls, text: str, source: DateSource | None = None, guess: bool = False) -> Stated:
+        stated = super().__new__(cls, text)
+        stated.source, stated.guess = source, guess
+        return stated
+
+
+def parse_date(text: str | None, default_tz: tzinfo = WIB) -> datetime | None:
     """The first date in a string as a timezone-aware datetime (naive times get `default_tz`), or None."""
     if not text:
         return None
@@ -85,7 +98,7 @@ def parse_date(text: str | None, default_tz: timezone = WIB) -> datetime | None:
     return None
 
 
-def parse_date_line(line: str, default_tz: timezone = WIB) -> datetime | None:
+def parse_date_line(line: str, default_tz: tzinfo = WIB) -> datetime | None:
     """The date of a line that says nothing but a date (with weekday or label), else None."""
     if len(line) > DATE_LINE_MAX_CHARS or not _YEAR.search(line):
         return None  # cheap test first: this runs on every line of every article
@@ -99,24 +112,14 @@ def parse_date_line(line: str, default_tz: timezone = WIB) -> datetime | None:
     return None
 
 
-def pick_date(
-    candidates: Iterable[str | datetime | None], now: datetime, default_tz: timezone = WIB
-) -> datetime | None:
-    """The first candidate that parses and is plausible: not before 1995, not after `now` (plus drift)."""
+def plausible(value: datetime, now: datetime) -> bool:
+    """True for a publication date not before 1995 and not after `now` (plus drift; naive times are UTC)."""
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
-    for candidate in candidates:
-        value = candidate if isinstance(candidate, datetime) else parse_date(candidate, default_tz)
-        if value is None:
-            continue
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=default_tz)
-        if EARLIEST <= value <= now + FUTURE_TOLERANCE:
-            return value
-    return None
+    return EARLIEST <= value <= now + FUTURE_TOLERANCE
 
 
-def _to_datetime(match: re.Match[str], default_tz: timezone) -> datetime | None:
+def _to_datetime(match: re.Match[str], default_tz: tzinfo) -> datetime | None:
     """Build the datetime a date match describes; None for impossible dates."""
     parts = match.groupdict()
     month = parts["month"]
@@ -141,7 +144,7 @@ def _to_datetime(match: re.Match[str], default_tz: timezone) -> datetime | None:
         return None
 
 
-def _zone(name: str | None, offset: str | None, default_tz: timezone) -> timezone:
+def _zone(name: str | None, offset: str | None, default_tz: tzinfo) -> tzinfo:
     """The zone of a matched date: numeric offset ("+0700", "GMT+7"), zone name, or the default."""
     if offset:
         sign = -1 if offset.strip()[0] == "-" else 1

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+
+from schemas import DateSource
 
 
 @dataclass
@@ -25,3 +27,10 @@ class Draft:
     image: str | None = None
     dateline: str | None = None
     photo: bool = False  # a photo story: its captions are the text, a shorter one is enough
+    # Where `dates` were stated, unless a candidate says otherwise (dates.Stated); the cheap ones among them
+    # (metadata, a text's date lines) for checking the chosen date's zone and time; a dated dateline.
+    date_source: DateSource = DateSource.page
+    stated_dates: list[str] = field(default_factory=list)
+    dateline_date: str | None = None
+    # Date texts shown on the page (stamps of this and related articles), read only to check a time labelled UTC.
+    shown_dates: Callable[[], list[str]] = list

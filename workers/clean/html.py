@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -15,12 +16,12 @@ from trafilatura.metadata import extract_title
 from trafilatura.utils import is_dubious_html, load_html, repair_faulty_html
 
 from schemas import RawDocument, Reason
-from workers.clean.body import finish_body, same_text, split_lines, strip_noise, word_count
+from workers.clean.body import finish_body, is_prose, same_text, split_lines, strip_noise, word_count
 from workers.clean.credits import Credits
 from workers.clean.dateline import is_domain_like
 from workers.clean.draft import Draft
 from workers.clean.html_meta import date_candidates, people, section, site_names
-from workers.clean.meta import PageMeta, read_meta
+from workers.clean.meta import PageMeta, read_meta, visible_dates
 from workers.clean.photo import caption_lines, is_photo_page
 from workers.clean.tree import wrap_loose_text
 from workers.errors import PermanentError, SkipInput
@@ -36,12 +37,30 @@ TRAFILATURA_OPTIONS: dict[str, Any] = {
     "include_tables": True,
 }
 # trafilatura's fast mode skips its comparison with readability and jusText, which costs a
-# third of its time; when the fast pass yields fewer words than this, the full cascade runs.
-# Measured with ops/evaluate_extraction.py (F1 on the benchmark / the Indonesian pages): fast
-# mode alone 0.960 / 0.843, a rerun under 40 words 0.968 / 0.957, under 100 words 0.971 / 0.974
-# (the cascade reruns on 12 of 181 benchmark pages, 4 of 26 Indonesian articles and the front
-# pages), under 200 words and always running the full cascade 0.969 / 0.974.
-FAST_MIN_WORDS = 100
+# third of its time. Its body is not trusted when it looks like a fragment of the page's main
+# text: under FRAGMENT_PAGE_SHARE of the page's visible text (characters outside scripts and
+# styles), under FRAGMENT_PARAGRAPH_SHARE of its prose paragraphs (<p> of PARAGRAPH_MIN_CHARS
+# or more outside navigation and lists, mostly not links, not teasers ending in "…"; an article
+# split into several containers between ads keeps only the first in trafilatura's fast pass),
+# or under FRAGMENT_STATED_SHARE of the words the page states for its article (JSON-LD
+# articleBody or wordCount). A fragment gets the full cascade in precision mode, kept when it
+# finds more; a body still a fragment of a page that calls itself an article (og:type, JSON-LD)
+# then gets the full cascade in balanced mode (readability, jusText, trafilatura's recall retry),
+# kept when it has BALANCED_MIN_GROWTH times the words, at least half of them in prose
+# paragraphs (not headline lists, not a one-line dump of the page).
+# Measured with ops/evaluate_extraction.py on aeb / idnews / fundus-dev: a fixed 100-word floor
+# scored 0.971 / 0.974 / 0.950 and lost Politico (115 of 879 words) and a Japanese page (one
+# block of 688); these checks score 0.974 / 0.974 / 0.956, lose no page, and run the fallback
+# on 9 of 181 / 14 of 36 / 5 of 116 pages. Article bodies fill 4-100 % of a page's visible text,
+# fragments and failed fast passes 0-7 %; Politico's fragment held 14 % of its paragraph text, a
+# blog page's post 36 % (the teasers of other posts fill the rest). A balanced body 2.7-3.9 times the precision one was a photo page's
+# link lists; on front pages it is teasers (0-55 % prose, one 100 %, none calling itself an
+# article); the fragments it restored grew 6-20 times and were 96-99 % prose.
+FRAGMENT_PAGE_SHARE = 0.1
+FRAGMENT_PARAGRAPH_SHARE = 0.25
+PARAGRAPH_MIN_CHARS = 20
+FRAGMENT_STATED_SHARE = 0.5
+BALANCED_MIN_GROWTH = 4
 
 # A front page or index: little body, links everywhere. Measured on 6 HTML front pages and 207
 # articles: front pages give 0-23 words of body and 31+ words of link text per body word (the
@@ -68,6 +87,9 @@ _FEED = re.compile(
 )
 _TITLE_SEPARATOR = re.compile(r"(\s+[|\-–—»·:]\s+|:\s+|\s+::\s+)")
 _SPACES = re.compile(r"\s+")
+_INVISIBLE = frozenset({"script", "style", "noscript", "template"})
+_OUTSIDE_ARTICLE = frozenset({"nav", "header", "footer", "aside", "menu", "li", "a"})
+_ELLIPSIS_END = re.compile(r"(?:…|\.\.\.)\s*$")
 # An <h1> shorter than this is a logo or section name, not the headline.
 H1_MIN_WORDS = 3
 
@@ -78,7 +100,7 @@ def extract_html(raw: RawDocument, is_outlet: Callable[[str], object]) -> Draft:
     base_url = raw.final_url or raw.url
     meta = read_meta(tree, base_url)
     wrap_loose_text(tree)
-    lines, credits = _extract_body(tree, base_url)
+    lines, credits = _extract_body(tree, base_url, meta)
     url = meta.canonical or base_url
     photo = is_photo_page(url, meta)
     if photo:
@@ -102,28 +124,90 @@ def extract_html(raw: RawDocument, is_outlet: Callable[[str], object]) -> Draft:
         image=meta.image,
         dateline=dateline.place,
         photo=photo,
+        stated_dates=meta.dates,
+        dateline_date=dateline.date,
+        shown_dates=lambda: list(visible_dates(tree)),
     )
 
 
-def _extract_body(tree: HtmlElement, url: str | None) -> tuple[list[str], Credits]:
-    """Body lines and credits: trafilatura's fast pass, its full cascade when that finds too little.
+def _extract_body(tree: HtmlElement, url: str | None, meta: PageMeta) -> tuple[list[str], Credits]:
+    """Body lines and credits: trafilatura's fast pass, its full cascade when that is a fragment.
 
     Metadata comes from our own pass over the same tree (html_meta), not from trafilatura's.
     """
+    size = _PageSize(_visible_chars(tree), _paragraph_chars(tree), meta.stated_words)
     lines, credits = _trafilatura_lines(tree, url, fast=True)
-    if word_count(" ".join(lines)) >= FAST_MIN_WORDS:
+    if not size.is_fragment(lines):
         return lines, credits
     full_lines, full_credits = _trafilatura_lines(tree, url, fast=False)
     if word_count(" ".join(full_lines)) > word_count(" ".join(lines)):
-        return full_lines, full_credits
+        lines, credits = full_lines, full_credits
+    if not meta.is_article or not size.is_fragment(lines):
+        return lines, credits
+    wide_lines, wide_credits = _trafilatura_lines(tree, url, fast=False, focus={})
+    words, wide_words = word_count(" ".join(lines)), word_count(" ".join(wide_lines))
+    prose_words = sum(word_count(line) for line in wide_lines if is_prose(line))
+    if wide_words >= BALANCED_MIN_GROWTH * max(words, 1) and 2 * prose_words >= wide_words:
+        return wide_lines, wide_credits
     return lines, credits
 
 
-def _trafilatura_lines(tree: HtmlElement, url: str | None, fast: bool) -> tuple[list[str], Credits]:
-    """trafilatura's body text of a page as lines, without credit and boilerplate lines."""
-    document = trafilatura.bare_extraction(
-        tree, url=url, with_metadata=False, fast=fast, **TRAFILATURA_OPTIONS
+@dataclass
+class _PageSize:
+    """How much article text a page holds, by three measures."""
+
+    visible_chars: int  # all text outside scripts and styles
+    paragraph_chars: int  # text of prose <p> elements outside navigation, lists and links
+    stated_words: int | None  # the article's length by its JSON-LD
+
+    def is_fragment(self, lines: list[str]) -> bool:
+        """True when a body is a small part of the page's text, of its paragraphs or of the stated article."""
+        chars = sum(len(line) for line in lines)
+        if not chars or chars < FRAGMENT_PAGE_SHARE * self.visible_chars:
+            return True
+        if chars < FRAGMENT_PARAGRAPH_SHARE * self.paragraph_chars:
+            return True
+        stated = self.stated_words or 0
+        return word_count(" ".join(lines)) < FRAGMENT_STATED_SHARE * stated
+
+
+def _visible_chars(tree: HtmlElement) -> int:
+    """Characters of the page's text outside scripts and styles, spaces at either end of a node not counted."""
+    chars = 0
+    for element in tree.iter():
+        if element.tag not in _INVISIBLE and element.text:
+            chars += len(element.text.strip())
+        if element.tail:
+            chars += len(element.tail.strip())
+    return chars
+
+
+def _paragraph_chars(tree: HtmlElement) -> int:
+    """Characters of the page's prose paragraphs: <p> outside navigation, lists and links, mostly not
+    link text, not a teaser cut short with an ellipsis."""
+    chars = 0
+    for paragraph in tree.iter("p"):
+        text = paragraph.text_content()
+        if len(text) < PARAGRAPH_MIN_CHARS or _ELLIPSIS_END.search(text):
+            continue
+        if 2 * sum(len(link.text_content()) for link in paragraph.iter("a")) >= len(text):
+            continue
+        if not any(parent.tag in _OUTSIDE_ARTICLE for parent in paragraph.iterancestors()):
+            chars += len(text.strip())
+    return chars
+
+
+def _trafilatura_lines(
+    tree: HtmlElement, url: str | None, fast: bool, focus: dict[str, bool] | None = None
+) -> tuple[list[str], Credits]:
+    """trafilatura's body text of a page as lines, without credit and boilerplate lines.
+
+    `focus` replaces the precision setting of TRAFILATURA_OPTIONS ({} for the balanced mode).
+    """
+    options = (
+        TRAFILATURA_OPTIONS if focus is None else {**TRAFILATURA_OPTIONS, "favor_precision": False, **focus}
     )
+    document = trafilatura.bare_extraction(tree, url=url, with_metadata=False, fast=fast, **options)
     text = document.text if document and document.text else ""  # type: ignore[union-attr]  # a Document: as_dict is off
     return strip_noise(split_lines(text))
 

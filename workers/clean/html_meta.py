@@ -18,7 +18,7 @@ from trafilatura.settings import set_date_params
 from workers.clean import date_text
 from workers.clean.credits import person_names
 from workers.clean.dateline import is_domain_like
-from workers.clean.dates import parse_date
+from workers.clean.dates import Stated, parse_date
 from workers.clean.meta import PageMeta, visible_dates
 
 date_text.install()  # htmldate reads date text in Kliping's languages only (date_text.py: 20-50× faster)
@@ -44,7 +44,7 @@ def date_candidates(tree: HtmlElement, meta: PageMeta, url: str | None) -> Itera
     if not searched:
         day = find_date(tree, **set_date_params(), url=url)  # the last resort
     if day:
-        yield day
+        yield Stated(day, guess=True)
 
 
 def people(credited: list[str], stated: list[str]) -> list[str]:

@@ -15,7 +15,9 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml.html import HtmlElement
 
-from workers.clean.dates import parse_date_line
+from schemas import DateSource
+from workers.clean.body import word_count
+from workers.clean.dates import Stated, parse_date_line
 
 # Meta keys for the publication time, most specific first.
 _DATE_KEYS = (
@@ -40,6 +42,8 @@ _ARTICLE_TYPES = {
     "newsarticle", "article", "reportagenewsarticle", "analysisnewsarticle", "opinionnewsarticle",
     "backgroundnewsarticle", "blogposting", "liveblogposting", "report",
 }  # fmt: skip
+# JSON-LD inside a commented CDATA section ("//<![CDATA[ {…} //]]>"), as older CMS templates write scripts.
+_CDATA = re.compile(r"^\s*(?://\s*)?<!\[CDATA\[|(?://\s*)?\]\]>\s*$")
 _GENERIC_TAG = re.compile(r"^(?:berita|news|portal|info)\b.{0,30}$|^(?:terkini|hari ini|terbaru)$", re.I)
 
 # Tags beyond this many are site-wide keyword stuffing, not the article's topics.
@@ -65,6 +69,7 @@ class PageMeta:
     tags: list[str] = field(default_factory=list)
     image: str | None = None
     is_article: bool = False  # the page calls itself an article (og:type, JSON-LD @type)
+    stated_words: int | None = None  # the article's length the page states (JSON-LD articleBody, wordCount)
 
 
 def read_meta(tree: HtmlElement, base_url: str | None) -> PageMeta:
@@ -84,9 +89,12 @@ def read_meta(tree: HtmlElement, base_url: str | None) -> PageMeta:
         section=first(*_SECTION_KEYS) or _ld_text(ld.get("articleSection")),
         image=_absolute(first("og:image", "twitter:image") or _ld_image(ld.get("image")), base_url),
         is_article=bool(ld) or (first("og:type") or "").lower() == "article",
+        stated_words=_stated_words(ld),
     )
     page.dates = [v for k in _DATE_KEYS[:3] for v in metas.get(k, [])]
-    page.dates += [stated] if (stated := _ld_text(ld.get("datePublished"))) else []
+    page.dates += (
+        [Stated(stated, DateSource.json_ld)] if (stated := _ld_text(ld.get("datePublished"))) else []
+    )
     page.dates += [v for k in _DATE_KEYS[3:] for v in metas.get(k, [])]
     page.dates += [t.get("datetime") for t in tree.iter("time") if t.get("datetime")]
     page.authors = [v for k in _AUTHOR_KEYS for v in metas.get(k, []) if not v.startswith("http")]
@@ -96,6 +104,17 @@ def read_meta(tree: HtmlElement, base_url: str | None) -> PageMeta:
     )
     page.tags = _tags(next((metas[k] for k in _TAG_KEYS if metas.get(k)), []) or _ld_list(ld.get("keywords")))
     return page
+
+
+def _stated_words(ld: dict) -> int | None:
+    """Words of the article by its JSON-LD: its articleBody, else its wordCount."""
+    body = ld.get("articleBody")
+    if isinstance(body, str) and body.strip():
+        return word_count(body)
+    try:
+        return int(str(ld.get("wordCount"))) or None
+    except ValueError:
+        return None
 
 
 def _meta_values(tree: HtmlElement) -> dict[str, list[str]]:
@@ -132,7 +151,7 @@ def _json_ld_article(tree: HtmlElement) -> dict:
     """The first schema.org article object in the page's JSON-LD, or {}."""
     for script in tree.xpath("//script[@type='application/ld+json']"):
         try:
-            data = json.loads(script.text_content() or "null", strict=False)
+            data = json.loads(_CDATA.sub("", script.text_content()) or "null", strict=False)
         except ValueError:
             continue  # broken JSON-LD is common; the meta tags may still serve
         for item in _walk(data):

@@ -12,11 +12,12 @@ import re
 from collections import Counter
 from collections.abc import Callable
 
+from schemas import DateSource
 from workers.clean.body import finish_body, is_prose, same_text, split_lines, text_key
 from workers.clean.boilerplate import filter_lines, is_boilerplate
 from workers.clean.credits import take_credits
-from workers.clean.dateline import is_domain_like, split_dateline
-from workers.clean.dates import parse_date_line
+from workers.clean.dateline import is_domain_like, place_and_date, split_dateline
+from workers.clean.dates import Stated, parse_date_line
 from workers.clean.draft import Draft
 
 _BREADCRUMB = re.compile(r"^(?:home|beranda|index|indeks)\s*[⁄/>»›|]", re.IGNORECASE)
@@ -35,13 +36,22 @@ def extract_text(text: str, is_outlet: Callable[[str], object]) -> Draft:
     lines, credits = take_credits(split_lines(text, unwrap=True))
     start = _body_start(lines, is_outlet)
     dates: list[str] = []  # Draft.dates may be lazy (HTML); a plain text's are collected here
-    draft = Draft(authors=credits.authors, editors=credits.editors, dates=dates)
+    draft = Draft(
+        authors=credits.authors,
+        editors=credits.editors,
+        dates=dates,
+        date_source=DateSource.text,
+        stated_dates=dates,
+    )
     candidates = []
     for line in lines[:start]:
         if len(line.split()) <= OUTLET_LINE_MAX_WORDS and (is_domain_like(line) or is_outlet(line)):
             draft.labels.append(line)
         elif parse_date_line(line):
             dates.append(line)
+        elif (placed := place_and_date(line)) and placed.date:  # "Jakarta, 28 April 2025"
+            dates.append(Stated(placed.date, DateSource.dateline))
+            draft.dateline = placed.place
         elif _BREADCRUMB.match(line):
             draft.section = _CRUMB_SEPARATOR.split(line)[-1] or None
         elif not is_boilerplate(line):
@@ -53,8 +63,9 @@ def extract_text(text: str, is_outlet: Callable[[str], object]) -> Draft:
     draft.section = section or draft.section
     paragraphs, dateline = finish_body([*leftovers, *body], title, is_outlet)
     draft.paragraphs = paragraphs
-    draft.dateline = dateline.place
+    draft.dateline = dateline.place or draft.dateline
     draft.dateline_outlet = dateline.outlet
+    draft.dateline_date = dateline.date
     return draft
 
 

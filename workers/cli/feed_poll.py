@@ -6,12 +6,15 @@ import argparse
 import time
 from collections import Counter
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from schemas import InputResult, Outcome, utcnow
-from schemas.feeds import PollReport
 from workers.cli import views
 from workers.cli.common import err, out
 from workers.settings import Settings
+
+if TYPE_CHECKING:
+    from schemas.feeds import PollReport
 
 # `feeds poll` without --once wakes this often to look for due feeds: each feed's own interval
 # (at least a quarter of --every) decides whether it is fetched, so this only bounds lateness.

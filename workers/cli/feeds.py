@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import re
+from typing import TYPE_CHECKING
 
-from schemas.feeds import Feed
 from workers.cli.common import err, out
 from workers.cli.feed_poll import cmd_poll, when_text
-from workers.feeds.urls import canonicalize
-from workers.ports import FeedStore
 from workers.settings import Settings
+
+if TYPE_CHECKING:  # imported by the commands that use them: `kliping --help` and `ingest` do without
+    from workers.ports import FeedStore
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$", re.IGNORECASE)
@@ -43,6 +44,9 @@ def _every(seconds: float) -> str:
 
 def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
     """Register a feed, sitemap or homepage URL (a URL already registered keeps its name)."""
+    from schemas.feeds import Feed
+    from workers.feeds.urls import canonicalize
+
     url = canonicalize(args.url)
     if url is None:
         err.print(f"[red]not an http(s) URL:[/] {args.url}")
@@ -93,6 +97,8 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
     """Forget a feed (by URL or name), its state and its seen items."""
+    from workers.feeds.urls import canonicalize
+
     store = _store(settings)
     feed = store.remove(args.feed) or store.remove(canonicalize(args.feed) or args.feed)
     if feed is None:

@@ -8,9 +8,7 @@ import os
 import sys
 from collections.abc import Iterable
 
-from rich.logging import RichHandler
-
-from workers.cli.common import NOISY_LOGGERS, err
+from workers.cli.common import NOISY_LOGGERS, err, real_console
 from workers.cli.feeds import add_feeds_parser
 from workers.cli.ingest import add_ingest_parser
 from workers.cli.monitor import add_monitor_parsers
@@ -19,7 +17,6 @@ from workers.cli.query import add_query_parsers
 from workers.cli.service import add_service_parsers
 from workers.cli.status import add_status_parsers
 from workers.cli.web import add_web_parser
-from workers.monitor.query import QueryError
 from workers.settings import get_settings
 
 
@@ -45,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
 def configure_logging(verbose: bool) -> None:
     """Log lines go through the error console (above a progress bar, never into it); libraries'
     page-level warnings only with --verbose (the outcome of each input already reports them)."""
-    handler = RichHandler(console=err, show_time=False, show_path=False, markup=False)
+    handler = ConsoleLogHandler()
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING,
         format="%(name)s: %(message)s",
@@ -56,6 +53,43 @@ def configure_logging(verbose: bool) -> None:
     logging.getLogger("elastic_transport").setLevel(logging.NOTSET if verbose else logging.CRITICAL)
     for name in NOISY_LOGGERS:
         logging.getLogger(name).setLevel(logging.NOTSET if verbose else logging.ERROR)
+
+
+class ConsoleLogHandler(logging.Handler):
+    """Log records through rich's handler on the error console, made at the first record (rich is
+    not imported at start-up: most runs log nothing)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._target: logging.Handler | None = None
+
+    @property
+    def target(self) -> logging.Handler:
+        """The RichHandler that prints the records."""
+        if self._target is None:
+            from rich.logging import RichHandler
+
+            self._target = RichHandler(
+                console=real_console(err), show_time=False, show_path=False, markup=False
+            )
+            self._target.setFormatter(self.formatter)
+        return self._target
+
+    def setFormatter(self, fmt: logging.Formatter | None) -> None:  # noqa: N802 - logging's name
+        """Set the format here and on the target once it exists."""
+        super().setFormatter(fmt)
+        if self._target is not None:
+            self._target.setFormatter(fmt)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Hand the record to the RichHandler."""
+        self.target.handle(record)
+
+
+def _query_error(exc: BaseException) -> bool:
+    """True for the query language's error (its module is imported only by the commands that parse queries)."""
+    query = sys.modules.get("workers.monitor.query")
+    return query is not None and isinstance(exc, query.QueryError)
 
 
 def _quiet_broken_pipe() -> int:
@@ -80,10 +114,10 @@ def main(argv: Iterable[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return _quiet_broken_pipe()
-    except QueryError as exc:
-        err.print(f"[red]error:[/] cannot read the query: {exc}", highlight=False)
-        return 2
     except (ValueError, OSError) as exc:
+        if _query_error(exc):
+            err.print(f"[red]error:[/] cannot read the query: {exc}", highlight=False)
+            return 2
         err.print(f"[red]error:[/] {exc}", highlight=False)
         return 2
 

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import argparse
 
-from rich.markup import escape
-
 from schemas import SentimentLabel
 from workers.cli import views
 from workers.cli.common import err, out, parse_since, store_context
 from workers.settings import Settings
+
+
+def escape(text: str) -> str:
+    """rich's markup escape (rich imported when a rule is printed)."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
 
 
 def cmd_rules(args: argparse.Namespace, settings: Settings) -> int:
@@ -21,6 +26,8 @@ def cmd_rules(args: argparse.Namespace, settings: Settings) -> int:
     store = monitor_store(settings)
     if args.action == "add":
         parse(args.query)  # refuse a malformed query now, not at the first article
+        if args.webhook is not None and not _webhook_allowed(args.webhook, settings):
+            return 2
         rule = Rule(
             name=args.name,
             query=args.query,
@@ -61,6 +68,23 @@ def cmd_rules(args: argparse.Namespace, settings: Settings) -> int:
             highlight=False,
         )
     return 0
+
+
+def _webhook_allowed(url: str, settings: Settings) -> bool:
+    """Check a webhook as every delivery will (http(s), a public address); say why when refused."""
+    from workers.errors import KlipingError
+    from workers.fetch.webhook import check_webhook
+
+    try:
+        check_webhook(url, settings)
+    except KlipingError as exc:
+        err.print(
+            f"[red]webhook refused:[/] {escape(str(exc))} (webhooks pass the same address guard as "
+            "fetching; KLIPING_FETCH_ALLOW_PRIVATE=1 allows private addresses)",
+            highlight=False,
+        )
+        return False
+    return True
 
 
 def _rules_test(args: argparse.Namespace, settings: Settings, store) -> int:
@@ -105,7 +129,9 @@ def cmd_alerts(args: argparse.Namespace, settings: Settings) -> int:
         for alert in alerts:
             reopen(alert.id, store)
         deliver_alerts(
-            [a.id for a in alerts if a.delivery.state.value in ("pending", "sending", "failed")], store
+            [a.id for a in alerts if a.delivery.state.value in ("pending", "sending", "failed")],
+            store,
+            settings,
         )
         alerts = store.alerts(since=args.since)
     for alert in alerts:

@@ -8,7 +8,7 @@ import sys
 
 from schemas import SentimentLabel
 from workers.cli import views
-from workers.cli.common import MIN_ID_PREFIX, err, out, parse_since, store_context
+from workers.cli.common import MIN_ID_PREFIX, err, out, parse_since, parse_until, store_context
 from workers.ports import SearchQuery
 from workers.settings import Settings
 
@@ -33,6 +33,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         entity=args.entity,
         source=args.source,
         since=args.since,
+        until=args.until,
         sentiment=SentimentLabel(args.sentiment) if args.sentiment else None,
         limit=args.limit,
     )
@@ -102,7 +103,14 @@ def add_query_parsers(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--entity", help="only articles mentioning this entity (canonical name or alias)")
     p.add_argument("--source", help="only articles of this outlet (name or domain)")
-    p.add_argument("--since", type=parse_since, help="only articles dated from this day on (YYYY-MM-DD)")
+    p.add_argument(
+        "--since",
+        type=parse_since,
+        help="only articles dated from this day on (YYYY-MM-DD; published, else first seen)",
+    )
+    p.add_argument(
+        "--until", type=parse_until, help="only articles dated up to this day (YYYY-MM-DD, inclusive)"
+    )
     p.add_argument(
         "--sentiment",
         choices=[label.value for label in SentimentLabel],

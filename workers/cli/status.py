@@ -50,8 +50,10 @@ def cmd_health(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_metrics(args: argparse.Namespace, settings: Settings) -> int:
     """Serve Prometheus metrics of the distributed mode (read from Redis on each scrape) until stopped."""
-    if not settings.redis_url:
-        err.print("[red]KLIPING_REDIS_URL is not set[/]: metrics are kept in Redis by the workers")
+    if not settings.redis_configured:
+        err.print(
+            "[red]KLIPING_REDIS_URL (or KLIPING_REDIS_SENTINELS) is not set[/]: metrics are kept in Redis by the workers"
+        )
         return 2
     from workers.runtime.exporter import serve
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable
-
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING
 
 from schemas import Article, Entity, InputResult, Outcome
+
+if TYPE_CHECKING:  # rich is imported when a table is drawn: `--json` runs and the first input do without it
+    from rich.console import Console
+    from rich.table import Table
 
 OUTCOME_STYLE = {
     Outcome.indexed: "green",
@@ -55,6 +57,8 @@ def summary_table(
 
     With `total` larger than the inputs done (an interrupted run), the title says "N of M inputs".
     """
+    from rich.table import Table
+
     done = sum(counts.values())
     inputs = (
         f"{done} of {plural(total, 'input')}" if total is not None and total > done else plural(done, "input")
@@ -83,6 +87,14 @@ def _dedup_cell(article: Article) -> str:
     return f"story {dedup.story_id}" + (f", {dedup.copy_count} copies" if dedup.copy_count else "")
 
 
+def date_cell(article: Article) -> str:
+    """The article's date and where it came from: ``2025-04-28 21:14 +0700 (page)``."""
+    if article.dated_at is None:
+        return "undated"
+    source = article.date_source.value if article.date_source else "?"
+    return f"{article.dated_at.strftime('%Y-%m-%d %H:%M %z')} ({source})"
+
+
 def print_articles(console: Console, articles: Iterable[Article], title: str = "") -> None:
     """A readable list of articles at any terminal width: one block per article."""
     if title:
@@ -93,7 +105,7 @@ def print_articles(console: Console, articles: Iterable[Article], title: str = "
         facts = [
             source.name + (f" ({source.scope.value}, {source.kind.value})" if source.scope else ""),
             article.language or "?",
-            article.published_at.strftime("%Y-%m-%d %H:%M %z") if article.published_at else "undated",
+            date_cell(article),
             f"{sentiment.label.value} {sentiment.confidence:.0%}" if sentiment else "",
             _dedup_cell(article),
         ]
@@ -120,6 +132,8 @@ def show_article(console: Console, article: Article) -> None:
         f"url: {article.url or '-'}",
         f"outlet: {article.source.name} ({article.source.domain or '-'}, {article.source.scope.value if article.source.scope else '-'}, {article.source.kind.value})",
         f"published: {article.published_at.isoformat() if article.published_at else '-'}",
+        f"first seen: {article.first_seen_at.isoformat() if article.first_seen_at else '-'}",
+        f"dated: {date_cell(article)}",
         f"language: {article.language or '-'}",
         f"authors: {', '.join(article.authors) or '-'}",
         f"editors: {', '.join(article.editors) or '-'}",
@@ -165,6 +179,8 @@ def stats_of(articles: Iterable[Article], outcomes: dict[str, int]) -> dict:
 
 def stats_tables(stats: dict) -> list[Table]:
     """The `kliping stats` tables."""
+    from rich.table import Table
+
     tables = []
     for key in ("outcomes", "sources", "languages", "sentiment", "top_entities"):
         table = Table(title=key.replace("_", " "), title_justify="left")

@@ -91,7 +91,11 @@ def _probe(
 
 
 def matching_stories(
-    terms: list[str], when: datetime | None, index: DedupIndex, window: timedelta
+    terms: list[str],
+    when: datetime | None,
+    index: DedupIndex,
+    window: timedelta,
+    seen: datetime | None = None,
 ) -> list[StoryRecord]:
     """Stories an article with these terms can join (enough shared terms, in the window), oldest first.
 
@@ -99,9 +103,10 @@ def matching_stories(
     each (tests/test_story_index.py). Stories are indexed by size class (term_class): a full story
     must share more terms than a small one, so more of the commonest terms are skipped for it.
     """
-    # An undated article (a plain-text file) may belong to a story of any time.
+    # An undated article (a plain-text file) may belong to a story of any time before it was first `seen`.
     since = when - window if when else _EPOCH
-    until = when + window if when else None  # a back-filled article: not every later story either
+    latest = when or seen
+    until = latest + window if latest else None  # a back-filled article: not every later story either
     found: dict[str, StoryRecord] = {}
     for mark, need in _class_needs(len(terms)).items():
         for story in _probe(index, [mark + term for term in terms], need, since, until):
@@ -122,7 +127,7 @@ def assign_story(article: Article, index: DedupIndex, window: timedelta) -> str:
     when = article.published_at
     with index.story_lock():  # two reports of one event stored at once must not found two stories
         best_id, best_score = None, 0.0
-        for story in matching_stories(terms, when, index, window):
+        for story in matching_stories(terms, when, index, window, seen=article.first_seen_at):
             score = len(set(terms) & set(story.terms)) / max(1, min(len(terms), len(story.terms)))
             if score > best_score:
                 best_id, best_score = story.story_id, score
@@ -133,7 +138,7 @@ def assign_story(article: Article, index: DedupIndex, window: timedelta) -> str:
                 story_id=article.id,
                 terms=terms,
                 title=article.title,
-                published_at=when,
+                published_at=article.dated_at or when,  # an undated article's story: when it was first seen
                 term_class=term_class(len(terms)),
             )
         )

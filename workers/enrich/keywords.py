@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from functools import lru_cache
+from itertools import compress
 
 from schemas import Entity
 
 from .resources import cue_words, load_words
-from .tokens import fold, words
+from .tokens import fold, fold_all, words
 
 MAX_KEYWORDS = 10
 TITLE_WEIGHT = 3  # a title word counts as three body occurrences: titles name the story
@@ -29,16 +30,16 @@ def keywords_from_words(title_words: list[str], text_words: list[str], entities:
     scores: defaultdict[str, float] = defaultdict(float)  # entity mentions weigh 1.5
     first_seen: dict[str, int] = {}
     for weight, chunk in ((TITLE_WEIGHT, title_words), (1, text_words)):
-        folded = [fold(w) for w in chunk]
+        folded = fold_all(chunk)
         content = _content(folded, stop, entity_words) + [False]
-        for i, word in enumerate(folded):
-            if content[i]:
-                scores[word] += weight
-                first_seen.setdefault(word, len(first_seen))
-                if content[i + 1]:
-                    phrase = f"{word} {folded[i + 1]}"
-                    scores[phrase] += weight
-                    first_seen.setdefault(phrase, len(first_seen))
+        for i in compress(range(len(folded)), content):
+            word = folded[i]
+            scores[word] += weight
+            first_seen.setdefault(word, len(first_seen))
+            if content[i + 1]:
+                phrase = f"{word} {folded[i + 1]}"
+                scores[phrase] += weight
+                first_seen.setdefault(phrase, len(first_seen))
     for phrase in [p for p in scores if " " in p and scores[p] < MIN_PHRASE_COUNT]:
         del scores[phrase]
     for phrase in [p for p in scores if " " in p]:  # a phrase replaces its words when it accounts for them
@@ -59,8 +60,8 @@ def _stopwords() -> frozenset[str]:
 
 
 def _content(folded: list[str], stop: frozenset[str], entity_words: set[str]) -> list[bool]:
-    """For each folded word, whether it is a content word: long enough, not a stopword, not part of an entity name."""
-    return [
-        w[0].isalpha() and len(w) >= MIN_WORD_LENGTH and w not in stop and w not in entity_words
-        for w in folded
-    ]
+    """For each folded word, whether it is a content word: long enough, not a stopword, not part of an entity name
+    (decided once per distinct word)."""
+    distinct = set(folded) - stop - entity_words
+    content = {w for w in distinct if w[0].isalpha() and len(w) >= MIN_WORD_LENGTH}
+    return list(map(content.__contains__, folded))

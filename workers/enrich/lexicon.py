@@ -68,12 +68,30 @@ def _weight(word: str) -> float | None:
     return None
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """The lexicon's reading of some words: the signed weight of each scored word in text order, the number of
+    words, and whether they end at a clause boundary (then the words after them start with no negation or
+    intensifier pending, and evidence of consecutive pieces adds up to the evidence of the whole)."""
+
+    weights: list[float]
+    n_words: int
+    closed: bool
+
+
 def evidence(text_words: list[str], names: frozenset[str] = frozenset()) -> tuple[float, float, int]:
     """Positive weight, negative weight (absolute) and the number of words in ``text_words`` (``names`` skipped)."""
+    found = read_evidence(text_words, names)
+    positive, negative = _sums([found])
+    return positive, negative, found.n_words
+
+
+def read_evidence(text_words: list[str], names: frozenset[str] = frozenset()) -> Evidence:
+    """The :class:`Evidence` of ``text_words``; the words of ``names`` count as words but are not scored."""
     lex = _lexicon()
     # words of the article's entity names carry no sentiment: Banggai is not "bangga", Badan not "bad"
     tokens = ["_" if t in names else t.lower() for t in text_words]
-    positive = negative = 0.0
+    weights: list[float] = []
     negated = boosted = 0
     boost = 1.0
     n_words = i = 0
@@ -106,16 +124,36 @@ def evidence(text_words: list[str], names: frozenset[str] = frozenset()) -> tupl
                     weight *= boost
                 if negated:
                     weight *= NEGATION_FACTOR
-                if weight > 0:
-                    positive += weight
-                else:
-                    negative -= weight
+                weights.append(weight)
         if negated:
             negated -= 1
         if boosted:
             boosted -= 1
         i += step
-    return positive, negative, n_words
+    closed = not tokens or (tokens[-1] != "_" and not tokens[-1][0].isalpha())
+    return Evidence(weights, n_words, closed)
+
+
+def _sums(pieces: list[Evidence]) -> tuple[float, float]:
+    """Positive and (absolute) negative weight of consecutive pieces, added in text order."""
+    positive = negative = 0.0
+    for piece in pieces:
+        for weight in piece.weights:
+            if weight > 0:
+                positive += weight
+            else:
+                negative -= weight
+    return positive, negative
+
+
+def score_pieces(pieces: list[Evidence]) -> Sentiment | None:
+    """:func:`score_skipping` of the pieces' words put together, from each piece's evidence read once (an
+    article's sentences, each mentioning several entities); None unless every piece but the last is closed
+    (a negation could reach across the join: read the words put together instead)."""
+    if not all(piece.closed for piece in pieces[:-1]):
+        return None
+    positive, negative = _sums(pieces)
+    return _sentiment(positive, negative, sum(piece.n_words for piece in pieces))
 
 
 def net_score(positive: float, negative: float, n_words: int) -> float:
@@ -141,7 +179,11 @@ def score_words(text_words: list[str], names: Iterable[str] = ()) -> Sentiment:
 def score_skipping(text_words: list[str], skip: frozenset[str]) -> Sentiment:
     """:func:`score_words` with the names' words already found (:func:`name_words`): an article's tone
     toward each entity scores its sentences against the same names, split once."""
-    positive, negative, n_words = evidence(text_words, skip)
+    return _sentiment(*evidence(text_words, skip))
+
+
+def _sentiment(positive: float, negative: float, n_words: int) -> Sentiment:
+    """Label, score and confidence from the lexicon's evidence."""
     score = net_score(positive, negative, n_words)
     total = positive + negative
     amount = 1.0 - math.exp(-total / EVIDENCE_SCALE)

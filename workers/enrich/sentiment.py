@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 
 from schemas import Entity, EntityType, Sentiment, SentimentLabel
 
-from .lexicon import name_words, score_skipping
+from .lexicon import Evidence, name_words, read_evidence, score_pieces, score_skipping
 from .sentiment_model import LABELS, probabilities
 from .tokens import words
 
@@ -29,8 +29,10 @@ LEAD_SENTENCES = 3
 TITLE_WEIGHT = 2.0
 TONED_TYPES = (EntityType.PERSON, EntityType.ORGANIZATION)
 # A sentence ends at . ! ? or … followed by a space, or at a line break; "U.S.", "J." and "Jr." style
-# abbreviations (one or two letters, the first a capital, before the dot) do not end one.
-_SENTENCE_END = re.compile(r"(?<![A-Z])(?<![A-Z][a-z])(?<![A-Z][A-Z])[.!?…]+[\"”’)]*\s+|\n+")
+# abbreviations (one or two letters, the first a capital, before the dot) do not end one. The abbreviation
+# test is made on each candidate (_abbreviation) rather than as lookbehinds opening the pattern: a pattern
+# opening with a character class lets the regex engine skip ahead, lookbehinds are tried at every character.
+_SENTENCE_END = re.compile(r"[.!?…]+[\"”’)]*\s+|\n+")
 _NO_SENTIMENT = Sentiment(label=SentimentLabel.neutral, score=0.0, confidence=0.0)
 
 Probabilities = list[float]
@@ -43,14 +45,25 @@ def is_english(language: str | None) -> bool:
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) character spans of the sentences of ``text``, empty ones left out."""
-    spans, start = [], 0
-    for match in _SENTENCE_END.finditer(text):
+    spans, start, pos = [], 0, 0
+    while (match := _SENTENCE_END.search(text, pos)) is not None:
+        if text[match.start()] != "\n" and _abbreviation(text, match.start()):
+            pos = match.start() + 1  # as a lookbehind failing there: the next character may start an end
+            continue
         if text[start : match.start()].strip():
             spans.append((start, match.start() + len(match.group().rstrip())))
-        start = match.end()
+        start = pos = match.end()
     if text[start:].strip():
         spans.append((start, len(text)))
     return spans
+
+
+def _abbreviation(text: str, i: int) -> bool:
+    """True when the full stop (or other end mark) at ``i`` follows a capital, or a capital and a small letter."""
+    before = text[max(0, i - 2) : i]
+    if before[-1:] and "A" <= before[-1] <= "Z":
+        return True
+    return len(before) == 2 and "A" <= before[0] <= "Z" and "a" <= before[1] <= "z"
 
 
 def _unit_probabilities(unit_words: Sequence[str], names: frozenset[str]) -> Probabilities | None:
@@ -85,10 +98,53 @@ class _Sentences:
         self.spans = sentence_spans(text)
         self.starts = [start for start, _ in self.spans]
         self._probabilities: dict[int, Probabilities | None] = {}
+        self._words: dict[int, list[str]] = {}
+        self._evidence: dict[int, Evidence] = {}
 
     def words(self, i: int) -> list[str]:
-        start, end = self.spans[i]
-        return words(self.text[start:end])
+        if i not in self._words:
+            start, end = self.spans[i]
+            self._words[i] = words(self.text[start:end])
+        return self._words[i]
+
+    def evidence(self, i: int) -> Evidence:
+        """The lexicon's evidence of one sentence (English tones)."""
+        if i not in self._evidence:
+            self._evidence[i] = read_evidence(self.words(i), self.names)
+        return self._evidence[i]
+
+    def lexicon_sentiment(self, title_words: list[str]) -> Sentiment:
+        """The lexicon's sentiment of the title and the whole text read together (English articles), from the
+        same per-sentence evidence the tones read: a sentence ending at a clause boundary is read alone,
+        others together with what follows them (a negation may reach across)."""
+        pieces, group = [], list(title_words)
+        if _closes(group):
+            pieces.append(read_evidence(group, self.names))
+            group = []
+        for i in range(len(self.spans)):
+            sentence = self.words(i)
+            if group:
+                group += sentence
+            elif _closes(sentence):
+                pieces.append(self.evidence(i))
+                continue
+            else:
+                group = list(sentence)
+            if _closes(group):
+                pieces.append(read_evidence(group, self.names))
+                group = []
+        if group:
+            pieces.append(read_evidence(group, self.names))
+        tone = score_pieces(pieces)  # every piece but the last closes: never None
+        if tone is None:
+            everything = [*title_words, *(w for i in range(len(self.spans)) for w in self.words(i))]
+            tone = score_skipping(everything, self.names)
+        return tone
+
+    def lexicon_tone(self, indices: list[int]) -> Sentiment:
+        """The lexicon's sentiment of these sentences read together, each sentence read once per article."""
+        tone = score_pieces([self.evidence(i) for i in indices])
+        return tone or score_skipping([w for i in indices for w in self.words(i)], self.names)
 
     def probabilities(self, i: int) -> Probabilities | None:
         if i not in self._probabilities:
@@ -100,6 +156,11 @@ class _Sentences:
         return sorted({bisect_right(self.starts, p) - 1 for p in positions} - {-1})
 
 
+def _closes(unit_words: list[str]) -> bool:
+    """True when words end at a clause boundary (see :class:`lexicon.Evidence`)."""
+    return bool(unit_words) and not unit_words[-1][0].isalpha()
+
+
 def score_article(
     title_words: list[str], text: str, entities: list[Entity], language: str | None = None
 ) -> tuple[Sentiment, list[Entity]]:
@@ -107,7 +168,7 @@ def score_article(
     all_names = [n for e in entities for n in (e.name, *e.aliases)]
     sentences = _Sentences(text, name_words(all_names))
     if is_english(language):
-        article = score_skipping(title_words + words(text), sentences.names)
+        article = sentences.lexicon_sentiment(title_words)
     else:
         lead = [(sentences.probabilities(i), 1.0) for i in range(min(LEAD_SENTENCES, len(sentences.spans)))]
         title = _unit_probabilities(title_words, sentences.names)
@@ -117,7 +178,7 @@ def score_article(
         indices = sentences.containing(entity.positions) if entity.type in TONED_TYPES else []
         tone = None
         if indices and is_english(language):
-            tone = score_skipping([w for i in indices for w in sentences.words(i)], sentences.names)
+            tone = sentences.lexicon_tone(indices)
         elif indices:
             tone = combine((sentences.probabilities(i), 1.0) for i in indices)
         toned.append(entity.model_copy(update={"sentiment": tone}) if tone else entity)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-from itertools import accumulate
+from itertools import accumulate, chain, compress, repeat
+from operator import and_, gt, itemgetter
 
 # Words keep inner apostrophes (Ma'ruf, Jum'at) but not the English possessive ('s), so "Whitfield's"
 # is Whitfield; hyphens and other punctuation are their own tokens, so "Rusia-Ukraina" gives two places
@@ -39,6 +40,11 @@ def fold(word: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
+def fold_all(tokens: list[str]) -> list[str]:
+    """:func:`fold` of every token (ASCII ones without the memo: a new name costs no cache entry)."""
+    return [t.casefold() if t.isascii() else fold(t) for t in tokens]
+
+
 def tokenize(text: str) -> list[str]:
     """Word and punctuation tokens of a short text (aliases, cue phrases)."""
     return _TOKEN.findall(text)
@@ -60,23 +66,29 @@ class Doc:
     def __init__(self, text: str):
         self.text = text
         # parallel lists rather than token objects: this runs per article. Splitting is cheaper than a match
-        # object per token, and the gaps are needed anyway (line breaks).
+        # object per token, and the gaps are needed anyway (line breaks). Per-token flags come from map()
+        # over C functions, not Python loops.
         parts = _TOKEN_SPLIT.split(text)
         self.texts = texts = parts[1::2]
         bounds = list(accumulate(map(len, parts)))  # where each part ends
         self.starts = bounds[0:-1:2]
         self.ends = bounds[1::2]
-        self.keys = [fold(t) for t in texts]
-        self.words = [t[0].isalnum() or t[0] == "_" for t in texts]
-        self.caps = [t[0].isupper() for t in texts]
+        self.keys = fold_all(texts)
+        firsts = list(map(itemgetter(0), texts))
+        # a token is a word when it starts with a \w character: a letter, a digit (str.isalnum) or "_"
+        self.words = list(map(str.isalnum, firsts))
+        if "_" in text:
+            self.words = [w or f == "_" for w, f in zip(self.words, firsts, strict=True)]
+        self.caps = list(map(str.isupper, firsts))
         self.n = n = len(texts)
         # a line break in the gap before each token
-        self.gap_newline = [True] + ["\n" in gap for gap in parts[2:-1:2]]
+        self.gap_newline = [True, *map(str.__contains__, parts[2:-1:2], repeat("\n"))]
         self.line_start = self.gap_newline[:n]  # first token of a line: the one after a line break
         self.sentence_start = [False] * n
         self.heading = [False] * n
         self.masked = [False] * n  # datelines, language lists: no entity may use these tokens
-        self._flag_positions()
+        self._flag_sentences()
+        self._flag_headings()
 
     def surface(self, start: int, end: int) -> str:
         """The text covered by tokens ``start`` to ``end`` (exclusive)."""
@@ -86,24 +98,17 @@ class Doc:
         """True when a line break separates token ``i`` from the previous one."""
         return self.gap_newline[i]
 
-    def _flag_positions(self) -> None:
-        texts, gaps = self.texts, self.gap_newline
-        prev = None  # index of the previous token that is not a quote or bracket
-        line = 0  # first token of the current line
-        for i, text in enumerate(texts):
-            if gaps[i]:
-                self._flag_heading(line, i)
-                line = i
-            if text in _QUOTES:
-                continue
-            self.sentence_start[i] = (
-                prev is None
-                or gaps[i]  # a line start
-                or (texts[prev] in _SENTENCE_END and self._ends_sentence(prev))
-                or (i - prev > 1 and any(gaps[prev + 1 : i + 1]))  # a line break before a quote
-            )
-            prev = i
-        self._flag_heading(line, len(texts))
+    def _flag_sentences(self) -> None:
+        """A sentence starts at the first token that is no quote or bracket after a line break (the text's
+        start included) or after a sentence end."""
+        texts, n, flags = self.texts, self.n, self.sentence_start
+        line_starts = compress(range(n), self.gap_newline)
+        ends = compress(range(n), map(_SENTENCE_END.__contains__, texts))
+        for i in chain(line_starts, (i + 1 for i in ends if self._ends_sentence(i))):
+            while i < n and texts[i] in _QUOTES:
+                i += 1
+            if i < n:
+                flags[i] = True
 
     def _ends_sentence(self, i: int) -> bool:
         text = self.texts[i]
@@ -112,9 +117,13 @@ class Doc:
         # "U.S." or "Jr." are abbreviations, not sentence ends
         return not (text == "." and i > 0 and len(self.texts[i - 1]) <= 2 and self.caps[i - 1])
 
-    def _flag_heading(self, start: int, end: int) -> None:
-        """Flag the line of tokens ``start`` to ``end`` (exclusive) as a heading when most words are capitalised."""
-        line = zip(self.texts[start:end], self.words[start:end], self.caps[start:end], strict=False)
-        caps = [cap for text, word, cap in line if word and not text.isdigit()]
-        if len(caps) >= 2 and sum(caps) / len(caps) >= HEADING_CAP_RATIO:
-            self.heading[start:end] = [True] * (end - start)
+    def _flag_headings(self) -> None:
+        """Flag each line whose words (numbers aside) are mostly capitalised as a heading."""
+        # counted: a word that is not a number (no digit-only token is punctuation)
+        counted = list(map(gt, self.words, map(str.isdigit, self.texts)))
+        caps = list(map(and_, counted, self.caps))
+        starts = list(compress(range(self.n), self.gap_newline))
+        for start, end in zip(starts, [*starts[1:], self.n], strict=False):  # no line when no token
+            words = sum(counted[start:end])
+            if words >= 2 and sum(caps[start:end]) / words >= HEADING_CAP_RATIO:
+                self.heading[start:end] = [True] * (end - start)

@@ -3,7 +3,9 @@
 Politeness: robots.txt (``workers.fetch.robots``), a per-host minimum interval shared by
 all workers (``workers.fetch.ratelimit``), a User-Agent naming Kliping and a contact URL.
 Safety: http(s) only, no private/loopback/link-local/multicast/reserved addresses on
-any redirect hop, size and type limits, timeouts on every read and on the whole body.
+any redirect hop (``workers.fetch.guard``), size and type limits counted on the inflated body as
+it is inflated (``workers.fetch.inflate``), a timeout on every read and one deadline for the whole
+fetch, status line and headers included (``workers.fetch.transport``).
 The fetcher never sleeps to retry: it raises TransientError and the runner retries
 with :func:`workers.retry.backoff_delay`.
 
@@ -11,19 +13,12 @@ Binary content served as text (NUL bytes, control characters) is a
 ``PermanentError(bad_encoding)``: the server lies about its content, which is worth
 seeing in the quarantine rather than counted away as a skip; a real image or PDF with
 an honest Content-Type is a ``SkipInput(unsupported_type)``.
-
-Known limit: the host is resolved and checked, then httpx resolves it again to
-connect, so a DNS-rebinding host could swap in a private address in between.
 """
 
 from __future__ import annotations
 
 import email.utils
-import ipaddress
 import logging
-import re
-import socket
-import time
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,8 +29,12 @@ import httpx
 from schemas import RawDocument, Reason
 from workers.errors import PermanentError, SkipInput, TransientError
 from workers.fetch.encoding import Decoded, decode_text
+from workers.fetch.guard import check_address, is_public_address, parse_url
+from workers.fetch.inflate import PIECE, inflate
 from workers.fetch.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
 from workers.fetch.robots import RobotsCache
+from workers.fetch.transport import client as deadline_client
+from workers.fetch.transport import deadline, paused
 from workers.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -66,11 +65,10 @@ FEED_MAX_BYTES = 50 * 1024 * 1024
 GZIP_TYPES = frozenset(
     {"application/x-gzip", "application/gzip", "application/x-gunzip", "application/octet-stream"}
 )
-
-_HOST_NOT_FOUND = frozenset({socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)})
-_HOST = re.compile(
-    r"^(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.?$"
-)
+# A whole fetch (robots.txt, redirects, status line, headers, body) must end within this many read
+# timeouts, whatever the server does: a page at a healthy pace takes a fraction of one; a server
+# dripping its headers a byte at a time gets its outcome (a timeout) well within three.
+FETCH_DEADLINE_READ_TIMEOUTS = 2.0
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -89,47 +87,6 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
-def is_public_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """True unless the address is private, loopback, link-local, multicast, reserved or unspecified."""
-    if isinstance(ip, ipaddress.IPv6Address):
-        # IPv4 wrapped in IPv6 (::ffff:10.0.0.1, 2002:0a00:0001::) reaches the IPv4 host
-        embedded = ip.ipv4_mapped or ip.sixtofour
-        if embedded is not None:
-            return is_public_address(embedded)
-    blocked = (
-        ip.is_private
-        or ip.is_loopback
-        or ip.is_link_local
-        or ip.is_multicast
-        or ip.is_reserved
-        or ip.is_unspecified
-    )
-    return ip.is_global and not blocked
-
-
-def parse_url(url: str) -> httpx.URL:
-    """Parse an absolute http(s) URL (fragment dropped) or raise PermanentError(invalid_input)."""
-    text = url.strip() if isinstance(url, str) else ""
-    try:
-        parsed = httpx.URL(text)
-        port = parsed.port
-    except (httpx.InvalidURL, TypeError, ValueError) as exc:
-        raise PermanentError(f"not a URL: {url!r} ({exc})", Reason.invalid_input) from exc
-    if parsed.scheme not in ("http", "https"):
-        raise PermanentError(f"not an http(s) URL: {url!r}", Reason.invalid_input)
-    host = parsed.raw_host.decode("ascii").lower()
-    if not (_HOST.match(host) or _ip(host)) or (port is not None and not 0 < port < 65536):
-        raise PermanentError(f"not a valid host in URL: {url!r}", Reason.invalid_input)
-    return parsed.copy_with(fragment=None)
-
-
-def _ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
-        return ipaddress.ip_address(host)
-    except ValueError:
-        return None
-
-
 def _media_type(header: str | None) -> tuple[str, str | None]:
     if not header:
         return "", None
@@ -142,7 +99,7 @@ def _media_type(header: str | None) -> tuple[str, str | None]:
     return media.strip().lower(), charset
 
 
-def _sniff_type(body: bytes) -> str | None:
+def _sniff_type(body: bytes | bytearray) -> str | None:
     head = body[:1024].lstrip().lower()
     if head.startswith(b"<!doctype html") or b"<html" in head:
         return "text/html"
@@ -213,7 +170,9 @@ class Fetcher:
         self._settings = settings
         self._limiter = limiter or LocalRateLimiter()
         self._owns_client = client is None
-        self._client = client or httpx.Client()
+        # the deadline of a whole fetch holds with this client only (an injected one keeps its own timeouts)
+        self._client = client or deadline_client()
+        self._deadline = FETCH_DEADLINE_READ_TIMEOUTS * settings.fetch_read_timeout
         # per request, not per client, so an injected client behaves the same
         self._headers = {"User-Agent": _user_agent(settings), "Accept": _ACCEPT}
         self._timeout = httpx.Timeout(settings.fetch_read_timeout, connect=settings.fetch_connect_timeout)
@@ -222,26 +181,28 @@ class Fetcher:
     def __call__(self, url: str) -> RawDocument:
         """Fetch one page; raises SkipInput, PermanentError or TransientError instead of returning junk."""
         start = parse_url(url)
-        response = self._follow(start, check_robots=self._settings.respect_robots)
-        try:
-            return self._document(url, start, response)
-        finally:
-            response.close()
+        with deadline(self._deadline):
+            response = self._follow(start, check_robots=self._settings.respect_robots)
+            try:
+                return self._document(url, start, response)
+            finally:
+                response.close()
 
     def feed(self, url: str, etag: str | None = None, last_modified: str | None = None) -> RawDocument | None:
         """Fetch a feed or sitemap for polling: conditional, up to FEED_MAX_BYTES, a gzip file unpacked; None on 304."""
-        start, response = self._send_conditional(url, etag, last_modified)
-        try:
-            if response.status_code == 304:
-                return None
-            _raise_for_status(response)
-            media, charset = _media_type(response.headers.get("content-type"))
-            if media and media not in ACCEPTED_TYPES | GZIP_TYPES:
-                raise SkipInput(f"unsupported content type {media} for a feed", Reason.unsupported_type)
-            body: bytes | bytearray = self._read_growing(response, FEED_MAX_BYTES)
-        finally:
-            response.close()
-        if body[:2] == b"\x1f\x8b":  # a .xml.gz file (its Content-Encoding, if any, httpx undid already)
+        with deadline(self._deadline):
+            start, response = self._send_conditional(url, etag, last_modified)
+            try:
+                if response.status_code == 304:
+                    return None
+                _raise_for_status(response)
+                media, charset = _media_type(response.headers.get("content-type"))
+                if media and media not in ACCEPTED_TYPES | GZIP_TYPES:
+                    raise SkipInput(f"unsupported content type {media} for a feed", Reason.unsupported_type)
+                body: bytes | bytearray = self._read_body(response, FEED_MAX_BYTES)
+            finally:
+                response.close()
+        if body[:2] == b"\x1f\x8b":  # a .xml.gz file (its Content-Encoding, if any, was undone already)
             body = _gunzip(body, FEED_MAX_BYTES)
             media, charset = "", None
         decoded = decode_text(body, charset, is_html=media != "text/plain")
@@ -269,22 +230,6 @@ class Fetcher:
         )
         return start, response
 
-    def _read_growing(self, response: httpx.Response, limit: int) -> bytearray:
-        """Like _read_body, into one growing buffer: a 50 MB sitemap costs 50 MB, not twice that."""
-        declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
-            raise PermanentError(f"body of {declared} bytes exceeds {limit}", Reason.too_large)
-        deadline = time.monotonic() + self._settings.fetch_read_timeout
-        body = bytearray()
-        with _http_errors(response.url):
-            for chunk in response.iter_bytes():
-                body += chunk
-                if len(body) > limit:
-                    raise PermanentError(f"body exceeds {limit} bytes", Reason.too_large)
-                if time.monotonic() > deadline:
-                    raise TransientError(f"body of {response.url} too slow", Reason.timeout)
-        return body
-
     def close(self) -> None:
         """Release the HTTP connections (an injected client is left to its owner)."""
         if self._owns_client:
@@ -301,11 +246,12 @@ class Fetcher:
     ) -> httpx.Response:
         """Send GET, following redirects by hand so every hop passes the same checks."""
         for _ in range(self._settings.fetch_max_redirects + 1):
-            self._check_address(url)
+            check_address(url, self._settings.fetch_allow_private)
             interval = self._settings.fetch_host_interval
             if check_robots:
                 interval = max(interval, self._robots.check(url))
-            self._limiter.wait(url.host, interval)
+            with paused():  # our own politeness wait is not the server's time
+                self._limiter.wait(url.host, interval)
             headers = {**self._headers, **extra} if extra else self._headers
             request = self._client.build_request("GET", url, headers=headers, timeout=self._timeout)
             with _http_errors(url):
@@ -322,48 +268,25 @@ class Fetcher:
                 ) from exc
         raise PermanentError(f"more than {self._settings.fetch_max_redirects} redirects", Reason.http_error)
 
-    def _check_address(self, url: httpx.URL) -> None:
-        """Refuse hosts that resolve to non-public addresses (SSRF guard) unless allowed."""
-        if self._settings.fetch_allow_private:
-            return
-        host = url.raw_host.decode("ascii")
-        literal = _ip(host)
-        if literal is not None:
-            addresses = [literal]
-        else:
-            try:
-                infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
-            except (UnicodeError, OSError) as exc:
-                if isinstance(exc, socket.gaierror) and exc.errno in _HOST_NOT_FOUND:
-                    raise PermanentError(f"host not found: {host}", Reason.unreachable) from exc
-                raise TransientError(f"cannot resolve {host}: {exc}", Reason.unreachable) from exc
-            addresses = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
-        # every address must be public: one internal A record among public ones is enough to refuse
-        blocked = [str(a) for a in addresses if not is_public_address(a)]
-        if blocked or not addresses:
-            raise SkipInput(f"{host} resolves to a non-public address {blocked}", Reason.blocked_address)
+    def _read_body(self, response: httpx.Response, limit: int, truncate: bool = False) -> bytearray:
+        """Read and inflate the body into one growing buffer, refusing (or cutting) it past `limit` bytes.
 
-    def _read_body(self, response: httpx.Response, limit: int, truncate: bool = False) -> bytes:
-        """Stream the (decompressed) body, refusing or cutting it past `limit` bytes."""
+        Counted as it is inflated, piece by piece: a brotli or stacked-gzip bomb stops at the cap
+        without ever being inflated whole. The fetch deadline bounds the time (workers.fetch.transport).
+        """
         declared = response.headers.get("content-length", "")
         if not truncate and declared.isdigit() and int(declared) > limit:
             raise PermanentError(f"body of {declared} bytes exceeds {limit}", Reason.too_large)
-        # httpx's read timeout bounds each read only; a server trickling bytes could hold
-        # a worker forever, so the whole body must arrive within the read timeout too
-        deadline = time.monotonic() + self._settings.fetch_read_timeout
-        chunks, size = [], 0
+        body = bytearray()
+        encoding = response.headers.get("content-encoding")
         with _http_errors(response.url):
-            # counted after decompression: a small gzip bomb is caught like a big page
-            for chunk in response.iter_bytes():
-                chunks.append(chunk)
-                size += len(chunk)
-                if size > limit:
-                    if truncate:
-                        break
-                    raise PermanentError(f"body exceeds {limit} bytes", Reason.too_large)
-                if time.monotonic() > deadline:
-                    raise TransientError(f"body of {response.url} too slow", Reason.timeout)
-        return b"".join(chunks)[:limit]
+            # truncating: room for the piece that crosses the cap, which is then cut
+            for piece in inflate(response.iter_raw(), encoding, limit + PIECE if truncate else limit):
+                body += piece
+                if truncate and len(body) >= limit:
+                    del body[limit:]
+                    break
+        return body
 
     def _document(self, url: str, start: httpx.URL, response: httpx.Response) -> RawDocument:
         _raise_for_status(response)

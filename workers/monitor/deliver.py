@@ -6,7 +6,10 @@ attempt. A delivery already ``delivered`` is never POSTed again, so a retry, a s
 a redelivered Celery task sends nothing twice; a crash between the POST and the record
 resends with the same key, which the receiver can drop.
 
-The HTTP client is passed in (an ``httpx.Client`` or anything with its ``post``).
+The HTTP client is passed in (anything with httpx.Client's ``post``); the runners pass
+``workers.fetch.webhook.WebhookClient``, which refuses what the fetch guard refuses (a non-http(s)
+URL, a private or loopback address on any hop). Such a refusal is final: the delivery is
+``failed`` with the guard's reason, never retried.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any, Protocol
 
 from schemas import utcnow
 from schemas.monitor import Delivery, DeliveryState
+from workers.errors import KlipingError, TransientError
 from workers.ports import MonitorStore
 from workers.retry import backoff_delay
 
@@ -68,6 +72,9 @@ def attempt(alert_id: str, store: MonitorStore, client: HttpClient) -> Delivery:
     headers = {"Idempotency-Key": alert.id, "Content-Type": "application/json"}
     try:
         response = client.post(rule.webhook, json=alert.payload(), headers=headers)
+    except KlipingError as exc:  # the guard refused the URL (or cannot resolve it right now)
+        state = DeliveryState.pending if isinstance(exc, TransientError) else DeliveryState.failed
+        return _record(store, alert_id, delivery.model_copy(update={"state": state, "error": exc.describe()}))
     except Exception as exc:  # noqa: BLE001 - any transport error is a failed attempt, recorded
         return _record(
             store,

@@ -13,6 +13,13 @@ from typing import Any
 from celery import Celery, signals
 
 from workers.runtime import kombu_fix, lease
+from workers.runtime.redis_conn import (
+    BROKER_HEALTH_CHECK_SECONDS,
+    REDIS_SOCKET_TIMEOUT,
+    broker_url,
+    keepalive_options,
+    sentinel_options,
+)
 from workers.settings import Settings, get_settings
 
 INGEST_QUEUE = "ingest"
@@ -25,7 +32,7 @@ DELIVER_TASK = "workers.tasks.deliver_alert"  # webhook delivery of one alert (s
 # worker process being killed.
 SOFT_LIMIT_MARGIN_SECONDS = 15
 # Longest countdown a retry can wait (backoff_delay's cap): a retried task sits unacknowledged
-# on a worker until then, so the visibility timeout must cover it too.
+# on a worker until then (its lease renewed meanwhile, workers/runtime/lease.py).
 MAX_RETRY_DELAY_SECONDS = 300
 # A task not acknowledged within the visibility timeout of its last renewal is redelivered to
 # another worker. Every worker renews the messages it holds (workers/runtime/lease.py), so a live
@@ -92,7 +99,7 @@ def visibility_timeout(settings: Settings) -> int:
 
 def celery_config(settings: Settings) -> dict[str, Any]:
     """The Celery configuration for these settings (broker and results on Redis, JSON only)."""
-    broker = settings.redis_url or "redis://localhost:6379/0"
+    broker = broker_url(settings)  # redis://, or sentinel:// URLs of every Sentinel
     # One prefix namespaces all of Kliping's keys, the broker's included: two deployments (or
     # two test runs) sharing a Redis never see each other's tasks.
     timeout = visibility_timeout(settings)
@@ -101,6 +108,17 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "global_keyprefix": f"{settings.redis_prefix}:celery:",
         "unacked_restore_interval": max(1, min(MAX_RESTORE_SWEEP_SECONDS, timeout // 10)),
         "unacked_restore_throttle": 1,  # the interval alone sets the sweep period
+        # kombu waits forever on a synchronous command by default: a publish on a half-open
+        # connection (a failover, a dropped NAT entry) would hang the producer or the task.
+        "socket_timeout": REDIS_SOCKET_TIMEOUT,
+        "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
+        # Idle connections (a worker's pub/sub for control commands, a quiet producer pool) notice
+        # a peer gone without a FIN after ~90 s of keepalive probes, not the kernel's two hours.
+        "socket_keepalive": True,
+        "socket_keepalive_options": keepalive_options(),
+        # redis-py pings connections idle this long; kombu drops a BRPOP overdue by this much.
+        "health_check_interval": BROKER_HEALTH_CHECK_SECONDS,
+        **sentinel_options(settings),  # master_name (and the Sentinels' own options) with Sentinels
     }
     config: dict[str, Any] = {
         "broker_url": broker,
@@ -115,7 +133,23 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         # `ingest --wait` still learns the outcome and the message is still acknowledged.
         "result_backend_always_retry": True,
         "result_backend_max_retries": RESULT_STORE_RETRIES,
+        # The result backend's own connection options (it ignores the broker's): Celery's default
+        # socket timeout is 120 s and no keepalive or health check.
+        "redis_socket_timeout": REDIS_SOCKET_TIMEOUT,
+        "redis_socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
+        "redis_socket_keepalive": True,
+        "redis_backend_health_check_interval": BROKER_HEALTH_CHECK_SECONDS,
         "worker_soft_shutdown_timeout": settings.worker_shutdown_timeout,
+        # Without it a worker holding only countdown retries (reserved, not yet running) skips the
+        # soft shutdown and goes straight to the cold one, which may fail to requeue them (Celery's
+        # docs); with it every SIGTERM waits worker_soft_shutdown_timeout, idle or not.
+        "worker_enable_soft_shutdown_on_idle": True,
+        # Stated because Celery 6 flips the default to True. A task that loses the broker mid-run
+        # keeps running: its writes are idempotent, it retries itself if Redis is still away, and
+        # the message it could not acknowledge comes back after the visibility timeout and ends
+        # `unchanged`. Cancelling it would throw the work away and leave the message to the same
+        # visibility timeout (the Redis transport cannot requeue without a connection).
+        "worker_cancel_long_running_tasks_on_connection_loss": False,
         "task_serializer": "json",
         "result_serializer": "json",
         "accept_content": ["json"],

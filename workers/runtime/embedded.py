@@ -7,8 +7,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
-import httpx
-
 from schemas import InputResult, Outcome
 from workers.clean import article_id
 from workers.errors import SkipInput, TransientError
@@ -20,6 +18,7 @@ from workers.pipeline import Context, failed_id, give_up, process
 from workers.ports import MonitorStore
 from workers.retry import backoff_delay
 from workers.runtime.memory import RELEASE_EVERY_INPUTS, release_freed_memory
+from workers.settings import Settings
 
 # Transient errors (a host down, 503) are retried this many times in process before the input
 # is quarantined; the distributed mode retries longer through Celery.
@@ -49,19 +48,25 @@ def run(inputs: Iterable[str], ctx: Context) -> Iterator[InputResult]:
         if n % RELEASE_EVERY_INPUTS == 0:
             release_freed_memory()
     if ctx.monitor is not None:
-        deliver_queued(ctx.monitor)
+        deliver_queued(ctx.monitor, ctx.settings)
 
 
-def deliver_queued(monitor: Monitor) -> None:
+def deliver_queued(monitor: Monitor, settings: Settings) -> None:
     """Deliver the alerts queued during a run, synchronously, each with retries and backoff."""
-    deliver_alerts(monitor.take_queued(), monitor.store)
+    deliver_alerts(monitor.take_queued(), monitor.store, settings)
 
 
-def deliver_alerts(alert_ids: list[str], store: MonitorStore) -> None:
-    """Deliver alerts one by one with retries (already delivered ones are skipped by `deliver`)."""
+def deliver_alerts(alert_ids: list[str], store: MonitorStore, settings: Settings) -> None:
+    """Deliver alerts one by one with retries (already delivered ones are skipped by `deliver`).
+
+    Through the fetch guard: a webhook on a private address is refused unless fetch_allow_private.
+    """
     if not alert_ids:
         return
-    with httpx.Client(timeout=WEBHOOK_TIMEOUT_SECONDS) as client:
+    # only when there are alerts to deliver: a run without them never imports httpx
+    from workers.fetch.webhook import WebhookClient
+
+    with WebhookClient(settings, WEBHOOK_TIMEOUT_SECONDS) as client:
         for alert_id in alert_ids:
             deliver(alert_id, store, client)
 

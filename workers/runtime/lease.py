@@ -21,6 +21,9 @@ from typing import Any
 import redis
 from celery import bootsteps
 
+from workers.runtime.redis_conn import redis_client
+from workers.settings import get_settings
+
 log = logging.getLogger(__name__)
 
 # The visibility timeout once leases are renewed: a dead worker's tasks come back after this (plus
@@ -76,7 +79,7 @@ class RenewLeases(bootsteps.StartStopStep):
         options = parent.app.conf.broker_transport_options or {}
         timeout = float(options.get("visibility_timeout") or DEFAULT_VISIBILITY_TIMEOUT_SECONDS)
         key = f"{options.get('global_keyprefix', '')}{UNACKED_INDEX}"
-        client = redis.Redis.from_url(parent.app.conf.broker_url, socket_timeout=10, socket_connect_timeout=5)
+        client = redis_client(get_settings())  # the broker's Redis (its Sentinels' master with Sentinels)
         self._stop.clear()
         self._thread = threading.Thread(
             target=self._run,

@@ -14,7 +14,6 @@ import logging
 import threading
 import time
 
-import httpx
 import redis
 from celery import Task, signals
 
@@ -25,6 +24,7 @@ from workers.backends.elastic.buffered import BufferedIndex
 from workers.backends.elastic.index import TRANSIENT_STATUS
 from workers.errors import BackendUnavailable, TransientError
 from workers.feeds.listed import parse_listed
+from workers.fetch.webhook import WebhookClient
 from workers.monitor.deliver import WEBHOOK_TIMEOUT_SECONDS, give_up, is_retryable, lease_left
 from workers.monitor.deliver import attempt as delivery_attempt
 from workers.observe import count_retry
@@ -282,7 +282,7 @@ def _stamp_consumed(**_: object) -> None:
         log.debug("health stamp not written: %s", exc)
 
 
-_webhooks: httpx.Client | None = None
+_webhooks: WebhookClient | None = None  # through the fetch guard, on the worker's settings
 
 
 @app.task(name=DELIVER_TASK, bind=True, max_retries=None, base=QuarantiningTask)
@@ -291,7 +291,7 @@ def deliver_alert(self: Task, alert_id: str) -> dict:
     global _webhooks
     with _context_lock:
         if _webhooks is None:
-            _webhooks = httpx.Client(timeout=WEBHOOK_TIMEOUT_SECONDS)
+            _webhooks = WebhookClient(get_settings(), WEBHOOK_TIMEOUT_SECONDS)
     try:
         ctx = worker_context()
         assert ctx.monitor is not None

@@ -14,7 +14,7 @@ from workers.backends.archive import raw_archive
 from workers.backends.feed_state import SqliteFeedStore
 from workers.backends.monitor_state import SqliteMonitorStore
 from workers.backends.sqlite.store import EmbeddedStore
-from workers.fetch.fetcher import Fetcher, LocalRateLimiter
+from workers.fetch.lazy import LazyFetcher
 from workers.monitor import Monitor
 from workers.pipeline import Context
 from workers.ports import FeedStore, MonitorStore
@@ -26,10 +26,7 @@ if TYPE_CHECKING:  # the distributed mode's clients are imported when it is used
     import redis
 
     from workers.backends.elastic.index import ElasticIndex
-
-# Redis calls are short; a worker stuck on a dead connection should fail fast and retry the task.
-REDIS_SOCKET_TIMEOUT = 10.0
-REDIS_HEALTH_CHECK_SECONDS = 30
+    from workers.fetch.fetcher import Fetcher
 
 
 def queues_inputs(settings: Settings) -> bool:
@@ -51,7 +48,7 @@ def embedded_context(settings: Settings) -> Context:
         index=store,
         dedup=store,
         state=store,
-        fetch=Fetcher(settings, LocalRateLimiter()),
+        fetch=LazyFetcher(settings),  # a run over files never imports httpx
         monitor=Monitor(SqliteMonitorStore(settings.db_path)),
         archive=raw_archive(settings),
     )
@@ -77,27 +74,18 @@ def feed_store(settings: Settings) -> FeedStore:
 
 def feed_fetcher(settings: Settings) -> Fetcher:
     """A Fetcher for feeds: the per-host limit is shared through Redis when distributed."""
-    if settings.distributed:
-        from workers.fetch.fetcher import RedisRateLimiter
+    from workers.fetch.fetcher import Fetcher, LocalRateLimiter, RedisRateLimiter
 
+    if settings.distributed:
         return Fetcher(settings, RedisRateLimiter(redis_client(settings), settings.redis_prefix))
     return Fetcher(settings, LocalRateLimiter())
 
 
 def redis_client(settings: Settings) -> redis.Redis:
-    """A Redis client for Kliping's shared state (text replies, health-checked connections)."""
-    import redis
+    """A Redis client for Kliping's shared state: KLIPING_REDIS_URL's server, or the Sentinels' master."""
+    from workers.runtime import redis_conn
 
-    if not settings.redis_url:
-        raise ValueError("KLIPING_REDIS_URL is not set")
-    return redis.Redis.from_url(
-        settings.redis_url,
-        decode_responses=True,
-        socket_timeout=REDIS_SOCKET_TIMEOUT,
-        socket_connect_timeout=REDIS_SOCKET_TIMEOUT,
-        health_check_interval=REDIS_HEALTH_CHECK_SECONDS,
-        retry_on_timeout=True,
-    )
+    return redis_conn.redis_client(settings)
 
 
 def elastic_index(settings: Settings) -> ElasticIndex:
@@ -112,7 +100,7 @@ def distributed_context(settings: Settings) -> Context:
     from workers.backends.monitor_state import RedisMonitorStore
     from workers.backends.redis.metrics import RedisMetrics
     from workers.backends.redis.state import RedisDedupIndex, RedisStateStore
-    from workers.fetch.fetcher import RedisRateLimiter
+    from workers.fetch.fetcher import Fetcher, RedisRateLimiter
 
     client = redis_client(settings)
     index = elastic_index(settings)

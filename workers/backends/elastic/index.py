@@ -159,8 +159,10 @@ def build_query(query: SearchQuery) -> dict:
         filters.append(_case_insensitive_any(["entities.name", "entities.aliases"], query.entity))
     if query.source:
         filters.append(_case_insensitive_any(["source.name", "source.domain"], query.source))
-    if query.since:
-        filters.append({"range": {"published_at": {"gte": query.since.isoformat()}}})
+    if query.since or query.until:
+        bounds = {"gte": query.since.isoformat()} if query.since else {}
+        bounds |= {"lt": query.until.isoformat()} if query.until else {}
+        filters.append({"range": {"dated_at": bounds}})
     if query.sentiment and not query.entity:
         filters.append({"term": {"sentiment.label": query.sentiment.value}})
     if query.story_id:
@@ -170,7 +172,7 @@ def build_query(query: SearchQuery) -> dict:
         "size": query.limit,
     }
     if not query.text:
-        body["sort"] = [{"published_at": {"order": "desc", "missing": "_last"}}, {"id": "asc"}]
+        body["sort"] = [{"dated_at": {"order": "desc", "missing": "_last"}}, {"id": "asc"}]
     return body
 
 
@@ -215,7 +217,23 @@ class ElasticIndex:
             except ApiError as exc:
                 if exc.error != "resource_already_exists_exception":  # another worker won the race
                     raise
+        else:
+            self._add_new_fields(body["template"]["mappings"]["properties"])
         self._indices_cache = None
+
+    def _add_new_fields(self, properties: dict) -> None:
+        """Add the template's top-level fields an existing index lacks (dated_at, …) to its mapping.
+
+        The mapping is strict: without them, a newer worker's writes would be refused until the next
+        rollover. Only additions: a changed field needs ``kliping es reindex``, which also fills the new
+        fields of the stored articles (new writes have them at once).
+        """
+        for index, mapping in self._client.indices.get_mapping(index=self._alias).body.items():
+            known = mapping.get("mappings", {}).get("properties", {})
+            missing = {name: spec for name, spec in properties.items() if name not in known}
+            if missing:
+                log.info("adding fields %s to the mapping of %s", sorted(missing), index)
+                self._client.indices.put_mapping(index=index, properties=missing)
 
     def _put_ilm_policy(self) -> bool:
         """Install the rollover policy; False (logged) where the server has no ILM API."""

@@ -6,7 +6,7 @@ import contextlib
 import sqlite3
 import threading
 from collections.abc import Collection, Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from schemas import Article, CopyRef, FailedInput, InputResult, utcnow
@@ -27,6 +27,7 @@ CREATE TABLE IF NOT EXISTS articles (
     id TEXT PRIMARY KEY,
     content_hash TEXT NOT NULL,
     published_at TEXT,
+    dated_at TEXT,
     source_name TEXT,
     source_domain TEXT,
     sentiment TEXT,
@@ -67,13 +68,21 @@ CREATE TABLE IF NOT EXISTS failed (id TEXT PRIMARY KEY, data TEXT NOT NULL);
 # Version 1: articles_fts rows keyed by the article's rowid. Version 2: the search columns hold the
 # query language's tokens and stem candidates. Version 3: article_entities.tone, the tone toward a
 # person or organisation (NULL for entities enriched before). An earlier store is brought up to date
-# when opened: its search index rebuilt from the articles, the tone column added.
-SCHEMA_VERSION = 3
+# when opened: its search index rebuilt from the articles, the tone column added. Version 4: articles.dated_at
+# (UTC, the date filters and sorting use: published, else first seen), filled for stored articles from their
+# published_at or, undated, their first fetch; their JSON gets first_seen_at, dated_at and date_source.
+SCHEMA_VERSION = 4
 _FTS_COLUMNS = "rowid, id, title_tokens, text_tokens, title_roots, text_roots"
 
 
 # Zone offsets run from -12:00 to +14:00: local ISO times sort within 26 hours of time order.
 _ZONE_SLACK = timedelta(hours=27)
+
+
+def utc_key(moment: datetime) -> str:
+    """A time as fixed-width UTC ISO text, whose order is time order (naive times are read as UTC)."""
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _fts_insert(rowid: int | None, article_id: str, title: str, text: str) -> tuple[str, tuple]:
@@ -110,7 +119,27 @@ class EmbeddedStore:
             statements += self._rebuild_search(old_columns)
         if "tone" not in {row[1] for row in self._db.execute("PRAGMA table_info(article_entities)")}:
             statements.append(("ALTER TABLE article_entities ADD COLUMN tone TEXT", ()))
+        statements += self._add_dated_at()
         self._tx([*statements, (f"PRAGMA user_version = {SCHEMA_VERSION}", ())])
+
+    def _add_dated_at(self) -> list[tuple[str, tuple]]:
+        """Statements that add and fill articles.dated_at (and the date fields of the stored JSON)."""
+        statements: list[tuple[str, tuple]] = []
+        if "dated_at" not in {row[1] for row in self._db.execute("PRAGMA table_info(articles)")}:
+            statements.append(("ALTER TABLE articles ADD COLUMN dated_at TEXT", ()))
+        statements.append(("CREATE INDEX IF NOT EXISTS articles_dated_at ON articles (dated_at)", ()))
+        for article_id, data in self._db.execute("SELECT id, data FROM articles").fetchall():
+            article = Article.model_validate_json(
+                data
+            )  # the model fills first_seen_at, dated_at, date_source
+            assert article.dated_at is not None
+            statements.append(
+                (
+                    "UPDATE articles SET dated_at = ?, data = ? WHERE id = ?",
+                    (utc_key(article.dated_at), article.model_dump_json(), article_id),
+                )
+            )
+        return statements
 
     def _rebuild_search(self, old_columns: set[str]) -> list[tuple[str, tuple]]:
         """Statements that refill the search index from the articles (its table made anew when its columns are old)."""
@@ -174,14 +203,15 @@ class EmbeddedStore:
         statements: list[tuple[str, tuple]] = [
             (
                 # An upsert, not INSERT OR REPLACE: the row keeps its rowid, which keys its search row.
-                "INSERT INTO articles (id, content_hash, published_at, source_name, source_domain, sentiment, data)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET content_hash = excluded.content_hash,"
-                " published_at = excluded.published_at, source_name = excluded.source_name,"
+                "INSERT INTO articles (id, content_hash, published_at, dated_at, source_name, source_domain, sentiment,"
+                " data) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET content_hash = excluded.content_hash,"
+                " published_at = excluded.published_at, dated_at = excluded.dated_at, source_name = excluded.source_name,"
                 " source_domain = excluded.source_domain, sentiment = excluded.sentiment, data = excluded.data",
                 (
                     article.id,
                     article.content_hash,
                     article.published_at.isoformat() if article.published_at else None,
+                    utc_key(article.dated_at or article.fetched_at),
                     article.source.name,
                     article.source.domain,
                     article.sentiment.label.value if article.sentiment else None,
@@ -223,7 +253,7 @@ class EmbeddedStore:
 
     def search(self, query: SearchQuery) -> list[Article]:
         """Articles matching the query (FTS5 rank when there is text, newest first otherwise)."""
-        where, params, order = list[str](), list[str | int](), "a.published_at DESC"
+        where, params, order = list[str](), list[str | int](), "a.dated_at DESC"
         sql = "SELECT a.data FROM articles a"
         node = parse(query.text) if query.text and query.text.strip() else None
         if node is not None and not has_not(node):  # one MATCH: ranked by FTS5's bm25
@@ -245,8 +275,11 @@ class EmbeddedStore:
             where.append("(lower(a.source_name) = ? OR lower(a.source_domain) = ?)")
             params += [query.source.lower()] * 2
         if query.since:
-            where.append("a.published_at >= ?")
-            params.append(query.since.isoformat())
+            where.append("a.dated_at >= ?")
+            params.append(utc_key(query.since))
+        if query.until:
+            where.append("a.dated_at < ?")
+            params.append(utc_key(query.until))
         if query.sentiment and not query.entity:
             where.append("a.sentiment = ?")
             params.append(query.sentiment.value)
