@@ -26,7 +26,7 @@ PIPELINE_STAGES = {
     "reuse_enrichment": "enrich",
     "link_group": "story",
 }
-INDEX_METHODS = ("get", "put", "add_copy", "put_many", "add_copies")
+INDEX_METHODS = ("get", "put", "add_copy", "put_many", "add_copies", "get_many")
 STATE_METHODS = ("record", "quarantine")
 STAGE_ORDER = ["load", "clean", "dedupe", "enrich", "story", "index", "monitor", "state", "other"]
 

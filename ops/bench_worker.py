@@ -28,9 +28,9 @@ from workers.runtime.celery_app import INGEST_BATCH_TASK, app  # noqa: E402
 
 CLOCK = bench_stages.StageClock()
 _started: dict[str, float] = {}
-_articles: list[
-    tuple[dict[str, float], dict[str, float]]
-] = []  # (wall, CPU) per stage of each article of the task
+# (wall, CPU) per stage of each article of the task, by input: a batch prepares (loads and cleans)
+# every input, then completes each, so an article's time is taken in two pieces.
+_articles: dict[str, tuple[dict[str, float], dict[str, float]]] = {}
 
 
 def _timed_context(build):
@@ -42,15 +42,36 @@ def _timed_context(build):
     return build_timed
 
 
-def _timed_process(process):
-    """pipeline.process, taking the clock after each article (a batch task runs several)."""
+def _add(input_ref: str, wall: dict[str, float], cpu: dict[str, float]) -> None:
+    """Add stage times to an input's totals."""
+    totals = _articles.setdefault(input_ref, ({}, {}))
+    for total, part in zip(totals, (wall, cpu), strict=True):
+        for stage, seconds in part.items():
+            total[stage] = total.get(stage, 0.0) + seconds
+
+
+def _timed_prepare(prepare):
+    """pipeline.prepare, taking the clock after each input."""
 
     def timed(input_ref, ctx):
         started = time.perf_counter()
         try:
-            return process(input_ref, ctx)
+            return prepare(input_ref, ctx)
         finally:
-            _articles.append((CLOCK.take(time.perf_counter() - started), CLOCK.take_cpu()))
+            _add(input_ref, CLOCK.take(time.perf_counter() - started), CLOCK.take_cpu())
+
+    return timed
+
+
+def _timed_complete(complete):
+    """pipeline.complete, taking the clock after each input (the batch's look-up before it is shared out)."""
+
+    def timed(prepared, ctx):
+        started = time.perf_counter()
+        try:
+            return complete(prepared, ctx)
+        finally:
+            _add(prepared.input_ref, CLOCK.take(time.perf_counter() - started), CLOCK.take_cpu())
 
     return timed
 
@@ -67,7 +88,7 @@ def _after(task_id=None, task=None, retval=None, **_):
     if task is None or task.name != INGEST_BATCH_TASK or task_id not in _started:
         return
     total = time.perf_counter() - _started.pop(task_id)
-    articles = list(_articles) or [({}, {})]
+    articles = list(_articles.values()) or [({}, {})]
     # What the task did besides its articles (a batch's bulk flush) is shared by its articles.
     rest = CLOCK.take(total - sum(sum(wall.values()) for wall, _ in articles))
     rest_cpu = CLOCK.take_cpu()
@@ -90,7 +111,8 @@ def main() -> None:
     """Install the clock, then run ``celery worker`` with the remaining arguments."""
     bench_stages.install(CLOCK)
     tasks.distributed_context = _timed_context(tasks.distributed_context)
-    tasks.pipeline.process = _timed_process(tasks.pipeline.process)
+    tasks.pipeline.prepare = _timed_prepare(tasks.pipeline.prepare)
+    tasks.pipeline.complete = _timed_complete(tasks.pipeline.complete)
     app.worker_main(["worker", *sys.argv[2:]])
 
 

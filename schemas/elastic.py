@@ -18,6 +18,16 @@ SEARCH_FIELD = "search"
 # The names and aliases of the persons and organisations an article speaks of in each tone: the entities
 # array is not nested (Kibana aggregates it), so "Kim Jong Un, in a negative tone" needs its own field.
 TONE_FIELDS = {"tone_negative": "negative", "tone_neutral": "neutral", "tone_positive": "positive"}
+# The body is analysed once, by the article's language: stored under the field of its language
+# (Indonesian or English stemming), or under `text` (no stemming) for any other or unknown language.
+# Reads put it back into Article.text. One analysis per body instead of three.
+TEXT_FIELD = "text"
+BODY_FIELDS = {"id": "text_id", "en": "text_en"}
+
+
+def body_field(language: str | None) -> str:
+    """The document field holding the body of an article in `language`."""
+    return BODY_FIELDS.get((language or "").lower().split("-")[0], TEXT_FIELD)  # "en-US": English
 
 
 @lru_cache(maxsize=1)

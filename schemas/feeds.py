@@ -62,6 +62,9 @@ class ParsedFeed(BaseModel):
     title: str | None = None
     items: list[FeedItem] = Field(default_factory=list)
     children: list[str] = Field(default_factory=list)
+    # Items left out with their reason (a link that is no usable URL, such as http://[x/1); items
+    # without any link are no articles and are not counted here.
+    skipped: list[str] = Field(default_factory=list)
 
 
 class PollReport(BaseModel):
@@ -69,5 +72,6 @@ class PollReport(BaseModel):
 
     url: str
     new_urls: list[str] = Field(default_factory=list)
+    skipped: list[str] = Field(default_factory=list)  # feed items left out, each with its reason
     not_modified: bool = False
     error: str | None = None

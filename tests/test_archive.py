@@ -217,6 +217,7 @@ def test_command_line_reextract_and_prune(tmp_path, site):
 def test_distributed_workers_archive_into_the_shared_data_dir(
     tmp_path, site, es_url, redis_url, redis_prefix
 ):
+    from tests.support.osmem import set_up_index
     from workers.pipeline import process
     from workers.runtime.wiring import distributed_context
 
@@ -229,6 +230,7 @@ def test_distributed_workers_archive_into_the_shared_data_dir(
         fetch_allow_private=True,
         fetch_host_interval=0.0,
     )
+    set_up_index(settings)
     worker = distributed_context(settings)
     assert process(site.url(BANJIR), worker).outcome is Outcome.indexed
     assert worker.archive.root == tmp_path / "shared" / "raw"

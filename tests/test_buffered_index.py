@@ -116,3 +116,42 @@ def test_a_copy_in_a_concurrent_batch_is_linked_after_the_canonicals_flush(index
     assert (
         pipeline.settle_late_copies(canonical, index, local.dedup) == 0
     )  # nothing left: a re-run adds nothing twice
+
+
+def test_a_batch_looks_its_articles_up_in_one_mget(es_url, tmp_path):
+    """ingest_batch cleans every input first, then asks whether they are stored in one request (not one each)."""
+    import dataclasses
+    import shutil
+
+    from schemas import Outcome
+    from workers.runtime.tasks import _Batch
+    from workers.runtime.wiring import embedded_context
+    from workers.settings import PROJECT_ROOT
+
+    inputs = []
+    for seed in sorted((PROJECT_ROOT / "seeds").glob("*.txt")):
+        inputs.append(str(shutil.copy(seed, tmp_path / seed.name)))
+    local = embedded_context(Settings(data_dir=tmp_path / "data", redis_url=None, elasticsearch_url=None))
+    with start_proxy(es_url) as proxy:
+        alias = f"kliping-batch-{uuid.uuid4().hex[:8]}"
+        index = ElasticIndex(
+            make_client(Settings(elasticsearch_url=proxy.url, elasticsearch_timeout=30)), alias
+        )
+        index.setup(None if LIVE else osmem_template(index_template(alias)))
+        ctx = dataclasses.replace(local, index=index, monitor=None)
+
+        def mgets_of_a_batch() -> tuple[int, list[Outcome]]:
+            since = len(proxy.faults.log)
+            batch = _Batch(ctx)
+            assert batch.run(inputs, inputs) == [] and batch.retry == []
+            mgets = sum("_mget" in r.path for r in proxy.faults.log[since:])
+            return mgets, [r.outcome for r in batch.store()]
+
+        first, outcomes = mgets_of_a_batch()
+        assert Outcome.indexed in outcomes and len(outcomes) == len(inputs)
+        assert first < len(inputs)  # one for the batch, more only for a group's stored members
+        again, outcomes = mgets_of_a_batch()
+        assert outcomes == [Outcome.unchanged] * len(inputs)
+        assert again == 1
+        if LIVE:
+            index.client.indices.delete(index=f"{alias}-*")

@@ -9,7 +9,7 @@ from lxml.html import fromstring, tostring
 from schemas import RawDocument
 from tests.test_clean import REGISTRY
 from workers.clean import clean, warm_up
-from workers.clean.html_meta import date_candidates, people
+from workers.clean.html_meta import bylines, date_candidates, people
 from workers.clean.meta import PageMeta, read_meta
 from workers.clean.photo import caption_lines, is_photo_page
 from workers.clean.tree import wrap_loose_text
@@ -89,9 +89,38 @@ def test_visible_dates_on_the_page_day_come_first_and_fullest_first():
     assert candidates[-1] == "2025-04-28"  # htmldate's day, the last resort
 
 
-def test_people_come_from_credits_and_metadata_only():
-    assert people(["Rina Kartika"], ["rina kartika", "Dedi Pratama"]) == ["Rina Kartika", "Dedi Pratama"]
+def test_people_come_from_the_first_source_naming_any():
+    assert people(["Rina Kartika", "rina kartika"], ["Dedi Pratama"]) == ["Rina Kartika"]
+    assert people(["Kompas.com"], ["Dedi Pratama"], ["Rina Kartika"]) == ["Dedi Pratama"]  # no person: next
+    assert people(["구현모"], ["Андрей Колесников"]) == ["구현모"]  # names in scripts without capitals
+    assert people([], ["Felix Schröder und Jörg Soldwisch, dpa"]) == ["Felix Schröder", "Jörg Soldwisch"]
+    assert people(["Lesotho Times"], ["Mohloai Mpesi"], not_person=lambda n: n == "Lesotho Times") == [
+        "Mohloai Mpesi"
+    ]
     assert people([], []) == []
+
+
+def test_json_ld_authors_by_parts_and_by_reference_and_labelled_meta_tags():
+    ld = (
+        '{"@graph": [{"@type": "NewsArticle", "author": [{"@type": "Person", "givenName": "Birgit",'
+        ' "familyName": "Baumann"}, {"@id": "#p2"}, {"@type": "Organization", "name": "Der Standard"}]},'
+        ' {"@type": "Person", "@id": "#p2", "name": "Андрей Колесников"}]}'
+    )
+    head = (
+        f'<script type="application/ld+json">{ld}</script><meta name="twitter:label1" content="Written by">'
+        '<meta name="twitter:data1" content="Timo Shihepo"><meta name="DCSext.author" content="Madeleine Howell">'
+    )
+    meta = read_meta(fromstring(f"<html><head>{head}</head><body></body></html>"), None)
+    assert meta.ld_authors == ["Birgit Baumann", "Андрей Колесников"]
+    assert sorted(meta.authors) == ["Madeleine Howell", "Timo Shihepo"]
+
+
+def test_bylines_read_author_markup():
+    page = (
+        '<html><body><span class="e-byline" rel="author">By <span itemprop="name">Madeleine Howell</span></span>'
+        '<ul><li><a href="/author/flakin/">Nathaniel Flakin</a></li></ul></body></html>'
+    )
+    assert people(bylines(fromstring(page))) == ["Madeleine Howell", "Nathaniel Flakin"]
 
 
 def test_warm_up_then_clean_a_photo_story():
@@ -210,11 +239,15 @@ def test_a_fragment_is_judged_against_the_page_its_paragraphs_and_the_stated_len
 
     body = ["One paragraph of twelve words that a fast pass kept from the article."]
     chars = len(body[0])
-    assert _PageSize(visible_chars=chars * 2, paragraph_chars=chars, stated_words=None).is_fragment([])
-    assert not _PageSize(visible_chars=chars * 2, paragraph_chars=chars, stated_words=12).is_fragment(body)
-    assert _PageSize(visible_chars=chars * 20, paragraph_chars=chars, stated_words=None).is_fragment(body)
-    assert _PageSize(visible_chars=chars * 2, paragraph_chars=chars * 5, stated_words=None).is_fragment(body)
-    assert _PageSize(visible_chars=chars * 2, paragraph_chars=chars, stated_words=100).is_fragment(body)
+
+    def size(visible: int, paragraphs: int, stated: int | None) -> _PageSize:
+        return _PageSize(fromstring("<p>x</p>"), visible, stated, paragraphs)
+
+    assert size(chars * 2, chars, None).is_fragment([])
+    assert not size(chars * 2, chars, 12).is_fragment(body)
+    assert size(chars * 20, chars, None).is_fragment(body)  # a tenth of the page's text
+    assert size(chars * 5, chars * 5, None).is_fragment(body)  # a fifth of its paragraphs
+    assert size(chars * 2, chars, 100).is_fragment(body)  # an eighth of the stated length
 
 
 def test_json_ld_states_the_article_length():

@@ -172,3 +172,27 @@ def test_an_outlet_without_a_zone_keeps_the_utc_label_and_unzoned_times_default_
     assert kompas.published_at.utcoffset() == timedelta(hours=7) and kompas.source.name == "Kompas"
     fajar = _clean(page, url="https://fajar.co.id/2015/11/05/x")  # Makassar: WITA
     assert fajar.published_at == datetime(2015, 11, 5, 10, 8, tzinfo=timezone(timedelta(hours=8)))
+
+
+def test_a_published_time_rewritten_on_edit_gives_way_to_json_ld():
+    ld = '<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2024-08-04T13:23:00Z"}</script>'
+    edited = (
+        '<meta property="article:published_time" content="2024-08-05T19:49:50Z">'
+        '<meta property="article:modified_time" content="2024-08-05T19:49:50Z">'
+    )
+    article = _clean(_page(edited + ld))
+    assert (article.published_at, article.date_source) == (
+        datetime(2024, 8, 4, 13, 23, tzinfo=UTC),
+        DateSource.json_ld,
+    )
+    kept = edited.replace(
+        'article:modified_time" content="2024-08-05T19:49:50Z',
+        'article:modified_time" content="2024-08-06T08:00:00Z',
+    )
+    assert _clean(_page(kept + ld)).published_at == datetime(2024, 8, 5, 19, 49, 50, tzinfo=UTC)
+
+
+def test_a_shown_stamp_with_a_counter_after_a_bar_dates_the_page():
+    shown = "<p>Selasa, 23/02/2016</p><div>Selasa, 23 Februari 2016 15:06 WIB | 998 Views</div>"
+    article = _clean(_page(shown=shown), url="https://otomotif.antaranews.com/berita/546646/x")
+    assert article.published_at == datetime(2016, 2, 23, 15, 6, tzinfo=WIB)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 import tomllib
+from importlib.metadata import distribution
 
 from kombu.transport import redis as kombu_redis
 from packaging.requirements import Requirement
@@ -42,6 +43,30 @@ def test_the_lock_pins_every_dependency_within_its_range():
         name = canonicalize_name(requirement.name)
         assert name in pins, f"{name} is not pinned in ops/constraints.txt (run ops/lock.sh)"
         assert requirement.specifier.contains(pins[name]), f"{name}=={pins[name]} not in {requirement}"
+
+
+def _needed(requirements: list[Requirement]) -> set[str]:
+    """Every distribution the requirements pull in (extras and this platform's markers followed)."""
+    seen: set[tuple[str, frozenset[str]]] = set()
+    todo = list(requirements)
+    while todo:
+        requirement = todo.pop()
+        key = (canonicalize_name(requirement.name), frozenset(requirement.extras))
+        if key in seen:
+            continue
+        seen.add(key)
+        extras = requirement.extras or {""}
+        for line in distribution(requirement.name).requires or []:
+            sub = Requirement(line)
+            if sub.marker is None or any(sub.marker.evaluate({"extra": extra}) for extra in extras):
+                todo.append(sub)
+    return {name for name, _ in seen}
+
+
+def test_the_lock_pins_what_the_dependencies_pull_in():
+    # A dependency added to pyproject.toml without running ops/lock.sh leaves its own dependencies
+    # unpinned in the image.
+    assert _needed(_requirements()) - set(_pins()) == set()
 
 
 def test_the_image_installs_through_the_lock():

@@ -16,6 +16,7 @@ import redis
 
 from schemas import Outcome
 from schemas.elastic import template_mappings
+from tests.support.osmem import set_up_index
 from tests.support.workers import worker_env as _worker_env  # test_dedupe_concurrency imports it from here
 from workers.backends.elastic.index import ElasticIndex, make_client
 from workers.backends.redis.state import RedisStateStore
@@ -38,7 +39,11 @@ def distributed_settings(tmp_path: Path, redis_url, redis_prefix, es_url) -> Ite
         data_dir=tmp_path / "data",
         task_max_retries=1,
         fetch_allow_private=True,
+        # `kliping worker` waits the whole soft shutdown on SIGTERM even when idle
+        # (worker_enable_soft_shutdown_on_idle): 3 s instead of 10 s for each worker a test stops.
+        worker_shutdown_timeout=3.0,
     )
+    set_up_index(settings)  # the `es-setup` step: workers only check that the alias exists
     yield settings
     if os.environ.get("KLIPING_TEST_ELASTICSEARCH_URL"):  # osmem clones vanish by themselves
         make_client(settings).indices.delete(index=f"{settings.elasticsearch_index}-*")

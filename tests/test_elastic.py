@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import os
 import uuid
 import warnings
@@ -11,12 +12,25 @@ from datetime import UTC, datetime
 import pytest
 from elasticsearch import BadRequestError, Elasticsearch
 
-from schemas import Article, CopyRef, DateSource, Dedup, Entity, EntityType, Sentiment, SentimentLabel, Source
+from schemas import (
+    Article,
+    CopyRef,
+    DateSource,
+    Dedup,
+    Entity,
+    EntityType,
+    Outcome,
+    Sentiment,
+    SentimentLabel,
+    Source,
+)
 from schemas.elastic import index_template, template_mappings
 from tests.support.osmem import osmem_template
 from workers.backends.elastic.index import ElasticIndex, build_query, make_client, to_document
 from workers.errors import TransientError
 from workers.ports import SearchQuery
+from workers.runtime.embedded import run
+from workers.runtime.wiring import embedded_context
 from workers.settings import Settings
 
 
@@ -250,3 +264,24 @@ def test_setup_adds_new_fields_to_an_index_made_by_an_older_template(client):
     assert [a.id for a in index.search(SearchQuery(since=datetime(2025, 1, 1, tzinfo=UTC)))] == ["korut"]
     if LIVE:
         client.indices.delete(index=f"{alias}-*")
+
+
+def test_the_pipeline_on_elasticsearch_dates_articles_and_keeps_first_seen(
+    index, settings, seed_paths, tmp_path
+):
+    ctx = dataclasses.replace(embedded_context(settings), index=index)  # articles in Elasticsearch
+    path = tmp_path / seed_paths[1].name
+    original = seed_paths[1].read_text(encoding="utf-8")
+    path.write_text(original, encoding="utf-8")
+    [first] = list(run([str(path)], ctx))
+    stored = index.get(first.id)
+    assert stored.published_at is None and stored.date_source is DateSource.first_seen
+    assert stored.dated_at == stored.first_seen_at == stored.fetched_at
+    path.write_text(original + "\nKoreksi: nama jenderal diperbaiki dalam versi ini.\n", encoding="utf-8")
+    [changed] = list(run([str(path)], ctx))
+    assert changed.outcome is Outcome.indexed, changed.reason
+    again = index.get(changed.id)
+    assert again.first_seen_at == again.dated_at == stored.first_seen_at < again.fetched_at
+    index.refresh()
+    since = SearchQuery(text="Kursk", since=datetime(2025, 1, 1, tzinfo=UTC))
+    assert [a.id for a in index.search(since)] == [first.id]

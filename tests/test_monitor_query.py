@@ -166,3 +166,17 @@ def test_a_rule_with_entity_and_sentiment_filters_on_the_tone_toward_the_entity(
     )  # no tone toward him: the article's sentiment does not stand in
     overall = Matcher([Rule(name="r", query="korea", sentiment=neg)])
     assert overall.match(article(neg, pos)) and not overall.match(article(pos, neg))
+
+
+def test_fold_drops_marks_in_non_ascii_runs_only_and_keeps_other_characters():
+    import unicodedata
+
+    from workers.monitor.query import fold
+
+    def by_every_character(text: str) -> str:
+        decomposed = unicodedata.normalize("NFKD", text.lower())
+        return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+    for text in ("Pérez di “Café” Ñusa — 12°C", "plain ascii", "Đà Nẵng, São Paulo, ﬁnal", ""):
+        assert fold(text) == by_every_character(text)
+    assert fold("Pérez “Café”") == "perez “cafe”"

@@ -8,7 +8,15 @@ import typing
 from pydantic import BaseModel
 
 from schemas import Article
-from schemas.elastic import DERIVED_FIELDS, SEARCH_FIELD, TONE_FIELDS, index_template, template_mappings
+from schemas.elastic import (
+    BODY_FIELDS,
+    DERIVED_FIELDS,
+    SEARCH_FIELD,
+    TONE_FIELDS,
+    body_field,
+    index_template,
+    template_mappings,
+)
 
 
 def _model_of(annotation) -> type[BaseModel] | None:
@@ -49,13 +57,15 @@ def _article_properties() -> tuple[dict, dict]:
     properties = template_mappings()["properties"]
     derived = {name: properties.pop(name) for name in [*DERIVED_FIELDS, *TONE_FIELDS]}
     properties.pop(SEARCH_FIELD)
+    for name in BODY_FIELDS.values():  # Article.text, stored under its language's field
+        properties.pop(name)
     return properties, derived
 
 
 def test_template_mirrors_article_model():
     properties, derived = _article_properties()
     assert _mismatches(Article, properties) == []
-    assert all(spec == {"type": "keyword"} for spec in derived.values())
+    assert all(spec == {"type": "keyword", "ignore_above": 256} for spec in derived.values())
 
 
 def test_mismatch_check_catches_a_missing_field():
@@ -68,16 +78,73 @@ def test_mismatch_check_catches_a_missing_field():
     ]
 
 
-def test_template_is_strict_and_analyses_text_in_indonesian():
+def test_template_is_strict_and_analyses_each_body_once_in_its_language():
     body = index_template("my-articles")
     mappings = body["template"]["mappings"]
     assert body["index_patterns"] == ["my-articles-*"]
     assert mappings["dynamic"] == "strict"
+    assert body["template"]["settings"]["auto_expand_replicas"] == "0-1"
     analyzers = body["template"]["settings"]["analysis"]["analyzer"]
     assert {"kliping_indonesian", "kliping_english", "kliping_exact"} <= set(analyzers)
-    for field in ("title", "text"):
-        assert mappings["properties"][field]["analyzer"] == "kliping_indonesian"
-        assert set(mappings["properties"][field]["fields"]) == {"en", "exact"}
+    assert mappings["properties"]["title"]["analyzer"] == "kliping_indonesian"
+    assert set(mappings["properties"]["title"]["fields"]) == {"en", "exact"}
+    bodies = {name: mappings["properties"][name] for name in ("text", "text_id", "text_en")}
+    assert bodies == {
+        "text": {"type": "text", "analyzer": "kliping_exact"},  # other languages: no stemming
+        "text_id": {"type": "text", "analyzer": "kliping_indonesian"},
+        "text_en": {"type": "text", "analyzer": "kliping_english"},
+    }  # no multi-fields: one analysis per body
+    assert [body_field(lang) for lang in ("id", "en", "en-US", "fr", None)] == [
+        "text_id",
+        "text_en",
+        "text_en",
+        "text",
+        "text",
+    ]
+
+
+# Keyword fields whose values Kliping makes itself (ids, hashes, enums): short by construction.
+GENERATED_KEYWORDS = {
+    "id",
+    "content_hash",
+    "language",
+    "source.scope",
+    "source.kind",
+    "source.country",
+    "entities.type",
+    "entities.subtype",
+    "entities.sentiment.label",
+    "sentiment.label",
+    "dedup.canonical_id",
+    "dedup.story_id",
+    "dedup.copies.id",
+    "dedup.method",
+    "date_source",
+}
+# Lucene refuses a term over 32,766 bytes (and with it the whole document); a UTF-8 character is at most 4.
+MAX_TERM_CHARS = 32_766 // 4
+
+
+def _keyword_specs(properties: dict, prefix: str = "") -> dict[str, dict]:
+    specs = {}
+    for name, spec in properties.items():
+        if "properties" in spec:
+            specs.update(_keyword_specs(spec["properties"], f"{prefix}{name}."))
+        elif spec.get("type") == "keyword":
+            specs[f"{prefix}{name}"] = spec
+    return specs
+
+
+def test_scraped_keywords_have_ignore_above_and_unused_doc_values_are_off():
+    specs = _keyword_specs(template_mappings()["properties"])
+    scraped = {path: spec for path, spec in specs.items() if path not in GENERATED_KEYWORDS}
+    assert "tags" in scraped and "url" in scraped and "entities.name" in scraped
+    unbounded = [p for p, s in scraped.items() if s.get("index", True) and not s.get("ignore_above")]
+    assert unbounded == []
+    assert all(spec.get("ignore_above", 0) <= MAX_TERM_CHARS for spec in scraped.values())
+    properties = template_mappings()["properties"]
+    assert properties["image"] == {"type": "keyword", "index": False, "doc_values": False}
+    assert properties["entities"]["properties"]["positions"]["doc_values"] is False
 
 
 def _field_types(properties: dict, prefix: str = "") -> dict[str, str]:
@@ -120,8 +187,5 @@ def test_template_has_the_fields_analysts_filter_and_aggregate_on():
     )
     assert types_["dedup.is_canonical"] == "boolean" and types_["dedup.copy_count"] == "integer"
     assert types_["sentiment.score"] == "float"
-    # English articles: the .en subfields carry English stemming; .exact is unstemmed for phrase alerts.
-    assert types_["title.en"] == types_["text.en"] == types_["title.exact"] == types_["text.exact"] == "text"
-    properties = template_mappings()["properties"]
-    assert properties["text"]["fields"]["en"]["analyzer"] == "kliping_english"
-    assert properties["text"]["fields"]["exact"]["analyzer"] == "kliping_exact"
+    # English titles: the .en subfield carries English stemming; .exact is unstemmed.
+    assert types_["title.en"] == types_["title.exact"] == "text"

@@ -11,6 +11,7 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.request import urlopen
 
@@ -204,3 +205,14 @@ def test_an_english_article_shows_entities_as_it_writes_them():
     assert display_name(copy, text) == "United States"
     named = usa.model_copy(update={"display_name": "the United States"})
     assert display_name(named, "Pejabat Amerika Serikat berkata.") == "the United States"  # the recogniser's
+
+
+def test_the_search_form_filters_on_the_articles_dates():
+    from workers.web.server import search_query
+
+    query = search_query({"q": "Kursk", "since": "2025-01-01", "until": "2025-04-30"})
+    assert query.since == datetime(2025, 1, 1, tzinfo=UTC)
+    assert query.until == datetime(2025, 5, 1, tzinfo=UTC)  # the whole of the last day
+    assert search_query({"until": "2025-04-30T12:00"}).until == datetime(2025, 4, 30, 12, tzinfo=UTC)
+    with pytest.raises(ValueError, match="not an ISO date"):
+        search_query({"until": "kemarin"})

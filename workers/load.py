@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -41,20 +43,79 @@ def input_key(ref: str) -> str:
 
 
 def expand_inputs(refs: Iterable[str]) -> list[str]:
-    """Expand directories recursively into their article files (sorted); keep URLs and files as given."""
+    """Expand directories recursively into their article files (sorted); keep URLs and files as given.
+
+    Every entry with an article suffix that is not a directory is kept, whatever it is, so that
+    load() gives it an outcome: a dangling link, a FIFO, a link out of the folder end skipped with
+    their reason instead of vanishing. A link to a file inside the folder becomes its target.
+    """
     inputs: list[str] = []
     for ref in refs:
         path = Path(ref)
         if not is_url(ref) and path.is_dir():
-            found = [
-                str(p)
-                for p in sorted(path.rglob("*"))
-                if p.is_file() and p.suffix.lower() in CONTENT_TYPES and not p.name.startswith(".")
-            ]
-            inputs.extend(found)
+            root = path.resolve()
+            for entry in sorted(path.rglob("*")):
+                if entry.name.startswith(".") or entry.suffix.lower() not in CONTENT_TYPES or entry.is_dir():
+                    continue
+                inputs.append(_within(entry, root))
         else:
             inputs.append(ref)
-    return inputs
+    return list(dict.fromkeys(inputs))  # a link and its target in one folder: read once
+
+
+def _within(entry: Path, root: Path) -> str:
+    """A folder entry to read: a link resolving inside the folder as its target, anything else as found."""
+    if not entry.is_symlink():
+        return str(entry)
+    try:
+        target = entry.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return str(entry)  # dangling or a loop: load() says so
+    return str(target) if target.is_relative_to(root) else str(entry)
+
+
+def _refuse_unreadable(path: Path, ref: str) -> None:
+    """SkipInput for a path that is no file to read: missing, a dangling link, a link out of its folder.
+
+    A link is followed only to a file in its own folder or below (a folder of articles holding a
+    link to /etc/passwd must not read it); name the target itself to read a file elsewhere.
+    """
+    if not os.path.lexists(path):
+        raise SkipInput(f"no such file: {ref}", Reason.not_found)
+    if not path.is_symlink():
+        return
+    try:
+        target = path.resolve(strict=True)
+    except FileNotFoundError as exc:
+        raise SkipInput(f"dangling link: {ref} -> {os.readlink(path)}", Reason.not_found) from exc
+    except (OSError, RuntimeError) as exc:
+        raise SkipInput(f"unreadable link {ref}: {exc}", Reason.not_found) from exc
+    if not target.is_relative_to(path.parent.resolve()):
+        raise SkipInput(f"link out of its folder, not read: {ref} -> {target}", Reason.blocked_address)
+
+
+def _read_regular(path: Path, ref: str, max_bytes: int) -> bytes:
+    """The bytes of a regular file; a FIFO, socket or device is skipped, never opened for a blocking read."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    except OSError as exc:
+        raise SkipInput(f"cannot open {ref}: {exc.strerror}", Reason.not_found) from exc
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = (
+                "FIFO"
+                if stat.S_ISFIFO(info.st_mode)
+                else "socket"
+                if stat.S_ISSOCK(info.st_mode)
+                else "device"
+            )
+            raise SkipInput(f"not a regular file ({kind}): {ref}", Reason.unsupported_type)
+        if info.st_size > max_bytes:
+            raise PermanentError(
+                f"file is {info.st_size} bytes, above the {max_bytes}-byte limit", Reason.too_large
+            )
+        return handle.read(max_bytes + 1)
 
 
 def load(ref: str, *, fetch: Callable[[str], RawDocument], max_bytes: int) -> RawDocument:
@@ -65,15 +126,15 @@ def load(ref: str, *, fetch: Callable[[str], RawDocument], max_bytes: int) -> Ra
     if scheme and len(scheme) > 1:  # one letter is a Windows drive, not a scheme
         raise PermanentError(f"not a file path or http(s) URL: {ref!r}", Reason.invalid_input)
     path = Path(ref)
-    if not path.is_file():
-        raise SkipInput(f"no such file: {ref}", Reason.not_found)
+    _refuse_unreadable(path, ref)
+    if path.is_dir():
+        raise SkipInput(f"a directory, not a file: {ref}", Reason.unsupported_type)
     content_type = CONTENT_TYPES.get(path.suffix.lower())
     if content_type is None:
         raise SkipInput(f"unsupported file type {path.suffix or '(none)'}: {ref}", Reason.unsupported_type)
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise PermanentError(f"file is {size} bytes, above the {max_bytes}-byte limit", Reason.too_large)
-    data = path.read_bytes()
+    data = _read_regular(path, ref, max_bytes)
+    if len(data) > max_bytes:  # grew since it was measured
+        raise PermanentError(f"file is above the {max_bytes}-byte limit", Reason.too_large)
     return RawDocument(
         input=ref,
         content_type=content_type,

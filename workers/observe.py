@@ -82,6 +82,19 @@ def tracing(input_ref: str, input_id: str) -> Iterator[Trace]:
 
 
 @contextmanager
+def resumed(trace: Trace) -> Iterator[Trace]:
+    """Make `trace` the current one again for the block (an input taken up after others ran)."""
+    if _trace.get() is trace:
+        yield trace
+        return
+    token = _trace.set(trace)
+    try:
+        yield trace
+    finally:
+        _trace.reset(token)
+
+
+@contextmanager
 def stage(name: Stage) -> Iterator[None]:
     """Mark and time a stage of the current input (no-op outside a trace)."""
     trace = _trace.get()

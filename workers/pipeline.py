@@ -29,9 +29,9 @@ from schemas import (
 from workers.clean import clean
 from workers.dedupe import Verdict, assign_story, dedupe, fingerprint, verify
 from workers.enrich import enrich, reuse_enrichment
-from workers.errors import KlipingError, PermanentError, SkipInput, TransientError
+from workers.errors import KlipingError, SkipInput, TransientError
 from workers.load import is_url, load
-from workers.observe import MetricsSink, Stage, bind_article, finish, stage, tracing
+from workers.observe import MetricsSink, Stage, Trace, bind_article, finish, resumed, stage, tracing
 from workers.ports import ArticleIndex, DedupIndex, StateStore
 from workers.settings import Settings
 from workers.sources import SourceRegistry
@@ -71,38 +71,72 @@ def failed_id(input_ref: str) -> str:
 
 def process(input_ref: str, ctx: Context) -> InputResult:
     """Run one input through every stage; transient errors propagate for the runner to retry."""
+    return complete(prepare(input_ref, ctx), ctx)
+
+
+@dataclass
+class Prepared:
+    """An input loaded and cleaned (its article), or already at its outcome (skipped, failed).
+
+    ``prepare`` then ``complete`` is ``process`` in two steps, so that a runner holding several
+    inputs can look all their articles up at once in between (one mget for a batch, not one each).
+    """
+
+    input_ref: str
+    trace: Trace
+    seconds: float  # spent so far on this input
+    article: Article | None = None
+    result: InputResult | None = None
+
+
+def prepare(input_ref: str, ctx: Context) -> Prepared:
+    """Load and clean one input; transient errors propagate."""
     with tracing(input_ref, failed_id(input_ref)) as trace:  # every log line names the input and stage
-        result = _process(input_ref, ctx)
+        started = time.perf_counter()
+        try:
+            with stage(Stage.load):
+                raw = load(input_ref, fetch=ctx.fetch, max_bytes=ctx.settings.max_file_bytes)
+                archive_fetched(ctx.archive, input_ref, raw)
+            with stage(Stage.clean):
+                article = clean(raw, ctx.registry)
+            bind_article(article.id)
+            return Prepared(input_ref, trace, time.perf_counter() - started, article=article)
+        except TransientError:
+            raise
+        except Exception as exc:
+            result = _outcome_of_error(input_ref, exc, ctx)
+        return Prepared(input_ref, trace, time.perf_counter() - started, result=result)
+
+
+def complete(prepared: Prepared, ctx: Context) -> InputResult:
+    """Decide a prepared input's outcome (dedupe, enrich, index), record, log and count it."""
+    with resumed(prepared.trace) as trace:
+        started = time.perf_counter()
+        result = prepared.result
+        if result is None:
+            assert prepared.article is not None
+            try:
+                result = store(prepared.article, ctx)
+            except TransientError:
+                raise
+            except Exception as exc:
+                result = _outcome_of_error(prepared.input_ref, exc, ctx)
+        result.seconds = round(prepared.seconds + time.perf_counter() - started, 4)
+        ctx.state.record(result)
         finish(trace, result, ctx.metrics)
     return result
 
 
-def _process(input_ref: str, ctx: Context) -> InputResult:
-    """The stages of `process`, each outcome decided and recorded."""
-    started = time.perf_counter()
-    try:
-        with stage(Stage.load):
-            raw = load(input_ref, fetch=ctx.fetch, max_bytes=ctx.settings.max_file_bytes)
-            archive_fetched(ctx.archive, input_ref, raw)
-        with stage(Stage.clean):
-            article = clean(raw, ctx.registry)
-        bind_article(article.id)
-        result = store(article, ctx)
-    except SkipInput as exc:
-        result = InputResult(input=input_ref, outcome=Outcome.skipped, reason=exc.describe())
-    except TransientError:
-        raise
-    except PermanentError as exc:
-        result = fail(input_ref, exc.reason, str(exc), ctx.state)
-    except KlipingError as exc:
-        result = fail(input_ref, exc.reason, str(exc), ctx.state)
-    except Exception as exc:  # a bug or a pathological input must not stop the batch
-        log.exception("unexpected error on %s", input_ref)
-        detail = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"
-        result = fail(input_ref, Reason.internal_error, detail, ctx.state)
-    result.seconds = round(time.perf_counter() - started, 4)
-    ctx.state.record(result)
-    return result
+def _outcome_of_error(input_ref: str, exc: Exception, ctx: Context) -> InputResult:
+    """The outcome of an input its stages refused: skipped (not an article) or failed (quarantined)."""
+    if isinstance(exc, SkipInput):
+        return InputResult(input=input_ref, outcome=Outcome.skipped, reason=exc.describe())
+    if isinstance(exc, KlipingError):  # PermanentError included
+        return fail(input_ref, exc.reason, str(exc), ctx.state)
+    # a bug or a pathological input must not stop the batch
+    log.error("unexpected error on %s", input_ref, exc_info=exc)
+    detail = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"
+    return fail(input_ref, Reason.internal_error, detail, ctx.state)
 
 
 def fail(input_ref: str, reason: Reason, error: str, state: StateStore, attempts: int = 1) -> InputResult:

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     elasticsearch_password: str | None = None
     elasticsearch_index: str = "kliping-articles"
     elasticsearch_timeout: float = 60.0
+    # `kliping kibana setup` with Kibana security on: basic auth (or its --api-key)
+    kibana_username: str | None = None
+    kibana_password: str | None = None
     redis_prefix: str = "kliping"
 
     user_agent: str = "Kliping/0.1 (+https://github.com/kliping/kliping)"

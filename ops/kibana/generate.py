@@ -6,7 +6,13 @@
 The objects are written in the saved-objects export format of Kibana 7.17 (aggregation-based
 visualizations, ``migrationVersion`` per type), which every Kibana 8 imports and migrates to its
 own format on import; Kibana does not promise to import objects claiming a newer format than it
-knows, so this keeps one file valid from 7.17 to the latest 8.x. tests/test_kibana.py checks that
+knows, so this keeps one file valid from 7.17 to the latest 8.x. Because the objects claim the
+7.17.0 format, Kibana runs none of the earlier migrations on them: every attribute those migrations
+add is written here, as a 7.17 export carries it (Kibana's
+src/plugins/visualizations/server/migrations/visualization_saved_object_migrations.ts: 7.11 tables
+``showToolbar``; 7.12 area/line/bar ``palette``, ``isVislibVis``, ``detailedTooltip``, axis label
+``filter``, series ``circlesRadius``, line/area ``fittingFunction``; 7.14 pies ``palette`` and
+``distinctColors``). tests/test_kibana.py checks that
 the file equals this script's output, that every field exists in the index template and that every
 referenced object is in the file.
 """
@@ -19,6 +25,13 @@ from pathlib import Path
 
 OUTPUT = Path(__file__).resolve().parents[2] / "workers" / "data" / "kibana.ndjson"  # package data
 DATA_VIEW_ID = "kliping-articles"  # fixed: dashboards and links refer to it
+# The data view reads the write alias, not a pattern: after `kliping es reindex` the old indices keep
+# their copies of every article until deleted, and `kliping-articles*` would count each one twice.
+DATA_VIEW_TITLE = "kliping-articles"
+# The time filter's field: dated_at is published_at, else when Kliping first saw the article, so
+# every article has one and undated articles show up in time-filtered panels too.
+TIME_FIELD = "dated_at"
+PALETTE = {"type": "palette", "name": "kibana_palette"}  # what the 7.12 and 7.14 migrations add
 DASHBOARD_ID = "kliping-monitoring"
 KIBANA_EXPORT_VERSION = "7.17.3"
 INDEX_REF = "kibanaSavedObjectMeta.searchSourceJSON.index"
@@ -45,15 +58,15 @@ def _data_view_ref() -> list[dict]:
 
 
 def data_view() -> dict:
-    """The data view on every index behind the alias; ``url`` rendered as a link."""
+    """The data view on the alias (each article once, whatever indices sit behind it); ``url`` rendered as a link."""
     return {
         "id": DATA_VIEW_ID,
         "type": "index-pattern",
         "migrationVersion": {"index-pattern": "7.11.0"},
         "attributes": {
-            "title": "kliping-articles*",
+            "title": DATA_VIEW_TITLE,
             "name": "Kliping articles",
-            "timeFieldName": "published_at",
+            "timeFieldName": TIME_FIELD,
             "fieldFormatMap": _json(
                 {"url": {"id": "url", "params": {"type": "a", "labelTemplate": "{{value}}"}}}
             ),
@@ -84,20 +97,20 @@ def _terms(agg_id: str, field: str, schema: str, size: int = TOP, label: str | N
 
 def _over_time(agg_id: str = "2") -> dict:
     params = {
-        "field": "published_at",
+        "field": TIME_FIELD,
         "useNormalizedEsInterval": True,
         "interval": "auto",
         "drop_partials": False,
         "min_doc_count": 1,
         "extended_bounds": {},
-        "customLabel": "published",
+        "customLabel": "date",
     }
     return {"id": agg_id, "enabled": True, "type": "date_histogram", "params": params, "schema": "segment"}
 
 
 def _xy_params(chart: str, mode: str) -> dict:
-    """The params of an aggregation-based bar or line chart (what the Kibana editor saves)."""
-    return {
+    """The params of an aggregation-based bar or line chart (what the Kibana 7.17 editor saves)."""
+    params = {
         "type": chart,
         "addTooltip": True,
         "addLegend": True,
@@ -141,10 +154,17 @@ def _xy_params(chart: str, mode: str) -> dict:
                 "drawLinesBetweenPoints": True,
                 "lineWidth": 2,
                 "showCircles": True,
+                "circlesRadius": 1,
             }
         ],
         "thresholdLine": {"show": False, "value": 10, "width": 1, "style": "full", "color": "#E7664C"},
+        "palette": PALETTE,
+        "isVislibVis": True,
+        "detailedTooltip": True,
     }
+    if chart in ("line", "area"):
+        params["fittingFunction"] = "linear"
+    return params
 
 
 _TABLE_PARAMS = {
@@ -154,6 +174,7 @@ _TABLE_PARAMS = {
     "showTotal": False,
     "totalFunc": "sum",
     "percentageCol": "",
+    "showToolbar": True,
 }
 _PIE_PARAMS = {
     "type": "pie",
@@ -162,6 +183,8 @@ _PIE_PARAMS = {
     "legendPosition": "right",
     "isDonut": True,
     "labels": {"show": True, "values": True, "last_level": True, "truncate": 100},
+    "palette": PALETTE,
+    "distinctColors": True,
 }
 _METRIC_PARAMS = {
     "type": "metric",
@@ -220,7 +243,7 @@ def saved_search(search_id: str, title: str, query: str = "") -> dict:
                 "dedup.is_canonical",
                 "url",
             ],
-            "sort": [["published_at", "desc"]],
+            "sort": [[TIME_FIELD, "desc"]],
             "kibanaSavedObjectMeta": _search_source(query),
         },
         "references": _data_view_ref(),

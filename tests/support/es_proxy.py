@@ -7,7 +7,9 @@ against the proxy URL.
 
 Faults (``proxy.faults``): ``down`` drops every connection unanswered (a cluster gone away);
 ``reject_item(doc_id)`` answers a bulk item, or a single-document write, with 429 instead of
-forwarding it (a busy cluster). ``faults.log`` records every request for the assertions.
+forwarding it (a busy cluster); ``forbid(method, path)`` answers 403 ``security_exception`` as a
+secured cluster does to a key without the privilege (osmem has no security).
+``faults.log`` records every request for the assertions.
 """
 
 from __future__ import annotations
@@ -42,6 +44,15 @@ def normalise_media_type(value: str) -> str:
 
 
 _REJECTED = {"type": "es_rejected_execution_exception", "reason": "rejected execution (queue full)"}
+
+
+def _forbidden(method: str, path: str) -> bytes:
+    """The body of Elasticsearch's 403 to an API key lacking a privilege."""
+    reason = f"action [{method} {path}] is unauthorized for API key id [test] of user [kliping_worker]"
+    cause = {"type": "security_exception", "reason": reason}
+    return json.dumps({"error": {"root_cause": [cause], **cause}, "status": 403}).encode("utf-8")
+
+
 _DOC_WRITE = re.compile(r"^/[^/]+/(?:_doc|_create)/([^/?]+)")
 
 
@@ -63,6 +74,7 @@ class Faults:
 
     down: bool = False
     reject_item: Callable[[str], bool] = lambda doc_id: False
+    forbid: Callable[[str, str], bool] = lambda method, path: False
     log: list[Request] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -122,6 +134,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True  # no answer at all: the client sees the connection drop
             return
         path = self.path.split("?")[0]
+        if self.faults.forbid(self.command, path):
+            return self._reply(
+                403, "Forbidden", [("Content-Type", "application/json")], _forbidden(self.command, path)
+            )
         order: list[str] = []
         if path.endswith("/_bulk") and body:
             items = _split_bulk(body)

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import redis
 from celery import states
 
 from schemas import Outcome
@@ -27,6 +26,7 @@ from tests.support.http_server import FixtureServer
 from workers.backends.elastic.index import ElasticIndex, make_client
 from workers.backends.monitor_state import RedisMonitorStore
 from workers.runtime.producer import follow, producer_app
+from workers.runtime.wiring import redis_client  # KLIPING_REDIS_URL's server or the Sentinels' master
 from workers.settings import Settings
 
 RULE_NAME, RULE_WORD = "gempa-watch", "gempa"  # the rule every batch is watched by
@@ -77,9 +77,9 @@ def expected_alerts(count: int, match_every: int = 10) -> int:
 
 def add_rule(settings: Settings, webhook: str | None) -> None:
     """Install the batch's standing rule (its alerts POSTed to `webhook`)."""
-    RedisMonitorStore(
-        redis.Redis.from_url(settings.redis_url, decode_responses=True), settings.redis_prefix
-    ).add_rule(Rule(name=RULE_NAME, query=RULE_WORD, webhook=webhook))
+    RedisMonitorStore(redis_client(settings), settings.redis_prefix).add_rule(
+        Rule(name=RULE_NAME, query=RULE_WORD, webhook=webhook)
+    )
 
 
 @dataclass
@@ -102,9 +102,7 @@ def tally(settings: Settings, hook_posts: list[bytes] | None = None) -> Tally:
     index.refresh()
     articles = list(index.iter_articles())
     ids = Counter(a.id for a in articles)
-    store = RedisMonitorStore(
-        redis.Redis.from_url(settings.redis_url, decode_responses=True), settings.redis_prefix
-    )
+    store = RedisMonitorStore(redis_client(settings), settings.redis_prefix)
     posts = hook_posts or []
     alerts = store.alerts()
     return Tally(
@@ -153,7 +151,7 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str, interva
 
 def in_flight(settings: Settings) -> set[str]:
     """Ids of the tasks delivered to a worker and not yet acknowledged (Redis transport's `unacked` hash)."""
-    client = redis.Redis.from_url(settings.redis_url, decode_responses=True)
+    client = redis_client(settings)
     values = client.hvals(f"{settings.redis_prefix}:celery:unacked")
     return {json.loads(value)[0]["headers"]["id"] for value in values}
 

@@ -38,3 +38,17 @@ def osmem_template(body: dict) -> dict:
     for analyzer in analysis.get("analyzer", {}).values():
         analyzer["filter"] = [f for f in analyzer.get("filter", []) if f not in dropped]
     return body
+
+
+def set_up_index(settings) -> None:
+    """What `kliping es setup` does for a deployment (workers only check the alias): on osmem, the template
+    without the stemmers it cannot run; on a live cluster (KLIPING_TEST_ELASTICSEARCH_URL), the real one."""
+    import os
+
+    from schemas.elastic import index_template
+    from workers.backends.elastic.index import ElasticIndex, make_client
+
+    index = ElasticIndex(make_client(settings), settings.elasticsearch_index)
+    live = bool(os.environ.get("KLIPING_TEST_ELASTICSEARCH_URL"))
+    index.setup(None if live else osmem_template(index_template(settings.elasticsearch_index)))
+    index.client.close()

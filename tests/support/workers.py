@@ -38,6 +38,8 @@ def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
     values = settings.model_dump(exclude_none=True)
     for name in (
         "redis_url",
+        "redis_sentinels",
+        "redis_sentinel_master",
         "redis_prefix",
         "elasticsearch_url",
         "elasticsearch_index",

@@ -44,13 +44,12 @@ _NAME_TAIL = re.compile(
     re.IGNORECASE,
 )
 _ROLE_PREFIX = re.compile(rf"^(?:(?:{_AUTHOR_ROLES}|{_EDITOR_ROLES}|oleh|by)\b\s*[:：]?\s*)+", re.IGNORECASE)
-_NAME_SPLIT = re.compile(r"\s*(?:;|&|/|\band\b|\bdan\b|,)\s*", re.IGNORECASE)
-_NAME_WORD = re.compile(
-    r"^(?:[A-Z][\w.'’-]*|[A-Z]\.?|bin|binti|van|von|de|al|el|da|di|la|le|d'|[A-Z]{2,}\.?)$"
-)
+_NAME_SPLIT = re.compile(r"\s*(?:;|&|/|\b(?:and|dan|und|et|y|og|och|en)\b|,)\s*", re.IGNORECASE)
+_NAME_PARTICLE = re.compile(r"^(?:bin|binti|van|von|de|der|den|al|el|da|di|du|la|le|d'|dos|del)$")
+_NAME_REST = re.compile(r"^[\w.'’-]*$")
 # Words that make a "name" an organisation or an outlet, not a person.
 _NOT_PERSON = re.compile(
-    r"\b(?:media|news|pt|tbk|group|redaksi|tim|team|staff|admin|cyber|online|\w+\.(?:com|co\.id|id|net))\b",
+    r"\b(?:media|news|pt|tbk|group|redaksi|team|staff|admin|cyber|online|\w+\.(?:com|co\.id|id|net))\b",
     re.IGNORECASE,
 )
 
@@ -97,7 +96,15 @@ def is_person_name(text: str) -> bool:
     words = text.split()
     if not 1 <= len(words) <= NAME_MAX_WORDS or _NOT_PERSON.search(text):
         return False
-    return all(_NAME_WORD.match(word) for word in words) and any(len(w.strip(".")) > 1 for w in words)
+    return all(_is_name_word(word) for word in words) and any(len(w.strip(".")) > 1 for w in words)
+
+
+def _is_name_word(word: str) -> bool:
+    """True for a word of a name: capitalised in any cased script ("Órfão", "Андрей"), any word in a
+    script without case (Chinese, Japanese, Korean, Devanagari, Arabic), or a particle ("van", "bin")."""
+    first = word[0]
+    capital = first.isupper() or (first.isalpha() and first.lower() == first.upper())
+    return (capital and bool(_NAME_REST.match(word))) or bool(_NAME_PARTICLE.match(word))
 
 
 def take_credits(lines: list[str]) -> tuple[list[str], Credits]:

@@ -32,5 +32,6 @@ class Draft:
     date_source: DateSource = DateSource.page
     stated_dates: list[str] = field(default_factory=list)
     dateline_date: str | None = None
+    modified_date: str | None = None  # when the page says it was last changed
     # Date texts shown on the page (stamps of this and related articles), read only to check a time labelled UTC.
     shown_dates: Callable[[], list[str]] = list

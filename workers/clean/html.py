@@ -20,7 +20,7 @@ from workers.clean.body import finish_body, is_prose, same_text, split_lines, st
 from workers.clean.credits import Credits
 from workers.clean.dateline import is_domain_like
 from workers.clean.draft import Draft
-from workers.clean.html_meta import date_candidates, people, section, site_names
+from workers.clean.html_meta import bylines, date_candidates, people, section, site_names
 from workers.clean.meta import PageMeta, read_meta, visible_dates
 from workers.clean.photo import caption_lines, is_photo_page
 from workers.clean.tree import wrap_loose_text
@@ -44,8 +44,9 @@ TRAFILATURA_OPTIONS: dict[str, Any] = {
 # split into several containers between ads keeps only the first in trafilatura's fast pass),
 # or under FRAGMENT_STATED_SHARE of the words the page states for its article (JSON-LD
 # articleBody or wordCount). A fragment gets the full cascade in precision mode, kept when it
-# finds more; a body still a fragment of a page that calls itself an article (og:type, JSON-LD)
-# then gets the full cascade in balanced mode (readability, jusText, trafilatura's recall retry),
+# finds more; a body that still leaves out most of the paragraphs (or of the stated length) of
+# a page that calls itself an article (og:type, JSON-LD) then gets the full cascade in balanced
+# mode (readability, jusText, trafilatura's recall retry),
 # kept when it has BALANCED_MIN_GROWTH times the words, at least half of them in prose
 # paragraphs (not headline lists, not a one-line dump of the page).
 # Measured with ops/evaluate_extraction.py on aeb / idnews / fundus-dev: a fixed 100-word floor
@@ -110,13 +111,19 @@ def extract_html(raw: RawDocument, is_outlet: Callable[[str], object]) -> Draft:
     names = site_names(tree, meta)
     title = _pick_title(tree, meta, names, is_outlet)
     paragraphs, dateline = finish_body(lines, title, is_outlet)
+
+    def not_person(name: str) -> bool:
+        """True for the site's or a known outlet's name given as author ("Lesotho Times", "Lrt.lt")."""
+        return is_domain_like(name) or bool(is_outlet(name)) or any(same_text(name, site) for site in names)
+
     return Draft(
         paragraphs=paragraphs,
         title=title,
         url=meta.canonical,
         dates=date_candidates(tree, meta, url),
-        authors=people(credits.authors, meta.authors),
-        editors=people(credits.editors, meta.editors),
+        authors=people(credits.authors, meta.ld_authors, meta.authors, not_person=not_person)
+        or people(bylines(tree), not_person=not_person),
+        editors=people(credits.editors, meta.editors, not_person=not_person),
         labels=[name for name in names if not name.startswith("http")],
         dateline_outlet=dateline.outlet,
         section=section(meta),
@@ -126,6 +133,7 @@ def extract_html(raw: RawDocument, is_outlet: Callable[[str], object]) -> Draft:
         photo=photo,
         stated_dates=meta.dates,
         dateline_date=dateline.date,
+        modified_date=meta.modified,
         shown_dates=lambda: list(visible_dates(tree)),
     )
 
@@ -135,14 +143,14 @@ def _extract_body(tree: HtmlElement, url: str | None, meta: PageMeta) -> tuple[l
 
     Metadata comes from our own pass over the same tree (html_meta), not from trafilatura's.
     """
-    size = _PageSize(_visible_chars(tree), _paragraph_chars(tree), meta.stated_words)
+    size = _PageSize(tree, _visible_chars(tree), meta.stated_words)
     lines, credits = _trafilatura_lines(tree, url, fast=True)
     if not size.is_fragment(lines):
         return lines, credits
     full_lines, full_credits = _trafilatura_lines(tree, url, fast=False)
     if word_count(" ".join(full_lines)) > word_count(" ".join(lines)):
         lines, credits = full_lines, full_credits
-    if not meta.is_article or not size.is_fragment(lines):
+    if not meta.is_article or not size.misses_paragraphs(lines):
         return lines, credits
     wide_lines, wide_credits = _trafilatura_lines(tree, url, fast=False, focus={})
     words, wide_words = word_count(" ".join(lines)), word_count(" ".join(wide_lines))
@@ -154,21 +162,34 @@ def _extract_body(tree: HtmlElement, url: str | None, meta: PageMeta) -> tuple[l
 
 @dataclass
 class _PageSize:
-    """How much article text a page holds, by three measures."""
+    """How much article text a page holds, by three measures (the paragraphs counted when needed)."""
 
+    tree: HtmlElement
     visible_chars: int  # all text outside scripts and styles
-    paragraph_chars: int  # text of prose <p> elements outside navigation, lists and links
     stated_words: int | None  # the article's length by its JSON-LD
+    paragraph_chars: int | None = None  # text of prose <p> elements outside navigation, lists and links
 
     def is_fragment(self, lines: list[str]) -> bool:
         """True when a body is a small part of the page's text, of its paragraphs or of the stated article."""
         chars = sum(len(line) for line in lines)
         if not chars or chars < FRAGMENT_PAGE_SHARE * self.visible_chars:
             return True
-        if chars < FRAGMENT_PARAGRAPH_SHARE * self.paragraph_chars:
-            return True
-        stated = self.stated_words or 0
-        return word_count(" ".join(lines)) < FRAGMENT_STATED_SHARE * stated
+        if chars >= FRAGMENT_PARAGRAPH_SHARE * self.visible_chars:  # paragraphs are part of the visible text
+            return self.misses_stated(lines)
+        return self.misses_paragraphs(lines)
+
+    def misses_paragraphs(self, lines: list[str]) -> bool:
+        """True when a body leaves out most of the page's prose paragraphs or of the stated article."""
+        if self.paragraph_chars is None:
+            self.paragraph_chars = _paragraph_chars(self.tree)
+        chars = sum(len(line) for line in lines)
+        return (
+            not chars or chars < FRAGMENT_PARAGRAPH_SHARE * self.paragraph_chars or self.misses_stated(lines)
+        )
+
+    def misses_stated(self, lines: list[str]) -> bool:
+        """True when a body has under FRAGMENT_STATED_SHARE of the words the page states for its article."""
+        return word_count(" ".join(lines)) < FRAGMENT_STATED_SHARE * (self.stated_words or 0)
 
 
 def _visible_chars(tree: HtmlElement) -> int:

@@ -35,6 +35,8 @@ _AUTHOR_KEYS = (
     "author",
     "article:author",
 )
+_AUTHOR_KEY = re.compile(r"[:._-]author$")
+_AUTHOR_LABEL = re.compile(r"^(?:written by|author|autor|auteur|penulis|by)$", re.IGNORECASE)
 _EDITOR_KEYS = ("content_editor", "editor")
 _SECTION_KEYS = ("article:section", "content_category", "articlesection", "section", "category")
 _TAG_KEYS = ("article:tag", "news_keywords", "keywords", "tags")
@@ -63,12 +65,16 @@ class PageMeta:
     publisher: str | None = None
     title: str | None = None
     dates: list[str] = field(default_factory=list)  # stated in metadata, most specific first
-    authors: list[str] = field(default_factory=list)
+    ld_authors: list[str] = field(default_factory=list)  # JSON-LD author persons
+    authors: list[str] = field(default_factory=list)  # author meta tags
     editors: list[str] = field(default_factory=list)
     section: str | None = None
     tags: list[str] = field(default_factory=list)
     image: str | None = None
     is_article: bool = False  # the page calls itself an article (og:type, JSON-LD @type)
+    modified: str | None = (
+        None  # when the page says it was last changed (article:modified_time, dateModified)
+    )
     stated_words: int | None = None  # the article's length the page states (JSON-LD articleBody, wordCount)
 
 
@@ -96,9 +102,10 @@ def read_meta(tree: HtmlElement, base_url: str | None) -> PageMeta:
         [Stated(stated, DateSource.json_ld)] if (stated := _ld_text(ld.get("datePublished"))) else []
     )
     page.dates += [v for k in _DATE_KEYS[3:] for v in metas.get(k, [])]
+    page.modified = first("article:modified_time", "og:updated_time") or _ld_text(ld.get("dateModified"))
     page.dates += [t.get("datetime") for t in tree.iter("time") if t.get("datetime")]
-    page.authors = [v for k in _AUTHOR_KEYS for v in metas.get(k, []) if not v.startswith("http")]
-    page.authors += _ld_names(ld.get("author"), people_only=True)
+    page.ld_authors = _ld_people(ld.get("author"), ld.get("@nodes", {}))
+    page.authors = [v for k in _author_keys(metas) for v in metas.get(k, []) if not v.startswith("http")]
     page.editors = [v for k in _EDITOR_KEYS for v in metas.get(k, [])] + _ld_names(
         ld.get("editor"), people_only=True
     )
@@ -148,18 +155,22 @@ def _absolute(url: str | None, base_url: str | None) -> str | None:
 
 
 def _json_ld_article(tree: HtmlElement) -> dict:
-    """The first schema.org article object in the page's JSON-LD, or {}."""
+    """The first schema.org article object in the page's JSON-LD, or {}; its "@nodes" are all objects by @id."""
+    nodes: dict[str, dict] = {}
+    found: dict = {}
     for script in tree.xpath("//script[@type='application/ld+json']"):
         try:
             data = json.loads(_CDATA.sub("", script.text_content()) or "null", strict=False)
         except ValueError:
             continue  # broken JSON-LD is common; the meta tags may still serve
         for item in _walk(data):
+            if isinstance(item.get("@id"), str) and len(item) > 1:  # a node, not a bare reference
+                nodes.setdefault(item["@id"], item)
             kinds = item.get("@type")
             kinds = kinds if isinstance(kinds, list) else [kinds]
-            if any(isinstance(k, str) and k.lower() in _ARTICLE_TYPES for k in kinds):
-                return item
-    return {}
+            if not found and any(isinstance(k, str) and k.lower() in _ARTICLE_TYPES for k in kinds):
+                found = item
+    return {**found, "@nodes": nodes} if found else {}
 
 
 def _walk(data: object) -> Iterator[dict]:
@@ -202,6 +213,33 @@ def _ld_names(value: object, people_only: bool = False) -> list[str]:
     return names
 
 
+def _ld_people(value: object, nodes: dict[str, dict]) -> list[str]:
+    """Names of the JSON-LD persons in an author value: given and family names joined, @id references followed."""
+    items = value if isinstance(value, list) else [value]
+    names = []
+    for item in items:
+        if isinstance(item, dict) and not item.get("name") and isinstance(item.get("@id"), str):
+            item = nodes.get(item["@id"], item)
+        if isinstance(item, dict) and "organization" in str(item.get("@type", "")).lower():
+            continue  # publishers listed as author
+        if isinstance(item, dict) and not item.get("name"):
+            item = " ".join(str(item.get(k) or "") for k in ("givenName", "familyName")).strip()
+        name = item.get("name") if isinstance(item, dict) else item
+        if isinstance(name, str) and name.strip():
+            names.append(name.strip())
+    return names
+
+
+def _author_keys(metas: dict[str, list[str]]) -> list[str]:
+    """Meta keys holding author names: the known ones, any "…:author" or "….author", a labelled Twitter datum."""
+    keys = [key for key in _AUTHOR_KEYS if key in metas]
+    keys += [key for key in metas if key not in keys and _AUTHOR_KEY.search(key)]
+    for key, labels in metas.items():
+        if key.startswith("twitter:label") and any(_AUTHOR_LABEL.match(label) for label in labels):
+            keys.append(key.replace("label", "data"))
+    return keys
+
+
 def _ld_image(value: object) -> str | None:
     """The URL of a JSON-LD image (string, ImageObject or list)."""
     if isinstance(value, list):
@@ -230,13 +268,18 @@ def _tags(values: list[str]) -> list[str]:
 
 
 def visible_dates(tree: HtmlElement) -> Iterator[str]:
-    """Texts in the page that say nothing but a date ("Senin, 28 April 2025 21:14 WIB"), in page order."""
+    """Texts in the page that say nothing but a date ("Senin, 28 April 2025 21:14 WIB"), in page order.
+
+    A text may end in one more field after a bar ("Selasa, 23 Februari 2016 15:06 WIB | 998 Views"): its date part counts.
+    """
     found = 0
     for node in tree.xpath("//body//text()"):
         if len(node) > VISIBLE_DATE_MAX_CHARS:
             continue  # cheap test first: a page has thousands of text nodes
         text = " ".join(node.split())
-        if parse_date_line(text):
+        if not parse_date_line(text):  # a stamp with a counter after a bar: "… 15:06 WIB | 998 Views"
+            text = text.rpartition(" | ")[0]
+        if text and parse_date_line(text):
             yield text
             found += 1
             if found == MAX_VISIBLE_DATES:

@@ -11,6 +11,8 @@ from the page's text. The first plausible one wins; then
   outlet labels local time UTC (detik), or when the other evidence agrees with the local reading and not
   with the UTC one: stamps shown with a zone ("15:32 WIB"), the time in the URL ("/2015/11/05/100026/"),
   and the fetch (a time in the future when read as UTC, in the past when read locally).
+* a publication time equal to the page's last modification gives way to an earlier JSON-LD datePublished
+  (CMSs that rewrite article:published_time on every edit).
 """
 
 from __future__ import annotations
@@ -57,6 +59,9 @@ def publication_date(
         if value is not None and plausible(value, now):
             if isinstance(text, str):
                 value = _complete(text, value, draft.stated_dates)
+                earlier = _before_modification(value, draft, zone, now)
+                if earlier is not None:
+                    return Published(earlier, DateSource.json_ld)
             return Published(value, source)
     return None
 
@@ -127,6 +132,23 @@ def _evidence(draft: Draft, url: str | None, zone: tzinfo) -> Iterator[datetime]
             yield datetime(year, month, day, hour, minute, tzinfo=zone)
         except ValueError:
             pass
+
+
+def _before_modification(value: datetime, draft: Draft, zone: tzinfo, now: datetime) -> datetime | None:
+    """The page's JSON-LD publication time when the chosen one is its last modification and JSON-LD's is earlier.
+
+    Some CMSs rewrite article:published_time on every edit (the Mirror: published = modified = the last
+    edit, JSON-LD datePublished a day earlier); an article is published before it is changed.
+    """
+    modified = parse_date(draft.modified_date, zone) if draft.modified_date else None
+    if modified is None or abs(modified - value) > timedelta(minutes=1):
+        return None
+    for text in draft.stated_dates:  # JSON-LD's datePublished: a statement of its own, not a copy of the tags
+        if isinstance(text, Stated) and text.source is DateSource.json_ld:
+            found = parse_date(text, zone)
+            if found is not None and (found.hour or found.minute) and plausible(found, now) and found < value:
+                return found
+    return None
 
 
 def _complete(text: str, value: datetime, stated: list[str]) -> datetime:

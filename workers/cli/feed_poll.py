@@ -27,12 +27,16 @@ def when_text(value: datetime | None) -> str:
 
 
 def _print_reports(reports: list[PollReport]) -> None:
+    from rich.markup import escape
+
     for report in reports:
         state = (
             f"[red]error: {report.error}[/]"
             if report.error
             else ("not modified" if report.not_modified else f"{len(report.new_urls)} new")
         )
+        if report.skipped:  # items left out of a feed that was read: said, with the first reason
+            state += f", {len(report.skipped)} items skipped ({escape(report.skipped[0])})"
         out.print(f"{report.url}: {state}", highlight=False)
 
 

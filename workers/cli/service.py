@@ -40,9 +40,14 @@ def cmd_es(args: argparse.Namespace, settings: Settings) -> int:
         err.print("[red]KLIPING_ELASTICSEARCH_URL is not set[/]")
         return 2
     from workers.backends.elastic.index import ElasticIndex, make_client
+    from workers.backends.elastic.setup import SetupError
 
     index = ElasticIndex(make_client(settings), settings.elasticsearch_index)
-    index.setup()
+    try:
+        index.setup()  # reindex too: the fresh index takes the current template
+    except SetupError as exc:
+        err.print(f"[red]{exc}[/]", highlight=False)
+        return 1
     if args.action == "setup":
         out.print(f"templates and alias {settings.elasticsearch_index} are in place")
         return 0
@@ -71,13 +76,19 @@ def cmd_kibana(args: argparse.Namespace, settings: Settings) -> int:
 
     import httpx
 
-    from workers.cli.kibana import KibanaImportError, import_saved_objects
+    from workers.cli.kibana import READER_ROLE_NAME, KibanaImportError, import_saved_objects, put_reader_role
 
     try:
-        count = import_saved_objects(args.url, Path(args.file), api_key=args.api_key)
+        auth = (
+            (settings.kibana_username, settings.kibana_password or "") if settings.kibana_username else None
+        )
+        count = import_saved_objects(args.url, Path(args.file), api_key=args.api_key, auth=auth)
+        role = put_reader_role(args.url, api_key=args.api_key, auth=auth)
     except (KibanaImportError, httpx.HTTPError) as exc:
         err.print(f"[red]Kibana import failed:[/] {exc}", highlight=False)
         return 1
+    if role:
+        out.print(f"role {READER_ROLE_NAME} is in place: give it to the analysts' users")
     out.print(
         f"imported {count} saved objects into {args.url}; open {args.url.rstrip('/')}/app/dashboards#/view/kliping-monitoring"
     )
@@ -131,5 +142,9 @@ def add_service_parsers(sub: argparse._SubParsersAction) -> None:
         default=str(SAVED_OBJECTS),
         help="saved objects ndjson (default: the packaged workers/data/kibana.ndjson)",
     )
-    p.add_argument("--api-key", default=None, help="Kibana API key, when security is on")
+    p.add_argument(
+        "--api-key",
+        default=None,
+        help="Kibana API key, when security is on (or KLIPING_KIBANA_USERNAME / KLIPING_KIBANA_PASSWORD)",
+    )
     p.set_defaults(func=cmd_kibana)

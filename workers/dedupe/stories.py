@@ -138,7 +138,9 @@ def assign_story(article: Article, index: DedupIndex, window: timedelta) -> str:
                 story_id=article.id,
                 terms=terms,
                 title=article.title,
-                published_at=article.dated_at or when,  # an undated article's story: when it was first seen
+                # The stated date when there is one (dated_at may predate a copy that changed published_at);
+                # an undated article's story: when it was first seen.
+                published_at=when or article.dated_at,
                 term_class=term_class(len(terms)),
             )
         )

@@ -11,11 +11,12 @@ one model per language on the train parts of ``../shared/data/train`` and writes
 
 from __future__ import annotations
 
-import re
 import string
+from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from importlib import resources
+from itertools import groupby, product
 
 from .cues import cues
 from .mentions import Claims
@@ -43,7 +44,6 @@ _SHAPE = str.maketrans(
     {**dict.fromkeys(string.ascii_uppercase, "X"), **dict.fromkeys(string.ascii_lowercase, "x")}
     | dict.fromkeys(string.digits, "d")
 )
-_COLLAPSE = re.compile(r"(.)\1+")
 
 
 def candidate_runs(doc: Doc) -> list[tuple[int, int]]:
@@ -210,15 +210,17 @@ def run_features(
     """The feature lists of every token of every run (one list of token features per run). With ``known``
     (the attributes a model has weights for), only those: the others would cost their conversion to
     crfsuite's items and change nothing (about 12 of 21 features per token remain)."""
+    if known is not None:
+        return _known_run_features(doc, claims, runs, known)
     rules, rule_names = _rule_tags(doc, claims), _rule_names(claims, doc.n)
     # padded by two on each side, so that neighbours need no bounds checks: position i is at i + 2
-    keys = ["<s>", "<s>", *doc.keys, "<s>", "<s>"]
-    rules_padded = ["<s>", *rules, "<s>"]
-    texts, sentence_start, heading, n = doc.texts, doc.sentence_start, doc.heading, doc.n
+    keys = [_PAD, _PAD, *doc.keys, _PAD, _PAD]
+    rules_padded = [_PAD, *rules, _PAD]
+    texts, n = doc.texts, doc.n
     out = []
     for start, end in runs:
         seq = []
-        shapes = [_shape(texts[k]) if 0 <= k < n else "<s>" for k in range(start - 1, end + 1)]
+        shapes = [_shape(texts[k]) if 0 <= k < n else _PAD for k in range(start - 1, end + 1)]
         for i in range(start, end):
             key, prev, nxt = keys[i + 2], keys[i + 1], keys[i + 3]
             feats = [
@@ -235,31 +237,137 @@ def run_features(
                 "sh-1=" + shapes[i - start],
                 "sh+1=" + shapes[i - start + 2],
             ]
-            if i == start:
-                feats.append("first")
-            if sentence_start[i]:
-                feats.append("sent_start")
-            if heading[i]:
-                feats.append("heading")
-            if known is None:
-                seq.append([*_word_features(texts[i]), *feats])
-            else:
-                kept = [f for f in feats if f in known]
-                kept += _known_word_features(texts[i], known)
-                seq.append(kept)
+            seq.append([*_word_features(texts[i]), *feats, *_flags(doc, i, start)])
         out.append(seq)
     return out
 
 
+def _flags(doc: Doc, i: int, start: int) -> list[str]:
+    return [
+        flag
+        for flag, on in (
+            ("first", i == start),
+            ("sent_start", doc.sentence_start[i]),
+            ("heading", doc.heading[i]),
+        )
+        if on
+    ]
+
+
+_PAD = "<s>"  # the neighbour of the first and last tokens
+
+
+def _known_run_features(
+    doc: Doc, claims: Claims, runs: list[tuple[int, int]], known: frozenset[str]
+) -> list[list[list[str]]]:
+    """:func:`run_features` for a model: the same features in the same order, the unknown ones left out.
+
+    Whether a feature is known is asked of its value (is "jakarta" a known "w-1=" value?), whose hash the
+    token's key already holds, rather than of the whole new string; the rules' verdicts and names, few
+    values, are looked up whole."""
+    rules, rule_names = _rule_tags(doc, claims), _rule_names(claims, doc.n)
+    rule_feats, name_feats = _value_features(known, ("r=", "r-1=", "r+1=")), _value_features(known, ("rn=",))
+    values = _family_values(known)
+    w_prev, w_next, w_prev2, w_next2 = values["w-1="], values["w+1="], values["w-2="], values["w+2="]
+    sh_prev, sh_next = values["sh-1="], values["sh+1="]
+    pair_prev, pair_next = values["w-1|w="], values["w|w+1="]
+    keys = [_PAD, _PAD, *doc.keys, _PAD, _PAD]  # position i is at i + 2
+    rules_padded = [_PAD, *rules, _PAD]
+    texts, sentence_start, heading, n = doc.texts, doc.sentence_start, doc.heading, doc.n
+    flags = _known_flags(known)
+    out = []
+    for start, end in runs:
+        seq = []
+        shapes = [_shape(texts[k]) if 0 <= k < n else _PAD for k in range(start - 1, end + 1)]
+        for i in range(start, end):
+            key, prev, nxt, prev2, next2 = keys[i + 2], keys[i + 1], keys[i + 3], keys[i], keys[i + 4]
+            feats = []
+            if prev in w_prev:
+                feats.append("w-1=" + prev)
+            if nxt in w_next:
+                feats.append("w+1=" + nxt)
+            if prev2 in w_prev2:
+                feats.append("w-2=" + prev2)
+            if next2 in w_next2:
+                feats.append("w+2=" + next2)
+            if (pair := prev + "|" + key) in pair_prev:
+                feats.append("w-1|w=" + pair)
+            if (pair := key + "|" + nxt) in pair_next:
+                feats.append("w|w+1=" + pair)
+            rule = rule_feats[rules[i]]
+            for feature in (
+                rule[0],
+                name_feats[rule_names[i]][0],
+                rule_feats[rules_padded[i]][1],
+                rule_feats[rules_padded[i + 2]][2],
+            ):
+                if feature is not None:
+                    feats.append(feature)
+            if (shape := shapes[i - start]) in sh_prev:
+                feats.append("sh-1=" + shape)
+            if (shape := shapes[i - start + 2]) in sh_next:
+                feats.append("sh+1=" + shape)
+            feats += flags[i == start, sentence_start[i], heading[i]]
+            seq.append(feats + _known_word_features(texts[i], known))
+        out.append(seq)
+    return out
+
+
+@cache
+def _known_flags(known: frozenset[str]) -> dict[tuple[bool, ...], list[str]]:
+    """The known ones of "first", "sent_start" and "heading", for each combination of the three."""
+    names = ("first", "sent_start", "heading")
+    combinations = product((False, True), repeat=3)
+    return {on: [f for f, yes in zip(names, on, strict=True) if yes and f in known] for on in combinations}
+
+
+@cache
+def _family_values(known: frozenset[str]) -> dict[str, frozenset[str]]:
+    """The values the model knows per feature family: "w-1=" -> {"said", "kata", ...}."""
+    values: dict[str, set[str]] = {}
+    for feature in known:
+        family, _, value = feature.partition("=")
+        values.setdefault(family + "=", set()).add(value)
+    return defaultdict(frozenset, {family: frozenset(v) for family, v in values.items()})
+
+
+class _ValueFeatures(dict):
+    """Per value, the features of some families ("r=", "r-1=" ...) that a model knows (None for the others)."""
+
+    def __init__(self, known: frozenset[str], families: tuple[str, ...]):
+        super().__init__()
+        self.known, self.families = known, families
+
+    def __missing__(self, value: str) -> tuple[str | None, ...]:
+        found = self[value] = tuple(
+            f if f in self.known else None for f in (fam + value for fam in self.families)
+        )
+        return found
+
+
+@cache
+def _value_features(known: frozenset[str], families: tuple[str, ...]) -> _ValueFeatures:
+    """The features of rule verdicts and rule names: few values, kept for the process."""
+    return _ValueFeatures(known, families)
+
+
 @lru_cache(maxsize=WORD_CACHE_SIZE)
-def _known_word_features(text: str, known: frozenset[str]) -> tuple[str, ...]:
-    return tuple(f for f in _word_features(text) if f in known)
+def _known_word_features(text: str, known: frozenset[str]) -> list[str]:
+    """:func:`_word_features` that the model knows (not memoised twice: models read only these)."""
+    return [f for f in _word_features.__wrapped__(text) if f in known]
 
 
 @lru_cache(maxsize=WORD_CACHE_SIZE)
 def _shape(text: str) -> str:
     """ "Xxxx" for "Jakarta", "X" for "KPK", "d" for "2025": character classes, repeats collapsed."""
-    return _COLLAPSE.sub(r"\1", text.translate(_SHAPE))
+    if text.isascii() and text.isalpha():  # most tokens: one of four shapes, no translation needed
+        if text.islower():
+            return "x"
+        if text.isupper():
+            return "X"
+        if text[0].isupper() and text[1:].islower():
+            return "Xx"
+    return "".join(char for char, _ in groupby(text.translate(_SHAPE)))
 
 
 def spans_from_labels(labels: list[str], offset: int) -> list[tuple[int, int, str]]:

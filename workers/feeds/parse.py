@@ -175,13 +175,29 @@ def _nested_link(entry: etree._Element, base: str) -> str | None:
     return None
 
 
-def _entries(entries: list[etree._Element], base: str) -> list[FeedItem]:
+def _raw_link(entry: etree._Element) -> str | None:
+    """The link an entry states, as written (to name it when it is no usable URL)."""
+    for link in _children(entry, "link"):
+        raw = (link.get("href") or link.text or "").strip()
+        if raw:
+            return raw
+    return None
+
+
+def _entries(entries: list[etree._Element], base: str, skipped: list[str]) -> list[FeedItem]:
+    """The entries with a usable URL; one with a link that is none (http://[x/1) is added to `skipped`."""
     items = []
     for entry in entries:
         url = _entry_url(entry, base)
         if url:
             date = _first_text(entry, _PUBLISHED) or _first_text(entry, _UPDATED)
             items.append(FeedItem(url=url, title=_text(entry, "title"), published_at=parse_date(date)))
+            continue
+        raw = _raw_link(entry)
+        if raw is not None:
+            skipped.append(
+                f"{Reason.invalid_input.value}: item link {raw[:200]!r} is not a usable http(s) URL"
+            )
     return items
 
 
@@ -191,13 +207,15 @@ def _rss(root: etree._Element, base: str, kind: FeedKind) -> ParsedFeed:
     base = (canonical(cdf_base, base) or base) if cdf_base else base
     # RSS 0.9x/2.0 nest items in <channel>; RSS 1.0 (RDF) puts them beside it
     entries = _children(channel, "item") + (_children(root, "item") if channel is not root else [])
-    return ParsedFeed(kind=kind, title=_text(channel, "title"), items=_entries(entries, base))
+    skipped: list[str] = []
+    items = _entries(entries, base, skipped)
+    return ParsedFeed(kind=kind, title=_text(channel, "title"), items=items, skipped=skipped)
 
 
 def _atom(root: etree._Element, base: str) -> ParsedFeed:
-    return ParsedFeed(
-        kind=FeedKind.atom, title=_text(root, "title"), items=_entries(_children(root, "entry"), base)
-    )
+    skipped: list[str] = []
+    items = _entries(_children(root, "entry"), base, skipped)
+    return ParsedFeed(kind=FeedKind.atom, title=_text(root, "title"), items=items, skipped=skipped)
 
 
 _FEED_ROOT = re.compile(

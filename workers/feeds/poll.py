@@ -154,6 +154,9 @@ def poll_feed(
             parsed = _parse(doc, fetch, probed)
             child_errors: list[str] = []
             items = _expand(feed.url, parsed, fetch, child_errors, probed)
+            report.skipped = parsed.skipped
+            if parsed.skipped:
+                log.warning("feed %s: %d items skipped: %s", feed.url, len(parsed.skipped), parsed.skipped[0])
             if parsed.kind == FeedKind.homepage and not items and not child_errors:
                 raise SkipInput(f"{feed.url} is an HTML page announcing no feeds or sitemaps")
             state.kind = parsed.kind

@@ -29,6 +29,7 @@ import unicodedata
 from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from workers.dedupe import words
 from workers.enrich.stem import candidates
@@ -62,7 +63,17 @@ class QueryError(ValueError):
 def fold(text: str) -> str:
     """Lower-case and strip accents (NFKD, combining marks dropped)."""
     decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    if decomposed.isascii():  # most news text: no character can be a combining mark
+        return decomposed
+    # only the non-ASCII runs are looked at character by character (an ASCII one never combines)
+    return _NON_ASCII.sub(_without_marks, decomposed)
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+def _without_marks(run: re.Match[str]) -> str:
+    return "".join(ch for ch in run.group() if not unicodedata.combining(ch))
 
 
 def tokens(text: str) -> list[str]:
@@ -70,6 +81,12 @@ def tokens(text: str) -> list[str]:
     return words(fold(text))
 
 
+# Roots of this many distinct tokens are remembered: an article's words are mostly ones seen before
+# (Zipf), and every stored article's search fields need the roots of all its words.
+ROOTS_CACHE_SIZE = 1 << 16
+
+
+@lru_cache(maxsize=ROOTS_CACHE_SIZE)
 def roots(token: str) -> tuple[str, ...]:
     """What a bare query word may equal for this text token: its stem candidates (itself when short)."""
     return candidates(token) or (token,)

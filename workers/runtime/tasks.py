@@ -145,26 +145,62 @@ class _Batch:
         self.error: TransientError | None = None
 
     def run(self, refs: list[str], given: list) -> list[str]:
-        """Process the inputs until the time budget is spent; the ones left for a continuation."""
+        """Process the inputs until the time budget is spent; the ones left for a continuation.
+
+        Every input is loaded and cleaned first, then their articles are looked up in one request
+        ("unchanged?"), then each is stored in turn (dedupe, enrich, index; a copy later in the
+        batch sees the articles stored before it).
+        """
         batch_ctx = dataclasses.replace(self.ctx, index=self.buffered)
         stop_at = time.monotonic() + BATCH_TIME_BUDGET_SHARE * get_settings().task_time_limit
+        prepared: list[pipeline.Prepared | InputResult] = []
+        rest: list[str] = []
         for n, (ref, original) in enumerate(zip(refs, given, strict=False)):
-            if self.results and time.monotonic() > stop_at:
-                return refs[n:]
+            if prepared and time.monotonic() > stop_at:
+                rest = refs[n:]
+                break
             try:
-                result = (
+                prepared.append(
                     _invalid(original, self.ctx)
                     if not _is_ref(original)
-                    else pipeline.process(ref, batch_ctx)
+                    else pipeline.prepare(ref, batch_ctx)
                 )
-                self.results.append(result)
             except BackendUnavailable as exc:  # our own service is down: the others would only hammer it
-                self.retry += refs[n:]
-                self.error = exc
-                break
+                return self._give_back(prepared, refs[n:], exc)
             except TransientError as exc:  # this input's site: the others may be fine
                 self.retry.append(ref)
                 self.error = exc
+        try:
+            self.buffered.prefetch(
+                [p.article.id for p in prepared if isinstance(p, pipeline.Prepared) and p.article]
+            )
+        except BackendUnavailable as exc:
+            return self._give_back(prepared, [], exc, rest)
+        for n, item in enumerate(prepared):
+            if isinstance(item, InputResult):
+                self.results.append(item)
+                continue
+            try:
+                self.results.append(pipeline.complete(item, batch_ctx))
+            except BackendUnavailable as exc:
+                return self._give_back(prepared[n:], [], exc, rest)
+            except TransientError as exc:
+                self.retry.append(item.input_ref)
+                self.error = exc
+        return rest
+
+    def _give_back(
+        self,
+        prepared: list[pipeline.Prepared | InputResult],
+        unread: list[str],
+        exc: TransientError,
+        rest: list[str] | None = None,
+    ) -> list[str]:
+        """Our own service is down: the inputs not stored yet run again after a backoff (no continuation)."""
+        self.results += [item for item in prepared if isinstance(item, InputResult)]
+        self.retry += [item.input_ref for item in prepared if isinstance(item, pipeline.Prepared)]
+        self.retry += unread + (rest or [])
+        self.error = exc
         return []
 
     def store(self) -> list[InputResult]:

@@ -96,7 +96,7 @@ def elastic_index(settings: Settings) -> ElasticIndex:
 
 
 def distributed_context(settings: Settings) -> Context:
-    """A Context over Redis and Elasticsearch; installs the index template and first index if missing."""
+    """A Context over Redis and Elasticsearch; the index must be set up (`kliping es setup`): only checked here."""
     from workers.backends.monitor_state import RedisMonitorStore
     from workers.backends.redis.metrics import RedisMetrics
     from workers.backends.redis.state import RedisDedupIndex, RedisStateStore
@@ -104,7 +104,8 @@ def distributed_context(settings: Settings) -> Context:
 
     client = redis_client(settings)
     index = elastic_index(settings)
-    index.setup()
+    # Read-only: workers hold a key that may write articles, not install templates (ops/README.md).
+    index.check()
     return Context(
         settings=settings,
         registry=SourceRegistry.load(settings.sources_file),

@@ -73,6 +73,7 @@ def search_form(query: dict[str, str], autofocus: bool = False) -> str:
         f'<input type="search" id="q" name="q" aria-label="query"{" autofocus" if autofocus else ""} '
         f'placeholder=\'korupsi AND "Jawa Barat" -lowongan\' value="{escape(query.get("q", ""))}">'
         f"{field('entity', 'entity')}{field('source', 'outlet')}{field('since', 'since', 'date')}"
+        f"{field('until', 'until', 'date')}"
         f'<select name="sentiment" aria-label="sentiment">{options}</select>'
         '<button type="submit">Search</button></form>'
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -15,18 +15,25 @@ from workers.web import pages
 from workers.web.desk import CHART_LIMIT, Desk
 
 log = logging.getLogger(__name__)
-FILTERS = ("q", "entity", "source", "since", "sentiment")
+FILTERS = ("q", "entity", "source", "since", "until", "sentiment")
+
+
+def _date_param(params: dict[str, str], name: str) -> datetime | None:
+    """A date field of the form (UTC when no zone is given), None when empty; ValueError when not ISO."""
+    if not params.get(name):
+        return None
+    try:
+        value = datetime.fromisoformat(params[name])
+    except ValueError as exc:
+        raise ValueError(f"not an ISO date (YYYY-MM-DD): {params[name]!r}") from exc
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def search_query(params: dict[str, str]) -> SearchQuery:
     """The SearchQuery of the form's fields (ValueError for a bad date or sentiment)."""
-    since = None
-    if params.get("since"):
-        try:
-            since = datetime.fromisoformat(params["since"])
-        except ValueError as exc:
-            raise ValueError(f"not an ISO date (YYYY-MM-DD): {params['since']!r}") from exc
-        since = since if since.tzinfo else since.replace(tzinfo=UTC)
+    since, until = _date_param(params, "since"), _date_param(params, "until")
+    if until is not None and len(params["until"].strip()) == len("YYYY-MM-DD"):
+        until += timedelta(days=1)  # a day: up to its end
     sentiment = params.get("sentiment") or None
     if sentiment and sentiment not in {label.value for label in SentimentLabel}:
         raise ValueError(f"sentiment is one of negative, neutral, positive, not {sentiment!r}")
@@ -35,6 +42,7 @@ def search_query(params: dict[str, str]) -> SearchQuery:
         entity=params.get("entity") or None,
         source=params.get("source") or None,
         since=since,
+        until=until,
         sentiment=SentimentLabel(sentiment) if sentiment else None,
         limit=CHART_LIMIT,
     )

@@ -28,6 +28,9 @@ class BulkIndex(ArticleIndex, Protocol):
     def add_copies(self, links: list[tuple[str, CopyRef]]) -> None:
         """Record many copies on their canonicals."""
 
+    def get_many(self, article_ids: list[str]) -> dict[str, Article | None]:
+        """Several stored articles in one request: id → article or None."""
+
 
 @dataclass
 class Flushed:
@@ -48,6 +51,18 @@ class BufferedIndex:
         self._pending: dict[str, Article] = {}
         self._copies: list[tuple[str, CopyRef]] = []  # copies of canonicals stored before this batch
         self._linked: set[str] = set()  # copies recorded on their canonical
+        self._prefetched: dict[str, Article | None] = {}  # read ahead, each answer used once
+
+    def prefetch(self, article_ids: list[str]) -> None:
+        """Read these ids from the index behind in one request; the next ``get`` of each is answered from it.
+
+        A batch looks up all its cleaned articles at once ("unchanged?"), instead of one
+        real-time mget per article. Each answer serves one ``get``: a later read of the same id
+        (a canonical a copy names, a group member) asks the index again, as without prefetching.
+        """
+        wanted = [i for i in dict.fromkeys(article_ids) if i not in self._pending]
+        if wanted:
+            self._prefetched.update(self._inner.get_many(wanted))
 
     @property
     def pending(self) -> list[Article]:
@@ -57,11 +72,16 @@ class BufferedIndex:
     def get(self, article_id: str) -> Article | None:
         """The article as this batch left it, else as stored."""
         held = self._pending.get(article_id)
-        return held.model_copy(deep=True) if held is not None else self._inner.get(article_id)
+        if held is not None:
+            return held.model_copy(deep=True)
+        if article_id in self._prefetched:
+            return self._prefetched.pop(article_id)
+        return self._inner.get(article_id)
 
     def put(self, article: Article) -> None:
         """Hold the article until the flush (a later put of the same id replaces it)."""
         self._pending[article.id] = article.model_copy(deep=True)
+        self._prefetched.pop(article.id, None)
 
     def add_copy(self, canonical_id: str, ref: CopyRef) -> None:
         """Record a copy: on the held canonical now, on a stored one at the flush."""
@@ -98,7 +118,7 @@ class BufferedIndex:
 
     def discard(self) -> None:
         """Forget the held writes (the batch will be run again)."""
-        self._pending, self._copies, self._linked = {}, [], set()
+        self._pending, self._copies, self._linked, self._prefetched = {}, [], set(), {}
 
     def search(self, query: SearchQuery) -> list[Article]:
         """Search the index behind (held writes are not searchable until flushed)."""

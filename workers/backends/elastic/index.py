@@ -8,7 +8,6 @@ locate it with a real-time multi-get over the alias's indices, so an id is store
 
 from __future__ import annotations
 
-import copy
 import functools
 import logging
 import random
@@ -21,14 +20,13 @@ from typing import Any, TypeVar
 from elasticsearch import ApiError, ConflictError, Elasticsearch, NotFoundError
 from elasticsearch import ConnectionError as EsConnectionError
 from elasticsearch import ConnectionTimeout as EsConnectionTimeout
-from elasticsearch.helpers import streaming_bulk
+from elasticsearch.helpers import expand_action, streaming_bulk
 from pydantic import BaseModel
 
-from schemas import Article, CopyRef, EntityType, Reason
-from schemas.elastic import DERIVED_FIELDS, SEARCH_FIELD, TONE_FIELDS, index_template
+from schemas import Article, CopyRef, Reason
+from workers.backends.elastic import setup as es_setup
+from workers.backends.elastic.documents import build_query, from_document, to_document
 from workers.errors import BackendUnavailable, TransientError
-from workers.monitor.compile import es_query, search_fields
-from workers.monitor.query import parse
 from workers.ports import SearchQuery
 from workers.settings import Settings
 
@@ -55,11 +53,6 @@ INDICES_CACHE_SECONDS = 60.0
 # writing the same id AND a rollover inside these seconds could leave the id in two indices.
 LOCATION_MEMORY_SECONDS = 10.0
 LOCATION_MEMORY_SIZE = 256
-# Rollover conditions: Elastic's sizing guide keeps shards between 10 and 50 GB, so 30 GB per
-# (single) primary shard; 30 days gives about one index per month at low volume, so old months
-# can be archived or dropped as whole indices. No delete phase: the archive is the product.
-ROLLOVER_CONDITIONS = {"max_primary_shard_size": "30gb", "max_age": "30d"}
-ILM_POLICY = {"phases": {"hot": {"actions": {"rollover": ROLLOVER_CONDITIONS}}}}
 TRANSIENT_STATUS = {429, 502, 503, 504}
 # The client's own immediate retries on a cluster of several nodes (one node: a single retry, for a
 # stale keep-alive connection): few, since a task that still fails is retried later, with backoff.
@@ -99,30 +92,6 @@ def make_client(settings: Settings) -> Elasticsearch:
     return Elasticsearch(hosts, **options)
 
 
-def to_document(article: Article) -> dict:
-    """The stored document: Article JSON plus entity names flattened by type and by tone for Kibana."""
-    doc = article.model_dump(mode="json")
-    for field, entity_type in DERIVED_FIELDS.items():
-        names = [e.name for e in article.entities if e.type == EntityType(entity_type)]
-        doc[field] = list(dict.fromkeys(names))
-    doc[SEARCH_FIELD] = search_fields(article.title, article.text)
-    for field, label in TONE_FIELDS.items():
-        toned = [e for e in article.entities if e.sentiment is not None and e.sentiment.label.value == label]
-        doc[field] = list(dict.fromkeys(name for e in toned for name in (e.name, *e.aliases)))
-    return doc
-
-
-def from_document(source: dict) -> Article:
-    """The Article of a stored document (derived fields dropped)."""
-    return Article.model_validate(
-        {
-            k: v
-            for k, v in source.items()
-            if k not in DERIVED_FIELDS and k not in TONE_FIELDS and k != SEARCH_FIELD
-        }
-    )
-
-
 def _translate_errors(method: Callable[..., T]) -> Callable[..., T]:
     """Turn an unreachable or overloaded cluster into BackendUnavailable (a TransientError) so the runner retries."""
 
@@ -138,42 +107,6 @@ def _translate_errors(method: Callable[..., T]) -> Callable[..., T]:
             raise
 
     return wrapper
-
-
-def _case_insensitive_any(fields: list[str], value: str) -> dict:
-    """A filter matching `value` exactly but case-insensitively in any of the keyword fields."""
-    should = [{"term": {field: {"value": value, "case_insensitive": True}}} for field in fields]
-    return {"bool": {"should": should, "minimum_should_match": 1}}
-
-
-def build_query(query: SearchQuery) -> dict:
-    """The search body (query, sort, size) for a SearchQuery."""
-    must: list[dict] = []
-    filters: list[dict] = []
-    if query.text and query.text.strip():
-        # the query language compiled on the derived search fields: the meaning rules give it
-        must.append(es_query(parse(query.text), prefix=SEARCH_FIELD + "."))
-    if query.entity and query.sentiment:  # the tone toward that entity, not the article's sentiment
-        filters.append(_case_insensitive_any([f"tone_{query.sentiment.value}"], query.entity))
-    elif query.entity:
-        filters.append(_case_insensitive_any(["entities.name", "entities.aliases"], query.entity))
-    if query.source:
-        filters.append(_case_insensitive_any(["source.name", "source.domain"], query.source))
-    if query.since or query.until:
-        bounds = {"gte": query.since.isoformat()} if query.since else {}
-        bounds |= {"lt": query.until.isoformat()} if query.until else {}
-        filters.append({"range": {"dated_at": bounds}})
-    if query.sentiment and not query.entity:
-        filters.append({"term": {"sentiment.label": query.sentiment.value}})
-    if query.story_id:
-        filters.append({"term": {"dedup.story_id": query.story_id}})
-    body: dict[str, Any] = {
-        "query": {"bool": {"must": must or [{"match_all": {}}], "filter": filters}},
-        "size": query.limit,
-    }
-    if not query.text:
-        body["sort"] = [{"dated_at": {"order": "desc", "missing": "_last"}}, {"id": "asc"}]
-    return body
 
 
 class ElasticIndex:
@@ -199,56 +132,14 @@ class ElasticIndex:
 
     @_translate_errors
     def setup(self, template: dict | None = None) -> None:
-        """Install the ILM policy (when the server has ILM), the index template and the first index (idempotent).
-
-        `template` replaces the body of ``schemas/elasticsearch/articles.template.json`` (tests on
-        servers with a partial analysis chain use it); its index pattern must be ``<alias>-*``.
-        """
-        body = copy.deepcopy(template) if template is not None else index_template(self._alias)
-        if self._put_ilm_policy():
-            body["template"]["settings"]["index.lifecycle.name"] = self._alias
-            body["template"]["settings"]["index.lifecycle.rollover_alias"] = self._alias
-        self._client.indices.put_index_template(name=self._alias, **body)
-        if not self._client.indices.exists_alias(name=self._alias):
-            try:
-                self._client.indices.create(
-                    index=f"{self._alias}-000001", aliases={self._alias: {"is_write_index": True}}
-                )
-            except ApiError as exc:
-                if exc.error != "resource_already_exists_exception":  # another worker won the race
-                    raise
-        else:
-            self._add_new_fields(body["template"]["mappings"]["properties"])
+        """Install the ILM policy, index template and first index (idempotent; admin privileges: `kliping es setup`)."""
+        es_setup.install(self._client, self._alias, template)
         self._indices_cache = None
 
-    def _add_new_fields(self, properties: dict) -> None:
-        """Add the template's top-level fields an existing index lacks (dated_at, …) to its mapping.
-
-        The mapping is strict: without them, a newer worker's writes would be refused until the next
-        rollover. Only additions: a changed field needs ``kliping es reindex``, which also fills the new
-        fields of the stored articles (new writes have them at once).
-        """
-        for index, mapping in self._client.indices.get_mapping(index=self._alias).body.items():
-            known = mapping.get("mappings", {}).get("properties", {})
-            missing = {name: spec for name, spec in properties.items() if name not in known}
-            if missing:
-                log.info("adding fields %s to the mapping of %s", sorted(missing), index)
-                self._client.indices.put_mapping(index=index, properties=missing)
-
-    def _put_ilm_policy(self) -> bool:
-        """Install the rollover policy; False (logged) where the server has no ILM API."""
-        try:
-            self._client.ilm.put_lifecycle(name=self._alias, policy=ILM_POLICY)
-        except ApiError as exc:
-            if exc.meta.status in (400, 403, 404, 405, 501):
-                log.info(
-                    "no ILM on this server (%s %s): indices will not roll over automatically",
-                    exc.meta.status,
-                    exc.error,
-                )
-                return False
-            raise
-        return True
+    @_translate_errors
+    def check(self) -> bool:
+        """Verify, read-only, that the alias exists (AliasMissing if not); False when the key may not look."""
+        return es_setup.check(self._client, self._alias)
 
     def refresh(self) -> None:
         """Make every write visible to search now (tests and after a batch; ES does it each second anyway)."""
@@ -285,6 +176,17 @@ class ElasticIndex:
         hit = self._locate([article_id]).get(article_id)
         self._remember(article_id, hit["_index"] if hit else None)
         return from_document(hit["_source"]) if hit else None
+
+    @_translate_errors
+    def get_many(self, article_ids: list[str]) -> dict[str, Article | None]:
+        """Several stored articles in one real-time request: id → article, or None when not stored."""
+        hits = self._locate(list(dict.fromkeys(article_ids)))
+        found: dict[str, Article | None] = {}
+        for article_id in article_ids:
+            hit = hits.get(article_id)
+            self._remember(article_id, hit["_index"] if hit else None)
+            found[article_id] = from_document(hit["_source"]) if hit else None
+        return found
 
     def _remember(self, article_id: str, index: str | None) -> None:
         """Note where an id is stored (None: nowhere) for a write that follows soon."""
@@ -347,16 +249,32 @@ class ElasticIndex:
         if located is not None:
             return located["_index"]
         if not self._indices():
-            # Writing to a missing alias would auto-create a plain index of that name.
-            raise RuntimeError(f"alias {self._alias!r} does not exist: run `kliping es setup` first")
+            # Writing to a missing alias would auto-create a plain index of that name (require_alias stops it too).
+            self._indices_cache = None  # look again next time: setup may run meanwhile
+            raise es_setup.AliasMissing(
+                f"alias {self._alias!r} does not exist: run `kliping es setup` first",
+                Reason.service_unavailable,
+            )
         return self._alias
 
     @_translate_errors
     def put(self, article: Article) -> None:
         """Create or replace the article under its deterministic id."""
-        response = self._client.index(
-            index=self._write_target(article.id), id=article.id, document=to_document(article)
-        )
+        target = self._write_target(article.id)
+        try:
+            response = self._client.index(
+                index=target,
+                id=article.id,
+                document=to_document(article),
+                require_alias=target == self._alias,  # never auto-create a template-less index
+            )
+        except NotFoundError as exc:
+            if target != self._alias:
+                raise
+            self._indices_cache = None
+            raise es_setup.AliasMissing(
+                f"alias {self._alias!r} is gone: {exc.message}", Reason.service_unavailable
+            ) from exc
         self._remember(article.id, response["_index"])
 
     @_translate_errors
@@ -372,8 +290,15 @@ class ElasticIndex:
     def _bulk(self, articles: list[Article], target: Callable[[Article], str]) -> list[BulkFailure]:
         """Index `articles` with the streaming helper (bounded chunks, 429 backoff); the failed items."""
         actions = (
-            {"_op_type": "index", "_index": target(a), "_id": a.id, "_source": to_document(a)}
+            {
+                "_op_type": "index",
+                "_index": index,
+                "_id": a.id,
+                "_source": to_document(a),
+                "require_alias": index == self._alias,
+            }
             for a in articles
+            if (index := target(a))
         )
         failures = []
         for result in self._stream(actions):
@@ -397,6 +322,7 @@ class ElasticIndex:
             max_backoff=BULK_MAX_BACKOFF,
             raise_on_error=False,
             yield_ok=False,
+            expand_action_callback=_expand_action,
         ):
             yield next(iter(item.values()))
 
@@ -536,6 +462,24 @@ class ElasticIndex:
             canonical_id = str(failed.get("_id"))
             for ref in wanted[canonical_id].values():  # another worker wrote it meanwhile: re-read and retry
                 self.add_copy(canonical_id, ref)
+
+
+def _expand_action(
+    data: bytes | str | dict[str, Any],
+) -> tuple[dict[str, Any], bytes | dict[str, Any] | None]:
+    """The bulk helper's action expansion, plus a per-item ``require_alias`` (writes through the alias only).
+
+    With it, an item sent to the alias while the alias is missing fails (404) instead of creating a
+    plain index of that name, which would then block the alias from ever being created.
+    """
+    if not isinstance(data, dict):
+        return expand_action(data)
+    data = dict(data)
+    require_alias = data.pop("require_alias", False)
+    header, body = expand_action(data)
+    if require_alias:
+        next(iter(header.values()))["require_alias"] = True
+    return header, body
 
 
 def _copies_update(hit: dict | None, canonical_id: str, refs: list[CopyRef]) -> dict | None:
