@@ -117,3 +117,36 @@ def test_entity_names_carry_no_sentiment():
     text = "Pemerintah Kabupaten Banggai menggelar rapat anggaran di kantor bupati pada hari Senin."
     assert score_sentiment(text).score > 0  # "Banggai" reaches the root "bangga" (proud)
     assert score_sentiment(text, ["Kabupaten Banggai", "Banggai"]).score == 0
+
+
+@pytest.mark.parametrize(
+    "word, expected",
+    [
+        (
+            "keberhasilan",
+            (
+                "keberhasilan",
+                "keberhasil",
+                "berhasilan",
+                "hasilan",
+                "rhasilan",
+                "berhasil",
+                "hasil",
+                "rhasil",
+            ),
+        ),
+        ("negara-negara", ("negara-negara", "negara")),
+        ("cities", ("cities", "city", "citi", "citie")),
+        ("Killed", ("killed", "kill", "kille")),
+        ("di", ()),
+        ("pukulan", ("pukulan", "pukul")),
+        (
+            "menyerangkah",
+            ("menyerangkah", "menyerang", "serangkah", "rangkah", "yerangkah", "tyerangkah", "nyerangkah")
+            + ("serang", "rang", "yerang", "tyerang", "nyerang"),
+        ),
+    ],
+)
+def test_candidate_roots_in_order(word, expected):
+    # the order decides which root the lexicon takes: pinned so that a faster stemmer reads the same roots
+    assert candidates(word) == expected

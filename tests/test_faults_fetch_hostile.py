@@ -103,6 +103,17 @@ def test_corrupt_encoding_is_bad_encoding(server, make_fetcher):
     assert caught.value.reason is Reason.bad_encoding
 
 
+def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "workers.cli", *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
 def _env(data: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KLIPING_")}
     env.update(KLIPING_DATA_DIR=str(data), KLIPING_FETCH_ALLOW_PRIVATE="1", KLIPING_RESPECT_ROBOTS="0")
@@ -136,14 +147,7 @@ def test_ingest_of_a_bomb_stays_small_and_ends_failed_too_large(server, tmp_path
     print(f"peak RSS of kliping ingest on the 1 GiB {encoding} bomb: {result['peak'] / 2**20:.0f} MiB")
     assert result["peak"] < MAX_PEAK_RSS_BYTES
     # nothing lost: the input waits in the quarantine, replayable
-    listed = subprocess.run(
-        [sys.executable, "-m", "workers.cli", "failed", "--json"],
-        cwd=PROJECT_ROOT,
-        env=_env(tmp_path / "data"),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    listed = _cli(_env(tmp_path / "data"), "failed", "--json")
     assert url in listed.stdout, listed.stdout + listed.stderr
 
 
@@ -160,7 +164,7 @@ def _drip(server, path: str, content_type: str = "text/html; charset=utf-8") -> 
 
 def _timed_out_within_three_read_timeouts(call) -> None:
     started = time.monotonic()
-    with pytest.raises(TransientError) as caught:
+    with pytest.raises(PermanentError) as caught:  # not retried: a retry would drip as long again
         call()
     took = time.monotonic() - started
     assert caught.value.reason is Reason.timeout
@@ -185,7 +189,7 @@ def test_robots_fetch_shares_the_deadline(server, make_fetcher):
     started = time.monotonic()
     try:  # robots.txt unreachable: whatever the policy says, it must be said in time
         fetcher(server.url("/page"))
-    except TransientError as exc:
+    except (TransientError, PermanentError) as exc:
         assert exc.reason is Reason.timeout
     assert time.monotonic() - started < 3 * READ_TIMEOUT
 
@@ -207,7 +211,7 @@ def test_a_slow_redirect_chain_shares_one_deadline(server, make_fetcher):
 
 def test_a_healthy_page_after_a_timeout_is_fetched(server, make_fetcher):
     fetcher = make_fetcher(respect_robots=False, fetch_read_timeout=READ_TIMEOUT)
-    with pytest.raises(TransientError):
+    with pytest.raises(PermanentError):
         fetcher(_drip(server, "/drip"))
     server.route("/ok", PAGE)
     assert fetcher(server.url("/ok")).text == PAGE.decode()
@@ -228,3 +232,34 @@ def test_robots_wildcards_do_not_backtrack_on_a_real_fetch(server, make_fetcher)
     assert caught.value.reason is Reason.robots_disallowed
     server.route("/x/app.js", PAGE)
     assert make_fetcher(respect_robots=True)(server.url("/x/app.js")).status == 200
+
+
+@pytest.mark.slow
+def test_ingest_of_a_dripping_server_ends_failed_timeout_after_one_attempt(server, tmp_path):
+    url = _drip(server, "/drip")
+    env = {**_env(tmp_path / "data"), "KLIPING_FETCH_READ_TIMEOUT": str(READ_TIMEOUT)}
+    done = _cli(env, "ingest", "--json", url)
+    [result] = [json.loads(line) for line in done.stdout.splitlines()]
+    assert (result["outcome"], result["reason"].split(":")[0]) == ("failed", "timeout"), done.stderr
+    failed = _cli(env, "failed", "--json")
+    [quarantined] = [json.loads(line) for line in failed.stdout.splitlines()]
+    assert quarantined["input"] == url and quarantined["attempts"] == 1  # not retried: it would drip again
+    assert server.hits("/drip") == 1
+
+
+# --- the address is checked where the connection is made -------------------------------------------
+
+
+def test_the_client_connects_only_to_checked_addresses(server):
+    # what a DNS-rebinding host achieves: a request reaching the client after the URL was checked
+    from workers.fetch.transport import client
+
+    server.route("/", PAGE)
+    with client(5.0) as guarded:
+        for url in (server.url("/"), f"http://localhost:{server.port}/"):
+            with pytest.raises(SkipInput) as caught:
+                guarded.get(url)
+            assert caught.value.reason is Reason.blocked_address
+    assert server.requests == []
+    with client(5.0, allow_private=True) as allowed:
+        assert allowed.get(server.url("/")).status_code == 200

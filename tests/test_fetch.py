@@ -300,7 +300,7 @@ def test_read_timeout(server, make_fetcher):
 def test_trickling_body_hits_the_body_deadline(server, make_fetcher):
     # each chunk arrives well within the read timeout, the whole body does not
     server.route("/drip", "x" * 40, content_type="text/plain", chunk_size=1, trickle=0.05)
-    with pytest.raises(TransientError) as exc:
+    with pytest.raises(PermanentError) as exc:  # the fetch deadline: not retried, it would trickle again
         make_fetcher(fetch_read_timeout=0.5, respect_robots=False)(server.url("/drip"))
     assert exc.value.reason is Reason.timeout
 

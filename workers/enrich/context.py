@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import compress, count
+
 from schemas import EntityType
 
 from .cues import cues
@@ -92,9 +94,7 @@ def mask_language_lists(doc: Doc) -> None:
     """Mask the names after "bahasa" ("dalam bahasa Inggris, Korea, Jepang"): languages, not places."""
     c = cues()
     n = doc.n
-    for i in range(n):
-        if doc.keys[i] not in c.languages:
-            continue
+    for i in doc.positions(c.languages):
         j = i + 1
         while (
             j < n
@@ -109,9 +109,9 @@ def initials_used(doc: Doc) -> frozenset[str]:
     """Short capitals the text uses as a person's initials ("berinisial AS (34)"): every later bare "AS"
     in the same text is that person ("AS dijerat Pasal 338"), not Amerika Serikat."""
     found = set()
-    for i in range(1, doc.n):
+    for i in compress(count(), map(str.isupper, doc.texts)):
         text = doc.texts[i]
-        if len(text) <= 3 and text.isupper() and text.isalpha():
+        if i >= 1 and len(text) <= 3 and text.isalpha():
             after_cue = doc.keys[i - 1] in cues().initials
             aged = i + 2 < doc.n and doc.texts[i + 1] == "(" and doc.texts[i + 2].isdigit()
             if after_cue or aged:

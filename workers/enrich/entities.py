@@ -94,9 +94,9 @@ def _resolve_short_mentions(doc: Doc, claims: Claims) -> None:
             named = full_names.get(fold(m.name), set())
             if len(named) == 1:
                 m.name = next(iter(named))
-    for i, key in enumerate(doc.keys):
-        targets = full_names.get(key)
-        if targets is None or claims.at(i) is not None or doc.masked[i]:
+    for i in doc.positions(full_names):
+        targets = full_names[doc.keys[i]]
+        if claims.at(i) is not None or doc.masked[i]:
             continue
         if len(targets) == 1 and is_name_token(doc, i, cued=False):
             name = next(iter(targets))

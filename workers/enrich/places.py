@@ -3,6 +3,8 @@ Cagayan", "Indonesia Arena", "Teesta River"."""
 
 from __future__ import annotations
 
+from functools import cache
+
 from schemas import EntityType
 
 from .cues import cues, is_name_token, name_run
@@ -17,8 +19,8 @@ _FEATURES = frozenset({"river", "mountain", "lake", "strait", "bay", "island", "
 def find_place_phrases(doc: Doc, claims: Claims) -> None:
     """Places named by a head word the gazetteer does not know: "Desa Sukamaju", "Kabupaten X"."""
     c = cues()
-    for i, key in enumerate(doc.keys):
-        if key not in c.place_heads.firsts or not doc.caps[i] or doc.masked[i] or claims.at(i) is not None:
+    for i in doc.positions(c.place_heads.firsts):
+        if not doc.caps[i] or doc.masked[i] or claims.at(i) is not None:
             continue
         found = c.place_heads.match_value(doc.keys, i)
         if found is None:
@@ -55,7 +57,8 @@ def _absorbs(doc: Doc, head: str, owner: Mention, end: int) -> bool:
 def find_cued_places(doc: Doc, claims: Claims) -> None:
     """Unknown capitalised names after a place preposition or phrase ("in Newark", "districts of A and B")."""
     c = cues()
-    for i, key in enumerate(doc.keys):
+    for i in doc.positions(_place_cue_words()):
+        key = doc.keys[i]
         if doc.masked[i] or doc.caps[i]:
             continue  # the cue itself is lower case: "In" opening a sentence is too often "In April, ..."
         if key in c.place_phrases.firsts and (end := c.place_phrases.match(doc.keys, i)):
@@ -73,6 +76,13 @@ def find_cued_places(doc: Doc, claims: Claims) -> None:
                 _add_place(
                     doc, claims, i + 2, require_uncommon=True
                 )  # "in the Bicol." but not "in the Indian state"
+
+
+@cache
+def _place_cue_words() -> frozenset[str]:
+    """First words of the place phrases, and the place prepositions."""
+    c = cues()
+    return c.place_phrases.firsts | c.place_prepositions
 
 
 def _add_place(doc: Doc, claims: Claims, start: int, require_uncommon: bool = False) -> int:
@@ -98,14 +108,8 @@ def _add_place(doc: Doc, claims: Claims, start: int, require_uncommon: bool = Fa
 def find_place_keywords(doc: Doc, claims: Claims) -> None:
     """Names closed by an English place word: "Indonesia Arena", "Teesta River", "Luzon Island"."""
     c = cues()
-    for i, key in enumerate(doc.keys):
-        if (
-            key not in c.place_keywords
-            or not doc.caps[i]
-            or doc.heading[i]
-            or claims.at(i) is not None
-            or i == 0
-        ):
+    for i in doc.positions(c.place_keywords):
+        if not doc.caps[i] or doc.heading[i] or claims.at(i) is not None or i == 0:
             continue
         start = i
         while start - 1 >= 0 and i - start < MAX_PLACE_WORDS and doc.caps[start - 1] and doc.words[start - 1]:

@@ -3,6 +3,10 @@ organisation and place phrases, then uncued capitalised names."""
 
 from __future__ import annotations
 
+from functools import cache
+from itertools import compress, count
+from operator import and_
+
 from schemas import EntityType
 
 from .context import initials_used, is_initials
@@ -26,14 +30,16 @@ def find_known(doc: Doc, claims: Claims, gaz: Gazetteer) -> None:
     """Claim the longest gazetteer match at each position, subject to the context rules."""
     c = cues()
     firsts = c.regency_cues.firsts
-    regency_after = {
-        end for i, key in enumerate(doc.keys) if key in firsts and (end := c.regency_cues.match(doc.keys, i))
-    }
+    regency_after = {end for i in doc.positions(firsts) if (end := c.regency_cues.match(doc.keys, i))}
     initials = initials_used(doc)
     i = 0
-    while i < doc.n:
+    # only a capitalised token that opens some alias can start a match
+    for k in compress(count(), map(and_, doc.caps, map(gaz.first_keys.__contains__, doc.keys))):
+        if k < i:
+            continue  # inside the previous match
+        i = k
         match, rule = None, "gazetteer"
-        if doc.caps[i] and not doc.masked[i] and doc.texts[i] not in initials:
+        if not doc.masked[i] and doc.texts[i] not in initials:
             if i in regency_after:  # "Bupati Bandung" is the kabupaten, not the city
                 match, rule = gaz.regencies.longest(doc.texts, doc.keys, i), "regency cue"
             match = match or gaz.names.longest(doc.texts, doc.keys, i)
@@ -41,8 +47,6 @@ def find_known(doc: Doc, claims: Claims, gaz: Gazetteer) -> None:
             entry = match.entry
             claims.add(Mention(match.start, match.end, entry.name, entry.type, entry.subtype, rule=rule))
             i = match.end
-        else:
-            i += 1
 
 
 def _plausible(doc: Doc, match: Match) -> bool:
@@ -74,9 +78,11 @@ def _after_head(doc: Doc, i: int) -> bool:
 def find_acronyms(doc: Doc, claims: Claims) -> None:
     """Definitions "Long Name (ACR)": the acronym, there and anywhere else in the text, names the long form."""
     defined: dict[str, Mention] = {}
-    for p in range(1, doc.n - 2):
+    for p in compress(count(), map("(".__eq__, doc.texts)):
+        if not 1 <= p < doc.n - 2:
+            continue
         acronym = doc.texts[p + 1]
-        if doc.texts[p] != "(" or doc.texts[p + 2] != ")" or not _looks_like_acronym(acronym):
+        if doc.texts[p + 2] != ")" or not _looks_like_acronym(acronym):
             continue
         if claims.at(p + 1) is not None or fold(acronym) in cues().role_words:
             continue  # known already (WPK after the commission's name), or a rank: AKBP
@@ -93,10 +99,17 @@ def find_acronyms(doc: Doc, claims: Claims) -> None:
         )
         if claims.add(short):
             defined[acronym] = short
-    for i in range(doc.n):  # the acronym alone, anywhere in the text
-        if doc.texts[i] in defined and claims.at(i) is None and not doc.masked[i]:
+    for i in compress(count(), map(defined.__contains__, doc.texts)):  # the acronym alone, anywhere
+        if claims.at(i) is None and not doc.masked[i]:
             short = defined[doc.texts[i]]
             claims.add(Mention(i, i + 1, short.name, short.type, short.subtype, rule="acronym"))
+
+
+@cache
+def _person_cue_words() -> frozenset[str]:
+    """First words of the role and speech cues, and the speech verbs after a name."""
+    c = cues()
+    return c.roles.firsts | c.speech_before.firsts | c.speech_after
 
 
 def _looks_like_acronym(text: str) -> bool:
@@ -154,10 +167,7 @@ def _run_start(doc: Doc, claims: Claims, p: int) -> int:
 def find_cued_persons(doc: Doc, claims: Claims) -> None:
     """People named after a role or speech cue ("Menteri Keuangan X", "kata X") or before a speech verb."""
     c = cues()
-    cue_firsts = c.roles.firsts | c.speech_before.firsts
-    for i, key in enumerate(doc.keys):
-        if key not in cue_firsts and key not in c.speech_after:
-            continue
+    for i in doc.positions(_person_cue_words()):
         end = c.roles.match(doc.keys, i) or c.speech_before.match(doc.keys, i)
         if end is not None and not doc.masked[i]:
             stretch_end = _role_stretch(doc, claims, end)
@@ -275,14 +285,9 @@ def find_org_keywords(doc: Doc, claims: Claims) -> None:
     Runs before the person rules, so that "... for Strategic Studies said" stays inside the organisation.
     """
     c = cues()
-    for i, key in enumerate(doc.keys):
-        if (
-            key not in c.org_keywords
-            or not doc.caps[i]
-            or doc.masked[i]
-            or doc.heading[i]
-            or claims.at(i) is not None
-        ):
+    for i in doc.positions(c.org_keywords):
+        key = doc.keys[i]
+        if not doc.caps[i] or doc.masked[i] or doc.heading[i] or claims.at(i) is not None:
             continue
         start = _trim_common(doc, _run_start(doc, claims, i), i)
         # after the keyword only a connector continues the name ("Institute for ..."); "Recording Academy
@@ -297,8 +302,8 @@ def find_org_keywords(doc: Doc, claims: Claims) -> None:
 def find_org_heads(doc: Doc, claims: Claims) -> None:
     """Organisations opened by a head word: "Kementerian Unifikasi Korea Selatan", "PT Maju Jaya Tbk"."""
     c = cues()
-    for i, key in enumerate(doc.keys):
-        if key not in c.org_heads.firsts or not doc.caps[i] or doc.masked[i] or claims.at(i) is not None:
+    for i in doc.positions(c.org_heads.firsts):
+        if not doc.caps[i] or doc.masked[i] or claims.at(i) is not None:
             continue
         head_end = c.org_heads.match(doc.keys, i)
         if head_end is not None:

@@ -34,6 +34,7 @@ _PREFIXES = (
 _PREFIXES_BY_INITIAL: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
 for _prefix, _restores in _PREFIXES:
     _PREFIXES_BY_INITIAL.setdefault(_prefix[0], []).append((_prefix, _restores))
+_ANY_PREFIX = tuple(prefix for prefix, _ in _PREFIXES)  # one startswith() rules out every prefix at once
 _ENGLISH = (
     ("ies", "y"),
     ("ied", "y"),
@@ -45,6 +46,7 @@ _ENGLISH = (
     ("s", ""),
     ("ly", ""),
 )
+_ENGLISH_ENDINGS = tuple(suffix for suffix, _ in _ENGLISH)
 MIN_ROOT = 3
 
 
@@ -57,6 +59,8 @@ def candidates(word: str) -> tuple[str, ...]:
         return tuple(dict.fromkeys((word, *candidates(first))))
     bases = [word]
     for group in (_PARTICLES, _POSSESSIVES, _SUFFIXES):
+        if not bases[-1].endswith(group):
+            continue  # most words: no suffix of the group (one endswith() for all of them)
         for suffix in group:
             if bases[-1].endswith(suffix) and len(bases[-1]) - len(suffix) >= MIN_ROOT:
                 bases.append(bases[-1][: -len(suffix)])
@@ -64,10 +68,11 @@ def candidates(word: str) -> tuple[str, ...]:
     out = list(bases)
     for base in bases:
         out.extend(_unprefix(base, depth=2))
-    for suffix, repl in _ENGLISH:
+    for suffix, repl in _ENGLISH if word.endswith(_ENGLISH_ENDINGS) else ():
         if word.endswith(suffix) and len(word) - len(suffix) >= MIN_ROOT:
             out.append(word[: -len(suffix)] + repl)
-    return tuple(dict.fromkeys(c for c in out if len(c) >= MIN_ROOT))
+    # every candidate but the word itself has MIN_ROOT letters or more by construction
+    return tuple(dict.fromkeys(out if len(word) >= MIN_ROOT else out[1:]))
 
 
 def _unprefix(word: str, depth: int) -> list[str]:
@@ -75,8 +80,10 @@ def _unprefix(word: str, depth: int) -> list[str]:
 
     Every matching prefix is tried (memusnahkan is me+musnah, not mem+pusnah); lookups keep the first known root.
     """
-    found = []
-    for prefix, restores in _PREFIXES_BY_INITIAL.get(word[:1], ()):
+    found: list[str] = []
+    if not word.startswith(_ANY_PREFIX):
+        return found
+    for prefix, restores in _PREFIXES_BY_INITIAL[word[0]]:
         if word.startswith(prefix) and len(word) - len(prefix) >= MIN_ROOT:
             for restore in restores:
                 root = restore + word[len(prefix) :]

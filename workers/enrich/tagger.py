@@ -16,7 +16,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from importlib import resources
-from itertools import groupby, product
+from itertools import compress, count, groupby, product
+from operator import and_, or_
 
 from .cues import cues
 from .mentions import Claims
@@ -50,7 +51,12 @@ def candidate_runs(doc: Doc) -> list[tuple[int, int]]:
     """Token ranges of the capitalised runs the model tags (start inclusive, end exclusive)."""
     runs, i, n = [], 0, doc.n
     caps, words = doc.caps, doc.words
-    while i < n:
+    # only a capitalised word or an "@" can open a run: the others are skipped in C
+    opening = map(or_, map(and_, caps, words), map("@".__eq__, doc.texts))
+    for start in compress(count(), opening):
+        if start < i:
+            continue  # inside the previous run
+        i = start
         if doc.texts[i] == "@" and _touches(doc, i) and words[i + 1]:
             runs.append((i, i + 2))  # a user name: "@SportsCenter"
             i += 2

@@ -34,7 +34,7 @@ from workers.fetch.inflate import PIECE, inflate
 from workers.fetch.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
 from workers.fetch.robots import RobotsCache
 from workers.fetch.transport import client as deadline_client
-from workers.fetch.transport import deadline, paused
+from workers.fetch.transport import deadline, paused, remaining
 from workers.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -69,6 +69,8 @@ GZIP_TYPES = frozenset(
 # timeouts, whatever the server does: a page at a healthy pace takes a fraction of one; a server
 # dripping its headers a byte at a time gets its outcome (a timeout) well within three.
 FETCH_DEADLINE_READ_TIMEOUTS = 2.0
+# A timeout this close to the fetch deadline is the deadline's (socket timeouts are clamped to it).
+DEADLINE_SLACK_SECONDS = 0.1
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -143,6 +145,13 @@ def _http_errors(url: httpx.URL) -> Iterator[None]:
     try:
         yield
     except httpx.TimeoutException as exc:
+        left = remaining()
+        if left is not None and left <= DEADLINE_SLACK_SECONDS:
+            # bytes kept coming, too slowly to ever make an answer: trying again right away
+            # would hold a worker as long again (failed, replayable with `kliping retry`)
+            raise PermanentError(
+                f"no complete answer from {url} within the fetch deadline (sent too slowly)", Reason.timeout
+            ) from exc
         raise TransientError(f"timeout fetching {url}: {type(exc).__name__}", Reason.timeout) from exc
     except httpx.DecodingError as exc:
         raise PermanentError(f"bad Content-Encoding from {url}: {exc}", Reason.bad_encoding) from exc
@@ -171,7 +180,7 @@ class Fetcher:
         self._limiter = limiter or LocalRateLimiter()
         self._owns_client = client is None
         # the deadline of a whole fetch holds with this client only (an injected one keeps its own timeouts)
-        self._client = client or deadline_client()
+        self._client = client or deadline_client(allow_private=settings.fetch_allow_private)
         self._deadline = FETCH_DEADLINE_READ_TIMEOUTS * settings.fetch_read_timeout
         # per request, not per client, so an injected client behaves the same
         self._headers = {"User-Agent": _user_agent(settings), "Accept": _ACCEPT}
