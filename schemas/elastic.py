@@ -42,6 +42,16 @@ def index_template(alias: str) -> dict:
     return body
 
 
+def default_fields(body: dict | None = None) -> list[str]:
+    """The fields a search without a field covers (``index.query.default_field`` of the template or `body`).
+
+    Every body field is there (``text_id``, ``text_en``, ``text``): Kibana's free text (KQL ``banjir``) and
+    Lucene queries without a field find an article in any language, though each language has its own field.
+    """
+    settings = (body or _template())["template"]["settings"]
+    return list(settings.get("query", {}).get("default_field", []))
+
+
 def template_mappings() -> dict:
     """The mappings every article index gets (a copy: callers may modify it)."""
     return copy.deepcopy(_template()["template"]["mappings"])

@@ -7,7 +7,10 @@ No Docker engine runs here: these check the files, not a running stack (ops/READ
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import subprocess
 from importlib import resources
 from pathlib import Path
 
@@ -15,6 +18,7 @@ import jsonschema
 import pytest
 from ruamel.yaml import YAML
 
+from tests.support.http_server import FixtureServer
 from workers.settings import PACKAGE_DATA, PROJECT_ROOT
 
 COMPOSE = PROJECT_ROOT / "docker-compose.yml"
@@ -53,11 +57,9 @@ def test_every_health_check_and_client_authenticates():
     assert '-u "elastic:${ELASTIC_PASSWORD}"' in es_check.replace("$$", "$")  # the container's own variable
     assert "ELASTIC_PASSWORD" in es["environment"]
     kibana = services["kibana"]
-    kibana_check = " ".join(kibana["healthcheck"]["test"]).replace("$$", "$")
-    assert "/api/status" in kibana_check and '-u "kliping_worker:${KLIPING_HEALTH_PASSWORD}"' in kibana_check
-    assert {"ELASTICSEARCH_USERNAME", "ELASTICSEARCH_PASSWORD", "KLIPING_HEALTH_PASSWORD"} <= set(
-        kibana["environment"]
-    )
+    # Kibana's status API needs no credentials (the check below runs it); no Kliping password in Kibana
+    assert "KLIPING_HEALTH_PASSWORD" not in kibana["environment"]
+    assert {"ELASTICSEARCH_USERNAME", "ELASTICSEARCH_PASSWORD"} <= set(kibana["environment"])
     assert kibana["environment"]["ELASTICSEARCH_USERNAME"] == "kibana_system"
     users = {
         name: service["environment"].get("KLIPING_ELASTICSEARCH_USERNAME")
@@ -128,7 +130,11 @@ def test_the_worker_role_can_set_nothing_up_and_the_setup_role_can():
     reader = json.loads((PACKAGE_DATA / "kibana_reader_role.json").read_text(encoding="utf-8"))
     [reader_indices] = reader["elasticsearch"]["indices"]
     assert set(reader_indices["privileges"]) == {"read", "view_index_metadata"}
-    assert all(privileges == ["read"] for privileges in reader["kibana"][0]["feature"].values())
+    features = reader["kibana"][0]["feature"]
+    # Kibana 8.18+ ids (oss_features.ts: discover/dashboard/visualize deprecated, replacedBy the _v2 ids
+    # plus savedQueryManagement)
+    assert set(features) == {"discover_v2", "dashboard_v2", "visualize_v2", "savedQueryManagement"}
+    assert all(privileges == ["read"] for privileges in features.values())
     script = (ROLES / "security.sh").read_text(encoding="utf-8")
     assert "kliping_setup.role.json" in script and "kliping_writer.role.json" in script
 
@@ -141,3 +147,96 @@ def test_image_dependency_layer_does_not_hold_the_readme():
     assert "README.md ./" in copies[1:]
     ignored = (PROJECT_ROOT / ".dockerignore").read_text(encoding="utf-8").split()
     assert "README.md" not in ignored and "workers/" not in ignored
+
+
+def _health_check(service: str, url: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Run a service's compose health check (CMD-SHELL) here, with its URL pointed at a loopback stand-in."""
+    kind, command = _compose()["services"][service]["healthcheck"]["test"]
+    assert kind == "CMD-SHELL"
+    command = re.sub(r"http://localhost:\d+", url.rstrip("/"), command.replace("$$", "$"))
+    return subprocess.run(["sh", "-c", command], env={**os.environ, **env}, capture_output=True, timeout=30)
+
+
+needs_curl = pytest.mark.skipif(not shutil.which("curl"), reason="curl runs the health checks")
+
+
+@needs_curl
+@pytest.mark.parametrize(
+    "status, body, healthy",
+    [
+        (200, '{"status":{"overall":{"level":"available"}}}', True),  # what an anonymous caller gets
+        (200, '{"status":{"overall":{"level":"degraded"}}}', False),
+        (503, '{"status":{"overall":{"level":"unavailable"}}}', False),
+        # the full body (an authenticated caller): one plugin available, Kibana itself degraded
+        (200, '{"status":{"overall":{"level":"degraded"},"plugins":{"x":{"level":"available"}}}}', False),
+    ],
+)
+def test_the_kibana_health_check_reads_the_overall_level_without_credentials(status, body, healthy):
+    with FixtureServer() as kibana:
+        kibana.route("/api/status", body=body, status=status, content_type="application/json")
+        result = _health_check("kibana", kibana.url(), {})
+        assert (result.returncode == 0) is healthy, result.stderr
+        [hit] = kibana.requests
+        assert "authorization" not in hit.headers
+
+
+@needs_curl
+def test_the_elasticsearch_health_check_authenticates_and_waits_for_yellow():
+    with FixtureServer() as es:
+        es.route("/_cluster/health", body='{"status":"yellow"}', content_type="application/json")
+        assert _health_check("elasticsearch", es.url(), {"ELASTIC_PASSWORD": "pw"}).returncode == 0
+        [hit] = es.requests
+        assert hit.headers["authorization"] == "Basic ZWxhc3RpYzpwdw=="  # elastic:pw
+        assert "wait_for_status=yellow" in hit.path
+        es.route("/_cluster/health", body='{"timed_out":true}', status=408, content_type="application/json")
+        assert _health_check("elasticsearch", es.url(), {"ELASTIC_PASSWORD": "pw"}).returncode != 0
+
+
+@needs_curl
+def test_security_script_puts_the_roles_and_users_with_any_password():
+    passwords = {
+        "ELASTIC_PASSWORD": "admin-pw",
+        "KIBANA_SYSTEM_PASSWORD": 'ki"ba\\na',  # a quote and a backslash stay one JSON string
+        "KLIPING_SETUP_PASSWORD": "setup $pw%s",
+        "KLIPING_WORKER_PASSWORD": "worker-pw",
+    }
+    paths = [
+        "/_security/user/kibana_system/_password",
+        "/_security/role/kliping_setup",
+        "/_security/role/kliping_writer",
+        "/_security/user/kliping_setup",
+        "/_security/user/kliping_worker",
+    ]
+    with FixtureServer() as es:
+        for path in paths:
+            es.route(path, body="{}", content_type="application/json")
+        script = ROLES / "security.sh"
+        result = subprocess.run(
+            ["bash", str(script)],
+            env={**os.environ, **passwords, "ES_URL": es.url().rstrip("/")},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        sent = {hit.path: (hit.method, json.loads(hit.body)) for hit in es.requests}
+        assert all(hit.headers["authorization"] == "Basic ZWxhc3RpYzphZG1pbi1wdw==" for hit in es.requests)
+    assert list(sent) == paths
+    assert sent[paths[0]] == ("POST", {"password": passwords["KIBANA_SYSTEM_PASSWORD"]})
+    assert sent[paths[1]] == (
+        "PUT",
+        json.loads((ROLES / "kliping_setup.role.json").read_text(encoding="utf-8")),
+    )
+    assert sent[paths[3]][1]["password"] == passwords["KLIPING_SETUP_PASSWORD"]
+    assert sent[paths[4]][1]["roles"] == ["kliping_writer"]
+    with FixtureServer() as es:  # a refusal stops the script with Elasticsearch's answer
+        es.route(paths[0], body='{"error":"forbidden"}', status=403, content_type="application/json")
+        result = subprocess.run(
+            ["bash", str(ROLES / "security.sh")],
+            env={**os.environ, **passwords, "ES_URL": es.url().rstrip("/")},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    assert "/_security/user/kibana_system/_password failed" in result.stderr and "forbidden" in result.stderr

@@ -11,12 +11,13 @@ from urllib.parse import urlsplit
 import pytest
 from elasticsearch import Elasticsearch
 
-from schemas.elastic import index_template
+from schemas.elastic import BODY_FIELDS, TEXT_FIELD, default_fields, index_template
 from tests.support.es_proxy import start_proxy
 from tests.support.osmem import osmem_template
 from tests.test_elastic import BANJIR, KORUT, LIVE, _article
 from workers.backends.elastic.index import ElasticIndex, make_client
 from workers.backends.elastic.setup import AliasMissing, SetupError, check
+from workers.ports import SearchQuery
 from workers.settings import Settings
 
 pytestmark = (
@@ -102,6 +103,62 @@ def test_the_body_is_indexed_once_in_its_language(index, client):
     assert matching("text_id", "Korea") == ["korut"]
     assert matching("text", "pluies") == ["lain"]
     assert matching("text_en", "Korea") == [] and matching("text_id", "rains") == []
+
+
+def _flood_in_three_languages(index) -> list[str]:
+    """Three articles with "banjir" in the body only (not the title): Indonesian, English, French."""
+    articles = [
+        _article(
+            "banjir-id",
+            "Hujan deras di ibu kota",
+            "Banjir merendam Jakarta.",
+            language="id",
+            content_hash="c0ffee42",
+        ),
+        _article(
+            "banjir-en", "Heavy rain in the capital", "The banjir season flooded Jakarta.", language="en"
+        ),
+        _article("banjir-fr", "Pluies sur la capitale", "Le banjir a inondé Jakarta.", language="fr"),
+    ]
+    for article in articles:
+        index.put(article)
+    index.refresh()
+    return sorted(a.id for a in articles)
+
+
+def test_a_search_without_a_field_finds_the_body_in_every_language(index, client):
+    every = _flood_in_three_languages(index)
+    concrete = f"{index.alias}-000001"
+    settings = client.indices.get_settings(index=concrete)[concrete]["settings"]["index"]
+    assert {*BODY_FIELDS.values(), TEXT_FIELD, "title"} <= set(settings["query"]["default_field"])
+
+    def ids(query: dict) -> list[str]:
+        return sorted(hit["_id"] for hit in client.search(index=index.alias, query=query)["hits"]["hits"])
+
+    # What Kibana sends for KQL free text (`banjir`) and a free-text wildcard (`banj*`): no fields, so
+    # index.query.default_field decides (kbn-es-query, kuery/functions/is.ts).
+    assert ids({"multi_match": {"type": "best_fields", "query": "banjir", "lenient": True}}) == every
+    assert ids({"query_string": {"query": "banj*"}}) == every
+    assert ids({"query_string": {"query": "text\\*:banjir"}}) == every  # Lucene: every body field
+    assert ids({"match": {"text": "banjir"}}) == ["banjir-fr"]  # `text:` alone: other languages only
+    # the setting is in force: the default `*` would also match this keyword, outside the list
+    assert ids({"multi_match": {"query": "c0ffee42", "lenient": True}}) == []
+    assert ids({"term": {"content_hash": "c0ffee42"}}) == ["banjir-id"]
+    # Kliping's own search reads the language-free search.* token fields
+    assert sorted(a.id for a in index.search(SearchQuery(text="banjir"))) == every
+
+
+def test_setup_gives_an_older_index_the_default_fields(client, alias):
+    old = _template(alias) or index_template(alias)
+    del old["template"]["settings"]["query"]  # an index made from the template before the setting
+    index = ElasticIndex(client, alias)
+    index.setup(old)
+    concrete = f"{alias}-000001"
+    before = client.indices.get_settings(index=concrete)[concrete]["settings"]["index"]
+    assert "query" not in before or before["query"].get("default_field") in (None, ["*"], "*")
+    index.setup(_template(alias))  # `kliping es setup` after an upgrade
+    after = client.indices.get_settings(index=concrete)[concrete]["settings"]["index"]
+    assert after["query"]["default_field"] == default_fields()
 
 
 def test_writes_require_the_alias_and_never_create_a_plain_index(index, client):

@@ -15,7 +15,7 @@ from schemas import Entity, EntityType, RawDocument, SentimentLabel
 from workers.clean import clean
 from workers.enrich import enrich, score_sentiment
 from workers.enrich.lexicon import name_words, score_skipping
-from workers.enrich.sentiment import entity_tones, score_article, sentence_spans
+from workers.enrich.sentiment import SplitText, entity_tones, score_article, sentence_spans
 from workers.enrich.sentiment_model import LABELS, logits, model, probabilities
 from workers.enrich.tokens import words
 from workers.settings import DEFAULT_SOURCES_FILE, PROJECT_ROOT
@@ -143,15 +143,16 @@ def test_english_sentiment_read_per_sentence_equals_reading_the_words_together()
     # the article and each tone are put together from per-sentence evidence read once; a sentence that
     # does not end at a clause boundary (a line without a full stop) is read with what follows it
     text = (
-        "Police did not\nsucceed in the raid. Smith said the deal was a great success!\n"
+        ". Police did not\nsucceed in the raid. Smith said the deal was a great success!\n"
         "Jones was not arrested\nSmith praised the very good results of the talks.\n"
-        "Jones blamed the crisis on failed reforms"
-    )
+        "Talks did not\n. . succeed, Jones blamed the crisis on failed reforms. . "
+    )  # end marks after a line break or a sentence end belong to no sentence: they still end a clause
     people = [_entity(text, "Smith"), _entity(text, "Jones")]
     title = words("Crisis deepens as talks fail")
     article, toned = score_article(title, text, people, "en")
     names = name_words([n for e in people for n in (e.name, *e.aliases)])
     assert article == score_skipping(title + words(text), names)
+    assert SplitText(text).words() == words(text)
     sentences = [text[a:b] for a, b in sentence_spans(text)]
     for entity in toned:
         mentioning = [s for s in sentences if entity.name in s]

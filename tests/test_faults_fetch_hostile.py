@@ -245,3 +245,21 @@ def test_ingest_of_a_dripping_server_ends_failed_timeout_after_one_attempt(serve
     [quarantined] = [json.loads(line) for line in failed.stdout.splitlines()]
     assert quarantined["input"] == url and quarantined["attempts"] == 1  # not retried: it would drip again
     assert server.hits("/drip") == 1
+
+
+# --- the address is checked where the connection is made -------------------------------------------
+
+
+def test_the_client_connects_only_to_checked_addresses(server):
+    # what a DNS-rebinding host achieves: a request reaching the client after the URL was checked
+    from workers.fetch.transport import client
+
+    server.route("/", PAGE)
+    with client(5.0) as guarded:
+        for url in (server.url("/"), f"http://localhost:{server.port}/"):
+            with pytest.raises(SkipInput) as caught:
+                guarded.get(url)
+            assert caught.value.reason is Reason.blocked_address
+    assert server.requests == []
+    with client(5.0, allow_private=True) as allowed:
+        assert allowed.get(server.url("/")).status_code == 200

@@ -10,18 +10,25 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
 import pytest
+import redis
 
 from schemas import Reason
 from schemas.monitor import DeliveryState, Rule
 from tests.support.http_server import FixtureServer
+from tests.support.workers import celery_worker, wait_for_workers
+from tests.test_distributed import distributed_settings  # noqa: F401 - fixture
+from tests.test_monitor_deliver import DELIVERY_WAIT_SECONDS
+from workers.backends.monitor_state import RedisMonitorStore
 from workers.errors import PermanentError, SkipInput
 from workers.fetch.webhook import WebhookClient
 from workers.monitor.deliver import deliver
 from workers.runtime.embedded import run
+from workers.runtime.producer import follow, submit
 from workers.runtime.wiring import embedded_context
 from workers.settings import PROJECT_ROOT, Settings
 
@@ -184,4 +191,27 @@ def test_a_refused_webhook_is_recorded_failed_not_retried(tmp_path, seed_paths, 
     with WebhookClient(settings, 5.0) as client:
         delivery = deliver(alert.id, ctx.monitor.store, client, sleep=lambda _: None)
     assert delivery.state == DeliveryState.failed and delivery.attempts == 1
+    assert _posts(server) == []
+
+
+@pytest.mark.slow
+def test_a_worker_refuses_a_private_webhook_and_records_it(distributed_settings, tmp_path, server):  # noqa: F811
+    # the distributed runner: the worker's deliver task goes through the same guard
+    client = redis.Redis.from_url(distributed_settings.redis_url, decode_responses=True)
+    store = RedisMonitorStore(client, distributed_settings.redis_prefix)
+    store.add_rule(Rule(name="kursk", query="kursk", webhook=server.url("/hook")))
+    with celery_worker(
+        distributed_settings, tmp_path / "w.log", KLIPING_FETCH_ALLOW_PRIVATE="false"
+    ) as worker:
+        wait_for_workers(distributed_settings, 1, worker)
+        task_ids = submit([str(PROJECT_ROOT / SEED)], distributed_settings)
+        [result] = list(follow(task_ids, distributed_settings, timeout=DELIVERY_WAIT_SECONDS))
+        assert result.outcome.value == "indexed"
+        [alert] = store.alerts()
+        deadline = time.monotonic() + DELIVERY_WAIT_SECONDS
+        while store.get_alert(alert.id).delivery.state != DeliveryState.failed:
+            assert time.monotonic() < deadline, store.get_alert(alert.id).delivery
+            time.sleep(0.2)
+    delivery = store.get_alert(alert.id).delivery
+    assert delivery.attempts == 1 and delivery.error.startswith("blocked_address:")
     assert _posts(server) == []

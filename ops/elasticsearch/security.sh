@@ -20,11 +20,16 @@ call() {  # METHOD PATH [BODY]: fail loudly with Elasticsearch's answer
     fi
 }
 
-user() {  # NAME PASSWORD ROLE
-    call PUT "/_security/user/$1" "{\"password\": \"$2\", \"roles\": [\"$3\"], \"full_name\": \"Kliping ($3)\"}"
+json() {  # STRING: as a JSON string (a password may hold quotes or backslashes)
+    local s="${1//\\/\\\\}"
+    printf '"%s"' "${s//\"/\\\"}"
 }
 
-call POST /_security/user/kibana_system/_password "{\"password\": \"${KIBANA_SYSTEM_PASSWORD}\"}"
+user() {  # NAME PASSWORD ROLE
+    call PUT "/_security/user/$1" "{\"password\": $(json "$2"), \"roles\": [\"$3\"], \"full_name\": \"Kliping ($3)\"}"
+}
+
+call POST /_security/user/kibana_system/_password "{\"password\": $(json "${KIBANA_SYSTEM_PASSWORD}")}"
 call PUT /_security/role/kliping_setup "$(cat "$here/kliping_setup.role.json")"
 call PUT /_security/role/kliping_writer "$(cat "$here/kliping_writer.role.json")"
 user kliping_setup "${KLIPING_SETUP_PASSWORD}" kliping_setup

@@ -60,6 +60,8 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         self._serve(self.rfile.read(length) if length else b"")
 
+    do_PUT = do_POST  # noqa: N815 - http.server's naming (API stand-ins: ops/elasticsearch/security.sh)
+
     def _serve(self, body: bytes) -> None:
         headers = {k.lower(): v for k, v in self.headers.items()}
         self.server.record(Hit(self.path, headers, time.monotonic(), self.command, body))

@@ -39,6 +39,11 @@ def cmd_retry(args: argparse.Namespace, settings: Settings) -> int:
         err.print(
             f"[red]no quarantined input with id {ref}[/] (`kliping failed` lists them)", highlight=False
         )
+    for item in [i for i in items if i.message is not None]:
+        err.print(
+            f"{item.id}: a malformed broker message, not an input: not replayed (`kliping failed --json` shows it)"
+        )
+    items = [i for i in items if i.message is None]
     if not items:
         err.print("nothing to retry")
         return 1

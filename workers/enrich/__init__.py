@@ -13,7 +13,7 @@ from workers.sources import SourceRegistry
 from .entities import extract_entities
 from .keywords import extract_keywords, keywords_from_words
 from .profile import refine_source
-from .sentiment import score_article, score_sentiment
+from .sentiment import SplitText, score_article, score_sentiment
 from .tokens import words
 
 __all__ = [
@@ -38,8 +38,9 @@ def enrich(article: Article, registry: SourceRegistry) -> Article:
     # the outlet itself and the article's journalists are metadata, not entities the article talks about
     exclude = [source.name, article.source.name, *article.authors, *article.editors]
     entities = extract_entities(article.text, exclude=exclude, language=article.language)
-    title_words, text_words = words(article.title), words(article.text)
-    sentiment, entities = score_article(title_words, article.text, entities, article.language)
+    title_words, split = words(article.title), SplitText(article.text)
+    sentiment, entities = score_article(title_words, article.text, entities, article.language, split)
+    text_words = split.words()
     return article.model_copy(
         update={
             "source": source,

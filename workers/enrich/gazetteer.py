@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from schemas import EntityType
 
@@ -100,6 +100,11 @@ class Gazetteer:
             self.names.add(form, entry)
         if entry.en:
             self.english[entry.name] = entry.en
+
+    @cached_property
+    def first_keys(self) -> frozenset[str]:
+        """The folded first tokens of every alias (regencies included): no match starts at another token."""
+        return frozenset(self.names.root) | frozenset(self.regencies.root)
 
     def display_name(self, name: str, language: str | None) -> str | None:
         """The name an article in ``language`` uses for a canonical name, when it is not the canonical one:

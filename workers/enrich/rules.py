@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from functools import cache
 from itertools import compress, count
+from operator import and_
 
 from schemas import EntityType
 
@@ -32,7 +33,8 @@ def find_known(doc: Doc, claims: Claims, gaz: Gazetteer) -> None:
     regency_after = {end for i in doc.positions(firsts) if (end := c.regency_cues.match(doc.keys, i))}
     initials = initials_used(doc)
     i = 0
-    for k in compress(count(), doc.caps):  # only capitalised tokens can start a match
+    # only a capitalised token that opens some alias can start a match
+    for k in compress(count(), map(and_, doc.caps, map(gaz.first_keys.__contains__, doc.keys))):
         if k < i:
             continue  # inside the previous match
         i = k

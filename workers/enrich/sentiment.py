@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
+from itertools import chain
 
 from schemas import Entity, EntityType, Sentiment, SentimentLabel
 
@@ -90,21 +91,43 @@ def combine(units: Iterable[tuple[Probabilities | None, float]]) -> Sentiment | 
     )
 
 
+class SplitText:
+    """A text's sentences (character spans) and the words of each (:func:`tokens.words`), split once for
+    the sentiment, the tones and the keywords. End marks that follow a sentence end with nothing else
+    before them (". . .", a line opening with ".") belong to no sentence: they are the words of the gap
+    before the next sentence (``gaps``; ``gaps[-1]`` after the last)."""
+
+    def __init__(self, text: str):
+        self.spans = sentence_spans(text)
+        self.sentence_words = [words(text[start:end]) for start, end in self.spans]
+        bounds = [0, *(b for span in self.spans for b in span), len(text)]  # gap k: bounds[2k]..bounds[2k+1]
+        self.gaps = [_gap_words(text[a:b]) for a, b in zip(bounds[::2], bounds[1::2], strict=True)]
+
+    def words(self) -> list[str]:
+        """The words of the whole text, ``words(text)`` (a word never spans the space between sentences)."""
+        parts = (
+            part
+            for gap, sentence in zip(self.gaps, self.sentence_words, strict=False)
+            for part in (gap, sentence)
+        )
+        return [*chain.from_iterable(parts), *self.gaps[-1]]
+
+
+def _gap_words(gap: str) -> list[str]:
+    return words(gap) if gap and not gap.isspace() else []
+
+
 class _Sentences:
     """The sentences of a text, each scored by the model at most once."""
 
-    def __init__(self, text: str, names: frozenset[str]):
-        self.text, self.names = text, names
-        self.spans = sentence_spans(text)
+    def __init__(self, split: SplitText, names: frozenset[str]):
+        self.names = names
+        self.spans, self._words, self.gaps = split.spans, split.sentence_words, split.gaps
         self.starts = [start for start, _ in self.spans]
         self._probabilities: dict[int, Probabilities | None] = {}
-        self._words: dict[int, list[str]] = {}
         self._evidence: dict[int, Evidence] = {}
 
     def words(self, i: int) -> list[str]:
-        if i not in self._words:
-            start, end = self.spans[i]
-            self._words[i] = words(self.text[start:end])
         return self._words[i]
 
     def evidence(self, i: int) -> Evidence:
@@ -123,6 +146,8 @@ class _Sentences:
             group = []
         for i in range(len(self.spans)):
             sentence = self.words(i)
+            if self.gaps[i]:
+                group += self.gaps[i]  # end marks outside any sentence: read with the sentence after them
             if group:
                 group += sentence
             elif _closes(sentence):
@@ -133,12 +158,16 @@ class _Sentences:
             if _closes(group):
                 pieces.append(read_evidence(group, self.names))
                 group = []
+        group += self.gaps[-1]
         if group:
             pieces.append(read_evidence(group, self.names))
         tone = score_pieces(pieces)  # every piece but the last closes: never None
         if tone is None:
-            everything = [*title_words, *(w for i in range(len(self.spans)) for w in self.words(i))]
-            tone = score_skipping(everything, self.names)
+            everything = [
+                *title_words,
+                *(w for i in range(len(self.spans)) for w in self.gaps[i] + self.words(i)),
+            ]
+            tone = score_skipping(everything + self.gaps[-1], self.names)
         return tone
 
     def lexicon_tone(self, indices: list[int]) -> Sentiment:
@@ -162,11 +191,16 @@ def _closes(unit_words: list[str]) -> bool:
 
 
 def score_article(
-    title_words: list[str], text: str, entities: list[Entity], language: str | None = None
+    title_words: list[str],
+    text: str,
+    entities: list[Entity],
+    language: str | None = None,
+    split: SplitText | None = None,
 ) -> tuple[Sentiment, list[Entity]]:
-    """The article's sentiment, and its entities with the tone toward each person and organisation."""
+    """The article's sentiment, and its entities with the tone toward each person and organisation
+    (``split``: the text's :class:`SplitText`, when the caller has it)."""
     all_names = [n for e in entities for n in (e.name, *e.aliases)]
-    sentences = _Sentences(text, name_words(all_names))
+    sentences = _Sentences(split or SplitText(text), name_words(all_names))
     if is_english(language):
         article = sentences.lexicon_sentiment(title_words)
     else:

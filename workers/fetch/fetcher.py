@@ -180,7 +180,7 @@ class Fetcher:
         self._limiter = limiter or LocalRateLimiter()
         self._owns_client = client is None
         # the deadline of a whole fetch holds with this client only (an injected one keeps its own timeouts)
-        self._client = client or deadline_client()
+        self._client = client or deadline_client(allow_private=settings.fetch_allow_private)
         self._deadline = FETCH_DEADLINE_READ_TIMEOUTS * settings.fetch_read_timeout
         # per request, not per client, so an injected client behaves the same
         self._headers = {"User-Agent": _user_agent(settings), "Accept": _ACCEPT}

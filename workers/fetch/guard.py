@@ -5,8 +5,8 @@ resolves the host and refuses it when any of its addresses is private, loopback,
 multicast, reserved or unspecified (unless ``fetch_allow_private``). Callers check every hop of
 a redirect chain, so a public URL redirecting to 169.254.169.254 is refused at that hop.
 
-Known limit: the host is resolved and checked, then the HTTP client resolves it again to
-connect, so a DNS-rebinding host could swap in a private address in between.
+The HTTP client of workers.fetch.transport checks again when it connects, and connects to the
+address it checked: a DNS-rebinding host cannot swap in a private address between the two.
 """
 
 from __future__ import annotations
@@ -73,9 +73,12 @@ def check_address(url: httpx.URL, allow_private: bool) -> None:
 
     An unknown host is a PermanentError(unreachable), a resolver failure a TransientError.
     """
-    if allow_private:
-        return
-    host = url.raw_host.decode("ascii")
+    if not allow_private:
+        public_addresses(url.raw_host.decode("ascii"))
+
+
+def public_addresses(host: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """The addresses of a host, all public, or SkipInput(blocked_address) (errors as check_address)."""
     literal = ip_literal(host)
     if literal is not None:
         addresses = [literal]
@@ -91,3 +94,4 @@ def check_address(url: httpx.URL, allow_private: bool) -> None:
     blocked = [str(a) for a in addresses if not is_public_address(a)]
     if blocked or not addresses:
         raise SkipInput(f"{host} resolves to a non-public address {blocked}", Reason.blocked_address)
+    return addresses

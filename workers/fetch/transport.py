@@ -8,7 +8,8 @@ each connect, TLS handshake, write and read to what is left of the deadline set 
 body, redirects and the robots.txt fetched on the way all fit in it, whatever the server does.
 
 The deadline is per thread (a worker thread fetches one URL at a time); outside :func:`deadline`
-the streams behave like httpx's own.
+the streams behave like httpx's own. The backend also checks the address it connects to
+(workers.fetch.guard), closing the window a DNS-rebinding host had between check and connect.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from typing import Any
 
 import httpcore
 import httpx
+
+from workers.fetch.guard import public_addresses
 
 _local = threading.local()
 
@@ -90,10 +93,16 @@ class _Stream(httpcore.NetworkStream):
 
 
 class _Backend(httpcore.NetworkBackend):
-    """httpcore's synchronous backend, its streams wrapped in _Stream."""
+    """httpcore's synchronous backend, its streams wrapped in _Stream.
 
-    def __init__(self) -> None:
+    Unless private addresses are allowed, a host is resolved and checked here (workers.fetch.guard)
+    and the connection goes to an address that passed: the check before the request and the
+    connection can no longer see two different answers (DNS rebinding).
+    """
+
+    def __init__(self, allow_private: bool) -> None:
         self._inner = httpcore.SyncBackend()
+        self._allow_private = allow_private
 
     def connect_tcp(
         self,
@@ -103,6 +112,8 @@ class _Backend(httpcore.NetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
+        if not self._allow_private:
+            host = str(public_addresses(host)[0])
         return _Stream(self._inner.connect_tcp(host, port, _clamp(timeout), local_address, socket_options))
 
     def connect_unix_socket(
@@ -117,7 +128,7 @@ class _Backend(httpcore.NetworkBackend):
 class _Transport(httpx.HTTPTransport):
     """httpx's transport over the deadline-aware backend (same pool settings as httpx's defaults)."""
 
-    def __init__(self) -> None:
+    def __init__(self, allow_private: bool) -> None:
         super().__init__()
         # httpx builds its connection pool without a way to pass a network backend: build it again
         # with ours (tests/test_fetch_deadline.py fails if a new httpx stops using this pool).
@@ -126,10 +137,11 @@ class _Transport(httpx.HTTPTransport):
             max_connections=100,
             max_keepalive_connections=20,
             keepalive_expiry=5.0,
-            network_backend=_Backend(),
+            network_backend=_Backend(allow_private),
         )
 
 
-def client(timeout: httpx.Timeout | float | None = None) -> httpx.Client:
-    """An httpx.Client whose requests honour :func:`deadline` (no proxies from the environment)."""
-    return httpx.Client(transport=_Transport(), timeout=timeout, trust_env=False)
+def client(timeout: httpx.Timeout | float | None = None, allow_private: bool = False) -> httpx.Client:
+    """An httpx.Client whose requests honour :func:`deadline` and connect only to public addresses
+    unless `allow_private` (no proxies from the environment: they would connect for us)."""
+    return httpx.Client(transport=_Transport(allow_private), timeout=timeout, trust_env=False)

@@ -38,7 +38,7 @@ class WebhookClient:
     def __init__(self, settings: Settings, timeout: float, http: httpx.Client | None = None):
         self._settings = settings
         self._timeout = timeout
-        self._client = http or client(timeout=httpx.Timeout(timeout))
+        self._client = http or client(httpx.Timeout(timeout), settings.fetch_allow_private)
 
     def post(self, url: str, *, json: Any, headers: dict[str, str]) -> httpx.Response:
         """POST `json` to `url`; the answer's status only (its body is never read).

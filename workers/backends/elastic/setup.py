@@ -13,7 +13,7 @@ import logging
 from elasticsearch import ApiError, Elasticsearch
 
 from schemas import Reason
-from schemas.elastic import index_template
+from schemas.elastic import default_fields, index_template
 from workers.errors import BackendUnavailable
 
 log = logging.getLogger(__name__)
@@ -93,6 +93,7 @@ def install(client: Elasticsearch, alias: str, template: dict | None = None) -> 
             client.indices.create(index=f"{alias}-000001", aliases={alias: {"is_write_index": True}})
         else:
             add_new_fields(client, alias, body["template"]["mappings"]["properties"])
+            set_default_fields(client, alias, default_fields(body))
     except ApiError as exc:
         if exc.meta.status in FORBIDDEN_STATUS:
             raise _forbidden(
@@ -115,6 +116,16 @@ def add_new_fields(client: Elasticsearch, alias: str, properties: dict) -> None:
         if missing:
             log.info("adding fields %s to the mapping of %s", sorted(missing), index)
             client.indices.put_mapping(index=index, properties=missing)
+
+
+def set_default_fields(client: Elasticsearch, alias: str, fields: list[str]) -> None:
+    """Give the existing indices the template's ``index.query.default_field`` (a dynamic setting).
+
+    Indices made from an older template search ``*`` without a field (every field, URLs and ids included);
+    with the list, such a search covers the title and body fields of every language.
+    """
+    if fields:
+        client.indices.put_settings(index=alias, settings={"index.query.default_field": fields})
 
 
 def check(client: Elasticsearch, alias: str) -> bool:
