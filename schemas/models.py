@@ -261,3 +261,5 @@ class FailedInput(BaseModel):
     error: str
     attempts: int = 1
     failed_at: datetime = Field(default_factory=utcnow)
+    # A broker message that could not run (malformed, undecodable): its raw body. Not an input: not replayed.
+    message: str | None = None

@@ -176,9 +176,8 @@ def test_celery_config_is_reliable_and_json_only():
     assert config["worker_prefetch_multiplier"] == 1
     assert config["accept_content"] == ["json"] and config["task_serializer"] == "json"
     assert config["task_soft_time_limit"] < config["task_time_limit"] == 600
-    assert (
-        config["broker_transport_options"]["visibility_timeout"] == visibility_timeout(settings) > 600 + 300
-    )
+    # Leases are renewed (workers/runtime/lease.py): the timeout need not outlast the time limit.
+    assert config["broker_transport_options"]["visibility_timeout"] == visibility_timeout(settings) == 60
     assert config["broker_transport_options"]["global_keyprefix"] == "k:celery:"
 
 

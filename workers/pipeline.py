@@ -193,8 +193,11 @@ def store(article: Article, ctx: Context) -> InputResult:
         article.indexed_at = utcnow()
         with stage(Stage.index):
             ctx.index.put(article)
-            settle_copy(article, ctx.index, canonical)
-        if ctx.monitor is not None:  # a copy of an alerted story is attached to its alert, never re-sent
+            linked = settle_copy(article, ctx.index, canonical)
+        # A copy of an alerted story is attached to its alert, never re-sent. A copy whose canonical is
+        # not stored yet (another process is enriching it) knows no story: the canonical's own monitor
+        # step raises or attaches the story's alert (an alert here would be a second one, issue 18).
+        if ctx.monitor is not None and linked:
             with stage(Stage.monitor):
                 ctx.monitor.observe(article)
         return InputResult(

@@ -7,6 +7,7 @@ distributed); workers.runtime.wiring picks them. Stages never know which one the
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol
 
@@ -143,6 +144,9 @@ class DedupIndex(Protocol):
 
     def put_story(self, story: StoryRecord) -> None:
         """Create or refresh a story."""
+
+    def story_lock(self) -> AbstractContextManager[None]:
+        """Held while a canonical finds its story or creates one: atomic across processes and workers."""
 
 
 class StateStore(Protocol):

@@ -76,8 +76,8 @@ class Settings(BaseSettings):
     # small job (a feed poll of 30 items) still spreads over the worker processes.
     ingest_min_tasks: int = Field(default=8, ge=1)
     worker_concurrency: int | None = None
-    # Seconds before a task left unacknowledged (its worker died) is redelivered; None: derived
-    # from the time limits (at least an hour, see workers/runtime/celery_app.py).
+    # Seconds after its worker's last lease renewal before a task left unacknowledged (its worker
+    # died) is redelivered; None: 60 (workers/runtime/lease.py). Live workers renew every sixth of it.
     visibility_timeout: int | None = None
     # Seconds running tasks get to finish after SIGTERM before they are requeued (soft shutdown).
     worker_shutdown_timeout: float = 10.0

@@ -31,6 +31,11 @@ def cmd_retry(args: argparse.Namespace, settings: Settings) -> int:
     """Replay quarantined inputs (one id, or all); released from quarantine when they succeed."""
     ctx = store_context(settings)
     items = [i for i in ctx.state.failed() if args.all or i.id in args.ids]
+    for item in [i for i in items if i.message is not None]:
+        err.print(
+            f"{item.id}: a malformed broker message, not an input: not replayed (`kliping failed --json` shows it)"
+        )
+    items = [i for i in items if i.message is None]
     if not items:
         err.print("nothing to retry")
         return 1

@@ -125,23 +125,23 @@ def assign_story(article: Article, index: DedupIndex, window: timedelta) -> str:
     """The story id of a canonical article: an existing story with enough shared terms, or a new one."""
     terms = story_terms(article)
     when = article.published_at
-    best_id, best_score = None, 0.0
-    for story in matching_stories(terms, when, index, window, seen=article.first_seen_at):
-        score = len(set(terms) & set(story.terms)) / max(1, min(len(terms), len(story.terms)))
-        if score > best_score:
-            best_id, best_score = story.story_id, score
-    if best_id is not None:
-        return best_id
-    story_id = article.id
-    index.put_story(
-        StoryRecord(
-            story_id=story_id,
-            terms=terms,
-            title=article.title,
-            # The stated date when there is one (dated_at may predate a copy that changed published_at);
-            # an undated article's story: when it was first seen.
-            published_at=when or article.dated_at,
-            term_class=term_class(len(terms)),
+    with index.story_lock():  # two reports of one event stored at once must not found two stories
+        best_id, best_score = None, 0.0
+        for story in matching_stories(terms, when, index, window, seen=article.first_seen_at):
+            score = len(set(terms) & set(story.terms)) / max(1, min(len(terms), len(story.terms)))
+            if score > best_score:
+                best_id, best_score = story.story_id, score
+        if best_id is not None:
+            return best_id
+        index.put_story(
+            StoryRecord(
+                story_id=article.id,
+                terms=terms,
+                title=article.title,
+                # The stated date when there is one (dated_at may predate a copy that changed published_at);
+                # an undated article's story: when it was first seen.
+                published_at=when or article.dated_at,
+                term_class=term_class(len(terms)),
+            )
         )
-    )
-    return story_id
+    return article.id

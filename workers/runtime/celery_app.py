@@ -12,7 +12,7 @@ from typing import Any
 
 from celery import Celery, signals
 
-from workers.runtime import kombu_fix
+from workers.runtime import kombu_fix, lease
 from workers.runtime.redis_conn import (
     BROKER_HEALTH_CHECK_SECONDS,
     REDIS_SOCKET_TIMEOUT,
@@ -32,12 +32,12 @@ DELIVER_TASK = "workers.tasks.deliver_alert"  # webhook delivery of one alert (s
 # worker process being killed.
 SOFT_LIMIT_MARGIN_SECONDS = 15
 # Longest countdown a retry can wait (backoff_delay's cap): a retried task sits unacknowledged
-# on a worker until then, so the visibility timeout must cover it too.
+# on a worker until then (its lease renewed meanwhile, workers/runtime/lease.py).
 MAX_RETRY_DELAY_SECONDS = 300
-# A task not acknowledged within the visibility timeout is redelivered to another worker.
-# It must exceed the longest a task can legitimately stay unacknowledged (time limit plus
-# retry countdown), with room to spare: a redelivery of a live task is wasted work.
-MIN_VISIBILITY_TIMEOUT_SECONDS = 3600
+# A task not acknowledged within the visibility timeout of its last renewal is redelivered to
+# another worker. Every worker renews the messages it holds (workers/runtime/lease.py), so a live
+# task is never redelivered however long it runs or waits for its retry countdown, and the timeout
+# only sets how soon a dead worker's tasks come back: a minute (it was an hour, issue 18).
 # Recycle worker processes now and then, a safety net against memory a library keeps (the
 # per-word caches of the enrich stage, once the climb: workers/enrich/tokens.py, are full within
 # 1,000 articles; ops/benchmark_pipeline.py measures the slope). 200 tasks: up to 10,000 articles
@@ -93,10 +93,8 @@ RESULT_STORE_RETRIES = 30  # with Celery's backoff capped at 10 s: about five mi
 
 
 def visibility_timeout(settings: Settings) -> int:
-    """Seconds before an unacknowledged task is redelivered: above every task time limit plus retry wait."""
-    if settings.visibility_timeout:
-        return settings.visibility_timeout
-    return max(MIN_VISIBILITY_TIMEOUT_SECONDS, 2 * (settings.task_time_limit + MAX_RETRY_DELAY_SECONDS))
+    """Seconds after its holder's last renewal before an unacknowledged task is redelivered."""
+    return settings.visibility_timeout or lease.DEFAULT_VISIBILITY_TIMEOUT_SECONDS
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:
@@ -172,6 +170,8 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "result_extended": True,  # results carry their args: `follow` can name the input of a crash
         "worker_max_tasks_per_child": MAX_TASKS_PER_CHILD,
         "worker_hijack_root_logger": False,
+        # A malformed message is quarantined and rejected instead of stopping the worker (poison.py).
+        "worker_consumer": "workers.runtime.poison:GuardedConsumer",
         "beat_schedule": BEAT_SCHEDULE,
         # Beat's state goes to the data dir: the working directory may be read-only (the image's /app).
         "beat_schedule_filename": str(settings.data_dir / "celerybeat-schedule"),
@@ -188,6 +188,7 @@ def make_app(settings: Settings, *, set_as_current: bool = True) -> Celery:
     kombu_fix.install()  # a Redis restart must not stop a worker for good
     celery = Celery("kliping", include=["workers.runtime.tasks"], set_as_current=set_as_current)
     celery.conf.update(celery_config(settings))
+    celery.steps["consumer"].add(lease.RenewLeases)  # a worker renews the messages it holds
     return celery
 
 

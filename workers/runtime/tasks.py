@@ -21,7 +21,7 @@ from schemas import InputResult, Outcome, Reason
 from schemas.monitor import DeliveryState
 from workers import pipeline
 from workers.backends.elastic.buffered import BufferedIndex
-from workers.backends.elastic.index import TRANSIENT_STATUS
+from workers.backends.elastic.client import TRANSIENT_STATUS
 from workers.errors import BackendUnavailable, TransientError
 from workers.feeds.listed import parse_listed
 from workers.fetch.webhook import WebhookClient
@@ -32,6 +32,14 @@ from workers.retry import backoff_delay, may_retry
 from workers.runtime.celery_app import DELIVER_TASK, INGEST_BATCH_TASK, MAX_RETRY_DELAY_SECONDS, app
 from workers.runtime.feeds import with_listed_dates
 from workers.runtime.memory import release_freed_memory
+from workers.runtime.poison import (
+    MAX_BATCH_STARTS,
+    QuarantiningTask,
+    clear_starts,
+    count_start,
+    crashed,
+    refused,
+)
 from workers.runtime.wiring import distributed_context
 from workers.settings import get_settings
 
@@ -64,7 +72,7 @@ def _invalid(input_ref: object, ctx: pipeline.Context) -> InputResult:
 BATCH_TIME_BUDGET_SHARE = 0.25
 
 
-@app.task(name=INGEST_BATCH_TASK, bind=True, max_retries=None)
+@app.task(name=INGEST_BATCH_TASK, bind=True, max_retries=None, base=QuarantiningTask)
 def ingest_batch(
     self: Task,
     input_refs: list,
@@ -78,6 +86,26 @@ def ingest_batch(
     `done` carries the results of earlier runs of this task (a continuation, or a retry of the
     inputs that met a transient error); ids are deterministic, so a re-run batch changes nothing twice.
     """
+    if not isinstance(input_refs, list | tuple):  # a string is one input, not one per character
+        return refused(input_refs, worker_context().state)
+    starts = count_start(self.request.id, self.request.retries)
+    try:
+        if starts > MAX_BATCH_STARTS:  # every run so far killed its process: stop the loop
+            return list(done or []) + crashed(list(input_refs), starts - 1, worker_context().state)
+        return _ingest(self, list(input_refs), done, attempt, first_failure, listed)
+    finally:
+        clear_starts(self.request.id, self.request.retries)
+
+
+def _ingest(
+    self: Task,
+    input_refs: list,
+    done: list[dict] | None,
+    attempt: int,
+    first_failure: float | None,
+    listed: dict | None,
+) -> list[dict]:
+    """The body of ingest_batch."""
     done = list(done or [])
     refs = [ref if isinstance(ref, str) else repr(ref) for ref in input_refs]
     try:
@@ -293,7 +321,7 @@ def _stamp_consumed(**_: object) -> None:
 _webhooks: WebhookClient | None = None  # through the fetch guard, on the worker's settings
 
 
-@app.task(name=DELIVER_TASK, bind=True, max_retries=None)
+@app.task(name=DELIVER_TASK, bind=True, max_retries=None, base=QuarantiningTask)
 def deliver_alert(self: Task, alert_id: str) -> dict:
     """POST one alert to its rule's webhook; retried with backoff; a delivered alert is never sent again."""
     global _webhooks
@@ -321,7 +349,7 @@ def deliver_alert(self: Task, alert_id: str) -> dict:
     return delivery.model_dump(mode="json")
 
 
-@app.task(name="workers.tasks.poll_feeds")
+@app.task(name="workers.tasks.poll_feeds", base=QuarantiningTask)
 def poll_feeds() -> dict:
     """One pass over the due feeds (beat schedules it); new item URLs are queued for ingest. One poll at a time."""
     from workers.runtime.feeds import poll_locked

@@ -31,9 +31,10 @@ and the quarantine never expire: they are the record of what happened.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import time
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar, overload
 
@@ -68,6 +69,10 @@ return 1
 """
 
 T = TypeVar("T")
+# The story lock: held a few milliseconds (a canonical's story lookups); expires by itself after
+# STORY_LOCK_SECONDS if its worker dies holding it; a worker waits STORY_LOCK_WAIT_SECONDS for it,
+# then the input is retried like any Redis trouble.
+STORY_LOCK_SECONDS, STORY_LOCK_WAIT_SECONDS = 10, 30
 
 
 def _translate_errors(method: Callable[..., T]) -> Callable[..., T]:
@@ -276,6 +281,23 @@ class RedisDedupIndex(_RedisKeys):
         for term in terms:
             pipe.zcount(self.key("stories", "term", term), _epoch(since), _epoch(until) if until else "+inf")
         return dict(zip(terms, pipe.execute(), strict=True))
+
+    @contextlib.contextmanager
+    def story_lock(self) -> Iterator[None]:
+        """A Redis lock around finding and creating a story (a canonical's few lookups, milliseconds):
+        two workers storing two reports of one event at once cannot both found a story."""
+        lock = self._redis.lock(self.key("stories", "lock"), timeout=STORY_LOCK_SECONDS)
+        try:
+            acquired = lock.acquire(blocking_timeout=STORY_LOCK_WAIT_SECONDS)
+        except redis.RedisError as exc:
+            raise BackendUnavailable(f"redis unavailable: {exc}", Reason.service_unavailable) from exc
+        if not acquired:
+            raise BackendUnavailable("the story lock stayed taken", Reason.service_unavailable)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(redis.RedisError):  # expired or Redis away: it times out by itself
+                lock.release()
 
     @_translate_errors
     def put_story(self, story: StoryRecord) -> None:

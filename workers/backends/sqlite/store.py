@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 from collections.abc import Collection, Iterator
@@ -160,10 +161,27 @@ class EmbeddedStore:
 
     def _tx(self, statements: list[tuple[str, tuple]]) -> None:
         with self._lock:
+            if self._db.in_transaction:  # inside story_lock: its transaction commits them
+                for sql, params in statements:
+                    self._db.execute(sql, params)
+                return
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 for sql, params in statements:
                     self._db.execute(sql, params)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def story_lock(self) -> Iterator[None]:
+        """One write transaction (BEGIN IMMEDIATE) around finding and creating a story: two processes
+        on this file cannot both find no story for one event and each create their own."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
