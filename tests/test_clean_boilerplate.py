@@ -146,6 +146,8 @@ def test_credits_in_their_shapes():
         "Ricky Setiawan",
         "(Reporting by Will Dunham; Editing by Tom Brown)",
         "Penulis: Rina Kartika | Editor: Dedi Pratama",
+        "Von Nina Magoley",  # "by" in German, French, Spanish, Dutch, Norwegian/Swedish
+        "Par Jean Dupont et Marie Curie",
     ]
     kept, credits = take_credits(lines)
     assert kept == [PROSE]
@@ -156,6 +158,9 @@ def test_credits_in_their_shapes():
         "Agus S",
         "Will Dunham",
         "Rina Kartika",
+        "Nina Magoley",
+        "Jean Dupont",
+        "Marie Curie",
     ]
     assert credits.editors == ["Ervan Hardoko", "Ricky Setiawan", "Tom Brown", "Dedi Pratama"]
 
@@ -164,6 +169,7 @@ def test_credits_in_their_shapes():
     "line",
     [
         "Oleh karena itu, pemerintah akan menambah anggaran subsidi pupuk tahun depan.",
+        "Von dort aus fuhren die Demonstranten weiter zum Rathaus.",
         "Editor: ia mengatakan bahwa naskah itu sudah diperiksa berulang kali oleh tim redaksi sebelum terbit hari ini.",
     ],
 )

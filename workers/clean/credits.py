@@ -26,7 +26,9 @@ _EDITOR_ROLE = re.compile(_EDITOR_ROLES, re.IGNORECASE)
 _SILENT_ROLE = re.compile(_SILENT_ROLES, re.IGNORECASE)
 # "Kontributor Lhokseumawe, Masriadi": a role and a place before the name.
 _PLACE_ROLE = re.compile(r"^(?:kontributor|koresponden|wartawan)\b", re.IGNORECASE)
-_BYLINE = re.compile(r"^(?:oleh|by)\s*[:：]?\s+(?P<value>.+)$", re.IGNORECASE)
+# "By", and the same word in the languages of Fundus's pages: von, par, por, door, av, af.
+_BY = r"oleh|by|von|par|por|door|av|af"
+_BYLINE = re.compile(rf"^(?:{_BY})\s*[:：]?\s+(?P<value>.+)$", re.IGNORECASE)
 # Wire sign-off: "(Reporting by Will Dunham; Editing by Tom Brown)".
 _WIRE_CREDIT = re.compile(
     r"^\(?(?:additional\s+)?(?:reporting|writing)\s+by\s+(?P<value>[^;()]+?)"
@@ -43,7 +45,7 @@ _NAME_TAIL = re.compile(
     r"wednesday|thursday|friday|saturday|sunday)\b.*$",
     re.IGNORECASE,
 )
-_ROLE_PREFIX = re.compile(rf"^(?:(?:{_AUTHOR_ROLES}|{_EDITOR_ROLES}|oleh|by)\b\s*[:：]?\s*)+", re.IGNORECASE)
+_ROLE_PREFIX = re.compile(rf"^(?:(?:{_AUTHOR_ROLES}|{_EDITOR_ROLES}|{_BY})\b\s*[:：]?\s*)+", re.IGNORECASE)
 _NAME_SPLIT = re.compile(r"\s*(?:;|&|/|\b(?:and|dan|und|et|y|og|och|en)\b|,)\s*", re.IGNORECASE)
 _NAME_PARTICLE = re.compile(r"^(?:bin|binti|van|von|de|der|den|al|el|da|di|du|la|le|d'|dos|del)$")
 _NAME_REST = re.compile(r"^[\w.'’-]*$")
