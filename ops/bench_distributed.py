@@ -20,7 +20,7 @@ import psutil
 
 from tests.support import redis_server
 from tests.support.es_proxy import start_proxy
-from tests.support.osmem import clone
+from tests.support.osmem import clone, set_up_index
 from tests.support.workers import CeleryProcess, wait_for_workers
 from workers.runtime.producer import follow, forget, submit
 from workers.settings import Settings
@@ -159,6 +159,7 @@ def run(
             data_dir=run_dir / "data",
             ingest_batch_size=batch_size,
         )
+        set_up_index(settings)  # `kliping es setup`: workers only check that the alias exists
         worker = _start_worker(settings, workers, stages_dir, run_dir / "worker.log")
         try:
             wait_for_workers(settings, 1, worker)

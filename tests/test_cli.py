@@ -132,3 +132,26 @@ def test_search_entity_with_sentiment_means_the_tone_toward_it_and_show_prints_i
     shown = kliping(tmp_path, "show", article_id).stdout
     assert "Kim Jong Un [PERSON]" in shown and " tone " in shown
     assert "the tone toward that entity" in " ".join(kliping(tmp_path, "search", "--help").stdout.split())
+
+
+def test_a_new_user_is_told_what_to_do(tmp_path):
+    """Compressed article folders ingest; short ids, bare `retry`, unknown ids and limits say what to do."""
+    import gzip
+
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    for seed in sorted((PROJECT_ROOT / "seeds").glob("*.txt"))[:2]:
+        (folder / f"{seed.name}.gz").write_bytes(gzip.compress(seed.read_bytes()))
+    ingested = kliping(tmp_path, "ingest", str(folder), "--json")
+    assert [json.loads(line)["outcome"] for line in ingested.stdout.splitlines()] == ["indexed"] * 2
+    limited = kliping(tmp_path, "search", "Kursk", "--limit", "1")
+    assert limited.returncode == 0 and "--limit N for more" in limited.stdout
+    short = kliping(tmp_path, "show", "ab")
+    assert short.returncode == 1 and "first 4 or more characters" in short.stderr
+    bare = kliping(tmp_path, "retry")
+    assert bare.returncode == 2 and "--all" in bare.stderr
+    unknown = kliping(tmp_path, "retry", "0123456789abcdef")
+    assert unknown.returncode == 1 and "no quarantined input with id 0123456789abcdef" in unknown.stderr
+    alone = kliping(tmp_path)
+    assert alone.returncode == 2 and "ingest" in alone.stdout and "serve" in alone.stdout
+    assert "add, list, test or remove" in " ".join(kliping(tmp_path, "rules", "--help").stdout.split())

@@ -141,9 +141,10 @@ def _samples(url: str) -> dict[tuple[str, tuple], float]:
 @pytest.mark.slow
 def test_exporter_serves_every_metric(settings: Settings, metrics: RedisMetrics, exporter: str, tmp_path):
     _record_sample(metrics)
-    path = tmp_path / "queued.txt"
-    path.write_text("x", encoding="utf-8")
-    submit([str(path), str(path)], settings.model_copy(update={"ingest_batch_size": 1}))  # two tasks
+    paths = [tmp_path / "queued-1.txt", tmp_path / "queued-2.txt"]  # one input named twice is queued once
+    for path in paths:
+        path.write_text("x", encoding="utf-8")
+    submit([str(p) for p in paths], settings.model_copy(update={"ingest_batch_size": 1}))  # two tasks
     samples = _samples(exporter)
 
     assert samples[("kliping_up", ())] == 1

@@ -61,3 +61,4 @@ def test_a_copy_racing_its_canonical_raises_no_alert_of_its_own(settings, seed_p
     stories = {article.dedup.story_id for article in a.index.iter_articles()}
     alerts = a.monitor.store.alerts()
     assert len(stories) == 1 and [alert.story_id for alert in alerts] == list(stories), (stories, alerts)
+    assert results["copy"].id in alerts[0].attached  # attached by its canonical, which knew the story

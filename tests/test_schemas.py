@@ -14,6 +14,7 @@ from schemas.elastic import (
     SEARCH_FIELD,
     TONE_FIELDS,
     body_field,
+    default_fields,
     index_template,
     template_mappings,
 )
@@ -189,3 +190,13 @@ def test_template_has_the_fields_analysts_filter_and_aggregate_on():
     assert types_["sentiment.score"] == "float"
     # English titles: the .en subfield carries English stemming; .exact is unstemmed.
     assert types_["title.en"] == types_["title.exact"] == "text"
+
+
+def test_searches_without_a_field_cover_every_body_and_only_mapped_searchable_fields():
+    types_ = _field_types(template_mappings()["properties"])
+    fields = default_fields()
+    # every name a mapped text or keyword field: a misspelt one would silently search nothing
+    assert all(types_.get(name) in ("text", "keyword") for name in fields), fields
+    assert {"title", "title.en", "title.exact", "text", *BODY_FIELDS.values()} <= set(fields)
+    assert not {"url", "input", "id", "content_hash", "image"} & set(fields)  # not `*`: no URLs, ids, hashes
+    assert not any(name.startswith(SEARCH_FIELD + ".") for name in fields)  # Kliping's own token fields

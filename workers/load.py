@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gzip
+import io
 import os
 import stat
+import zlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -19,6 +22,15 @@ CONTENT_TYPES = {
     ".htm": "text/html",
     ".xhtml": "text/html",
 }
+GZIP_SUFFIX = ".gz"  # page.html.gz, story.txt.gz: read decompressed, the inflated size capped like a file's
+
+
+def content_type(path: Path) -> str | None:
+    """The content type an article file holds (its suffix, under a `.gz` one), None for other files."""
+    suffix = path.suffix.lower()
+    if suffix == GZIP_SUFFIX:
+        suffix = Path(path.stem).suffix.lower()
+    return CONTENT_TYPES.get(suffix)
 
 
 def is_url(ref: str) -> bool:
@@ -55,7 +67,7 @@ def expand_inputs(refs: Iterable[str]) -> list[str]:
         if not is_url(ref) and path.is_dir():
             root = path.resolve()
             for entry in sorted(path.rglob("*")):
-                if entry.name.startswith(".") or entry.suffix.lower() not in CONTENT_TYPES or entry.is_dir():
+                if entry.name.startswith(".") or content_type(entry) is None or entry.is_dir():
                     continue
                 inputs.append(_within(entry, root))
         else:
@@ -129,14 +141,28 @@ def load(ref: str, *, fetch: Callable[[str], RawDocument], max_bytes: int) -> Ra
     _refuse_unreadable(path, ref)
     if path.is_dir():
         raise SkipInput(f"a directory, not a file: {ref}", Reason.unsupported_type)
-    content_type = CONTENT_TYPES.get(path.suffix.lower())
-    if content_type is None:
+    kind = content_type(path)
+    if kind is None:
         raise SkipInput(f"unsupported file type {path.suffix or '(none)'}: {ref}", Reason.unsupported_type)
     data = _read_regular(path, ref, max_bytes)
     if len(data) > max_bytes:  # grew since it was measured
         raise PermanentError(f"file is above the {max_bytes}-byte limit", Reason.too_large)
+    if path.suffix.lower() == GZIP_SUFFIX:
+        data = _gunzip(data, max_bytes)
     return RawDocument(
         input=ref,
-        content_type=content_type,
+        content_type=kind,
         text=decode_text(data)[0],
     )
+
+
+def _gunzip(data: bytes, max_bytes: int) -> bytes:
+    """A gzip file's content, inflated at most to max_bytes (a small bomb is too_large, not memory)."""
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
+            inflated = stream.read(max_bytes + 1)
+    except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile is an OSError
+        raise PermanentError(f"not a readable gzip file: {exc}", Reason.malformed) from exc
+    if len(inflated) > max_bytes:
+        raise PermanentError(f"inflates above the {max_bytes}-byte limit", Reason.too_large)
+    return inflated

@@ -32,7 +32,7 @@ from workers.enrich import enrich, reuse_enrichment
 from workers.errors import KlipingError, SkipInput, TransientError
 from workers.load import is_url, load
 from workers.observe import MetricsSink, Stage, Trace, bind_article, finish, resumed, stage, tracing
-from workers.ports import ArticleIndex, DedupIndex, StateStore
+from workers.ports import ArticleIndex, DedupIndex, StateStore, add_copy_ref
 from workers.settings import Settings
 from workers.sources import SourceRegistry
 
@@ -285,7 +285,9 @@ def link_group(
     # registered after this read and so finds this article stored (the copy path re-reads it).
     for late in index.members(article.id):
         if late.article_id not in copies:
-            articles.add_copy(article.id, CopyRef(id=late.article_id, outlet=late.outlet, url=late.url))
+            ref = CopyRef(id=late.article_id, outlet=late.outlet, url=late.url)
+            articles.add_copy(article.id, ref)
+            add_copy_ref(article, ref)  # as stored: the monitor attaches it to the story's alert
             members.append(late)
     stored.update(
         {m.article_id: articles.get(m.article_id) for m in members if stored.get(m.article_id) is None}

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 # `feeds poll` without --once wakes this often to look for due feeds: each feed's own interval
 # (at least a quarter of --every) decides whether it is fetched, so this only bounds lateness.
 LOOP_SLEEP_SECONDS = 30.0
+NOTHING_DUE = "no feed is due (`kliping feeds list` shows the next polls; --force polls every feed now)"
 
 
 def when_text(value: datetime | None) -> str:
@@ -53,6 +54,9 @@ def _poll_embedded(settings: Settings, force: bool) -> int:
         results.extend(run(urls, with_listed_dates(ctx, listed)))
 
     reports = poll_once(settings, ingest, force=force)
+    if not reports:
+        err.print(NOTHING_DUE)
+        return 0
     _print_reports(reports)
     counts: Counter = Counter(r.outcome for r in results)
     problems: list[InputResult] = [r for r in results if r.outcome in (Outcome.skipped, Outcome.failed)]
@@ -75,6 +79,9 @@ def _poll_distributed(settings: Settings, force: bool) -> int:
     reports = poll_locked(redis_client(settings), settings, enqueue, force=force)
     if reports is None:
         err.print("another feed poll is running (beat or another `kliping feeds poll`); nothing done")
+        return 0
+    if not reports:
+        err.print(NOTHING_DUE)
         return 0
     _print_reports(reports)
     out.print(f"queued {len(queued)} new items; follow them with `kliping stats`")

@@ -24,7 +24,9 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     """Ingest files, directories and URLs; print a summary or JSON lines."""
     inputs = expand_inputs(args.inputs)
     if not inputs:
-        err.print("[red]nothing to ingest:[/] no .txt/.html files found in the given paths")
+        err.print(
+            "[red]nothing to ingest:[/] no .txt/.html files (or .txt.gz/.html.gz) found in the given paths"
+        )
         return 2
     started = time.perf_counter()
     from workers.runtime.wiring import queues_inputs
@@ -80,8 +82,8 @@ def add_ingest_parser(sub: argparse._SubParsersAction) -> None:
     """`ingest`."""
     p = sub.add_parser(
         "ingest",
-        help="ingest files (.txt, .html), directories and URLs",
-        description="Ingest files (.txt, .html), directories and URLs.",
+        help="ingest files (.txt, .html, also .gz), directories and URLs",
+        description="Ingest files (.txt, .html and .htm, also gzip-compressed: .html.gz), directories and URLs.",
         epilog=INGEST_EPILOG,
     )
     p.add_argument(

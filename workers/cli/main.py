@@ -104,7 +104,12 @@ def _quiet_broken_pipe() -> int:
 
 def main(argv: Iterable[str] | None = None) -> int:
     """Entry point of the `kliping` command."""
-    args = build_parser().parse_args(list(argv) if argv is not None else None)
+    parser = build_parser()
+    arguments = list(argv) if argv is not None else sys.argv[1:]
+    if not arguments:  # `kliping` alone: what it can do, not just "COMMAND is required"
+        parser.print_help()
+        return 2
+    args = parser.parse_args(arguments)
     settings = get_settings()
     configure_logging(args.verbose)
     try:

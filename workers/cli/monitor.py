@@ -154,7 +154,7 @@ def cmd_alerts(args: argparse.Namespace, settings: Settings) -> int:
 def add_monitor_parsers(sub: argparse._SubParsersAction) -> None:
     """`rules` (add, list, test, remove), `alerts`."""
     p = sub.add_parser("rules", help="standing monitoring queries: add, list, test, remove")
-    rules = p.add_subparsers(dest="action", required=True, metavar="ACTION", help="setup or reindex")
+    rules = p.add_subparsers(dest="action", required=True, metavar="ACTION", help="add, list, test or remove")
     r = rules.add_parser(
         "add", help='add or replace a rule: NAME QUERY (words, "phrases", AND/OR/NOT, parentheses)'
     )

@@ -29,8 +29,16 @@ def cmd_failed(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_retry(args: argparse.Namespace, settings: Settings) -> int:
     """Replay quarantined inputs (one id, or all); released from quarantine when they succeed."""
+    if not args.all and not args.ids:
+        err.print("name the ids `kliping failed` lists, or give --all")
+        return 2
     ctx = store_context(settings)
     items = [i for i in ctx.state.failed() if args.all or i.id in args.ids]
+    unknown = sorted(set(args.ids) - {i.id for i in items})
+    for ref in unknown:
+        err.print(
+            f"[red]no quarantined input with id {ref}[/] (`kliping failed` lists them)", highlight=False
+        )
     for item in [i for i in items if i.message is not None]:
         err.print(
             f"{item.id}: a malformed broker message, not an input: not replayed (`kliping failed --json` shows it)"
@@ -39,6 +47,7 @@ def cmd_retry(args: argparse.Namespace, settings: Settings) -> int:
     if not items:
         err.print("nothing to retry")
         return 1
+    started = time.perf_counter()
     from workers.runtime.embedded import run
 
     results = []
@@ -48,8 +57,8 @@ def cmd_retry(args: argparse.Namespace, settings: Settings) -> int:
         results.append(result)
     counts, problems, _ = follow_results(iter(results), len(results), args.json)
     if not args.json:
-        out.print(views.summary_table(counts, 0.0, problems, verb="retry"))
-    return exit_code(counts, problems)
+        out.print(views.summary_table(counts, time.perf_counter() - started, problems, verb="retry"))
+    return 1 if unknown else exit_code(counts, problems)
 
 
 def cmd_reextract(args: argparse.Namespace, settings: Settings) -> int:

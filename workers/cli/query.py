@@ -42,7 +42,10 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         for article in hits:
             print(views.article_line(article))
     else:
-        views.print_articles(out, hits, title=views.plural(len(hits), "article"))
+        title = views.plural(len(hits), "article")
+        if hits and len(hits) == args.limit:  # there may be more: say how to see them
+            title = f"the first {title} (--limit N for more)"
+        views.print_articles(out, hits, title=title)
     return 0 if hits else 1
 
 
@@ -64,7 +67,12 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
                 f"[red]{args.id} is the start of several ids:[/] {', '.join(candidates)}", highlight=False
             )
         else:
-            err.print(f"[red]no article with id {args.id}[/]", highlight=False)
+            short = (
+                f" (give the id or its first {MIN_ID_PREFIX} or more characters)"
+                if len(args.id) < MIN_ID_PREFIX
+                else ""
+            )
+            err.print(f"[red]no article with id {args.id}[/]{short}", highlight=False)
         return 1
     article = index.get(article_id)
     assert article is not None

@@ -69,9 +69,30 @@ def summary_table(
     for outcome in Outcome:
         table.add_row(f"[{OUTCOME_STYLE[outcome]}]{outcome.value}[/]", str(counts.get(outcome, 0)))
     if problems:
-        table.caption = "\n".join(f"{r.outcome.value}: {r.input} — {r.reason}" for r in problems[:20])
+        table.caption = "\n".join(_problem_lines(problems))
         table.caption_justify = "left"
     return table
+
+
+PROBLEMS_SHOWN = 20
+
+
+def _problem_lines(problems: list[InputResult]) -> list[str]:
+    """What was skipped or failed (the first 20), and what to do about the common cases."""
+    lines = [f"{r.outcome.value}: {r.input} — {r.reason}" for r in problems[:PROBLEMS_SHOWN]]
+    if len(problems) > PROBLEMS_SHOWN:
+        lines.append(
+            f"… and {len(problems) - PROBLEMS_SHOWN} more (--json gives every input's outcome; "
+            "`kliping failed` lists the quarantined ones)"
+        )
+    if any(
+        r.input.startswith(("http://", "https://")) and (r.reason or "").startswith("blocked_address")
+        for r in problems
+    ):
+        lines.append(
+            "private and loopback addresses are refused: KLIPING_FETCH_ALLOW_PRIVATE=true allows them"
+        )
+    return lines
 
 
 def _entities_cell(article: Article, limit: int) -> str:

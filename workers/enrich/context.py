@@ -20,7 +20,7 @@ _CAPS_LINE_RATIO = 0.6
 def datelines(doc: Doc) -> list[tuple[int, int]]:
     """Token ranges of the dateline prefixes ("PIKIRAN RAKYAT -", "JAKARTA, KOMPAS.com -") opening lines."""
     found = []
-    for i in (i for i, start in enumerate(doc.line_start) if start):
+    for i in compress(count(), doc.line_start):
         dash = _dateline_dash(doc, i)
         if dash is not None:
             found.append((i, dash))

@@ -67,10 +67,12 @@ def monitor(
 def _fire(match: Match, story: str, article: Article, store: MonitorStore) -> list[Alert]:
     alert = _alert(match.rule, story, AlertKind.match, article, match.terms)
     if store.claim_alert(alert):
+        _attach_copies(alert.id, article, store)
         return [alert]
     existing = store.get_alert(alert.id)
     if existing is None:
         return []
+    _attach_copies(alert.id, article, store)
     if existing.article_id != article.id:  # a changed re-ingest is not its own copy
         store.attach(alert.id, article.id)
     elif existing.delivery.state == DeliveryState.pending and existing.delivery.attempts == 0:
@@ -78,6 +80,13 @@ def _fire(match: Match, story: str, article: Article, store: MonitorStore) -> li
         # Handed on again; a duplicate delivery task sends nothing twice (compare-and-set claim).
         return [existing]
     return []
+
+
+def _attach_copies(alert_id: str, article: Article, store: MonitorStore) -> None:
+    """Attach a canonical's stored copies: one stored before it raised no alert of its own (it knew no story)."""
+    if article.dedup is not None and article.dedup.is_canonical:
+        for ref in article.dedup.copies:
+            store.attach(alert_id, ref.id)
 
 
 def disable_rule(store: MonitorStore, rule: Rule, error: str) -> None:

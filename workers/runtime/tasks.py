@@ -21,7 +21,7 @@ from schemas import InputResult, Outcome, Reason
 from schemas.monitor import DeliveryState
 from workers import pipeline
 from workers.backends.elastic.buffered import BufferedIndex
-from workers.backends.elastic.index import TRANSIENT_STATUS
+from workers.backends.elastic.client import TRANSIENT_STATUS
 from workers.errors import BackendUnavailable, TransientError
 from workers.feeds.listed import parse_listed
 from workers.fetch.webhook import WebhookClient

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from schemas import Article, CopyRef
-from workers.backends.elastic.index import BulkFailure
+from workers.backends.elastic.bulk import BulkFailure
 from workers.ports import ArticleIndex, SearchQuery, add_copy_ref
 
 
