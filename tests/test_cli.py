@@ -146,6 +146,9 @@ def test_a_new_user_is_told_what_to_do(tmp_path):
     assert [json.loads(line)["outcome"] for line in ingested.stdout.splitlines()] == ["indexed"] * 2
     limited = kliping(tmp_path, "search", "Kursk", "--limit", "1")
     assert limited.returncode == 0 and "--limit N for more" in limited.stdout
+    backwards = kliping(tmp_path, "search", "Kursk", "--since", "2025-05-01", "--until", "2025-04-01")
+    assert backwards.returncode == 2 and "--since is not before --until" in backwards.stderr
+    assert kliping(tmp_path, "search", "Kursk", "--limit", "0").returncode == 2
     short = kliping(tmp_path, "show", "ab")
     assert short.returncode == 1 and "first 4 or more characters" in short.stderr
     bare = kliping(tmp_path, "retry")
