@@ -116,13 +116,21 @@ def _print_overheads(run: bench_distributed.DistributedRun, embedded_cpu_ms: flo
         f"  (target ≤ {TARGET_WORKER_VS_EMBEDDED_CPU}×: {_verdict(ratio <= TARGET_WORKER_VS_EMBEDDED_CPU)})"
     )
     stages_ms = _mean_ms(run.cpu_stages)
-    outside_ms = worker_ms - stages_ms  # Celery: consuming, the task protocol, storing results; Redis calls
+    outside_ms = worker_ms - stages_ms  # Celery: consuming, the task protocol, storing results
     index_ms = _mean_ms(run.cpu_stages, "index")
     own = outside_ms + index_ms
     print(
         f"    of it: outside the pipeline's stages (broker, task protocol, results) {outside_ms:.2f} ms"
         f" + Elasticsearch calls (requests, serialising, answers) {index_ms:.2f} ms = {own:.2f} ms"
         f"  (target ≤ {TARGET_OWN_OVERHEAD_CPU_MS} ms: {_verdict(own <= TARGET_OWN_OVERHEAD_CPU_MS)})"
+    )
+    print(
+        "    the rest by stage (CPU ms per article): "
+        + ", ".join(
+            f"{stage} {_mean_ms(run.cpu_stages, stage):.2f}"
+            for stage in bench_stages.STAGE_ORDER
+            if any(stage in s for s in run.cpu_stages) and stage != "index"
+        )
     )
     mgets = sum(n for kind, n in run.requests.items() if kind.endswith("_mget")) / run.articles
     print(f"    real-time mget requests per article: {mgets:.2f}")

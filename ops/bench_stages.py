@@ -28,7 +28,7 @@ PIPELINE_STAGES = {
 }
 INDEX_METHODS = ("get", "put", "add_copy", "put_many", "add_copies", "get_many")
 STATE_METHODS = ("record", "quarantine")
-STAGE_ORDER = ["load", "clean", "dedupe", "enrich", "story", "index", "monitor", "state", "other"]
+STAGE_ORDER = ["load", "clean", "dedupe", "enrich", "story", "index", "monitor", "state", "metrics", "other"]
 
 
 class StageClock:
@@ -96,11 +96,13 @@ def install(clock: StageClock) -> None:
 
 
 def instrument(ctx: pipeline.Context, clock: StageClock) -> pipeline.Context:
-    """Time the context's article index, state store and monitor (dedup index calls count to their stage)."""
+    """Time the context's article index, state store, monitor and metrics (dedup index calls count to their stage)."""
     ctx.index = _Timed(ctx.index, clock, "index", INDEX_METHODS)
     ctx.state = _Timed(ctx.state, clock, "state", STATE_METHODS)
     if ctx.monitor is not None:
         ctx.monitor = _Timed(ctx.monitor, clock, "monitor", ("observe",))
+    if ctx.metrics is not None:  # outcome counters (Redis, distributed mode): neither broker nor index
+        ctx.metrics = _Timed(ctx.metrics, clock, "metrics", ("record", "retry"))
     return ctx
 
 

@@ -146,6 +146,9 @@ def test_a_new_user_is_told_what_to_do(tmp_path):
     assert [json.loads(line)["outcome"] for line in ingested.stdout.splitlines()] == ["indexed"] * 2
     limited = kliping(tmp_path, "search", "Kursk", "--limit", "1")
     assert limited.returncode == 0 and "--limit N for more" in limited.stdout
+    backwards = kliping(tmp_path, "search", "Kursk", "--since", "2025-05-01", "--until", "2025-04-01")
+    assert backwards.returncode == 2 and "--since is not before --until" in backwards.stderr
+    assert kliping(tmp_path, "search", "Kursk", "--limit", "0").returncode == 2
     short = kliping(tmp_path, "show", "ab")
     assert short.returncode == 1 and "first 4 or more characters" in short.stderr
     bare = kliping(tmp_path, "retry")
@@ -155,3 +158,13 @@ def test_a_new_user_is_told_what_to_do(tmp_path):
     alone = kliping(tmp_path)
     assert alone.returncode == 2 and "ingest" in alone.stdout and "serve" in alone.stdout
     assert "add, list, test or remove" in " ".join(kliping(tmp_path, "rules", "--help").stdout.split())
+
+
+def test_serve_on_a_taken_port_says_how_to_pick_another(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        served = kliping(tmp_path, "serve", "--port", str(taken.getsockname()[1]))
+    assert served.returncode == 2 and "--port 0" in served.stderr and "Traceback" not in served.stderr

@@ -86,7 +86,9 @@ _PARSER.set_element_class_lookup(
 _FEED = re.compile(
     r"^\s*(?:<\?xml[^>]*>\s*|<!--.*?-->\s*)*<(?:rss|feed|rdf:rdf)\b", re.IGNORECASE | re.DOTALL
 )
-_TITLE_SEPARATOR = re.compile(r"(\s+[|\-–—»·:]\s+|:\s+|\s+::\s+)")
+_TITLE_SEPARATOR = re.compile(
+    r"(\s+[|\-–—»·:]\s+|:\s+|\s+::\s+|\s*[：｜]\s*)"
+)  # full-width ones in CJK titles
 _SPACES = re.compile(r"\s+")
 _INVISIBLE = frozenset({"script", "style", "noscript", "template"})
 _OUTSIDE_ARTICLE = frozenset({"nav", "header", "footer", "aside", "menu", "li", "a"})

@@ -83,6 +83,17 @@ def parse_until(value: str) -> datetime:
     return when + timedelta(days=1) if len(value.strip()) == len("YYYY-MM-DD") else when
 
 
+def positive_int(value: str) -> int:
+    """A count the user gives (--limit): a whole number of at least 1."""
+    try:
+        number = int(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from exc
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more: {value}")
+    return number
+
+
 def follow_results(
     results: Iterator[InputResult], total: int, as_json: bool
 ) -> tuple[Counter, list[InputResult], bool]:

@@ -6,7 +6,7 @@ import argparse
 
 from schemas import SentimentLabel
 from workers.cli import views
-from workers.cli.common import err, out, parse_since, store_context
+from workers.cli.common import err, out, parse_since, positive_int, store_context
 from workers.settings import Settings
 
 
@@ -178,7 +178,7 @@ def add_monitor_parsers(sub: argparse._SubParsersAction) -> None:
         description="Which stored articles a saved rule (by name, with its filters) or a query would match.",
     )
     r.add_argument("rule", metavar="NAME_OR_QUERY", help="a saved rule's name, or a query to try")
-    r.add_argument("--limit", type=int, default=50, help="at most this many articles (default 50)")
+    r.add_argument("--limit", type=positive_int, default=50, help="at most this many articles (default 50)")
     r.add_argument("--json", action="store_true", help="one JSON object per matching article")
     r = rules.add_parser("remove", help="remove a rule")
     r.add_argument("name", help="the rule's name")
