@@ -142,8 +142,11 @@ def test_a_new_user_is_told_what_to_do(tmp_path):
     folder.mkdir()
     for seed in sorted((PROJECT_ROOT / "seeds").glob("*.txt"))[:2]:
         (folder / f"{seed.name}.gz").write_bytes(gzip.compress(seed.read_bytes()))
+    assert kliping(tmp_path, "rules", "add", "kursk", "Kursk").returncode == 0
+    summary = kliping(tmp_path, "ingest", str(folder / f"{sorted(folder.iterdir())[0].name}"))
+    assert "1 new alert (`kliping alerts` lists them)" in summary.stderr
     ingested = kliping(tmp_path, "ingest", str(folder), "--json")
-    assert [json.loads(line)["outcome"] for line in ingested.stdout.splitlines()] == ["indexed"] * 2
+    assert [json.loads(line)["outcome"] for line in ingested.stdout.splitlines()] == ["unchanged", "indexed"]
     limited = kliping(tmp_path, "search", "Kursk", "--limit", "1")
     assert limited.returncode == 0 and "--limit N for more" in limited.stdout
     backwards = kliping(tmp_path, "search", "Kursk", "--since", "2025-05-01", "--until", "2025-04-01")

@@ -6,7 +6,8 @@ import argparse
 import time
 from collections.abc import Iterator
 
-from schemas import InputResult
+from schemas import InputResult, utcnow
+from schemas.monitor import Alert
 from workers.cli import views
 from workers.cli.common import err, exit_code, finish, follow_results, out, store_context
 from workers.load import expand_inputs
@@ -50,15 +51,32 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         from workers.runtime.embedded import run
 
         ctx = store_context(settings)
+        run_started = utcnow()
         results = run(inputs, ctx)
     counts, problems, interrupted = follow_results(results, len(inputs), args.json)
     named = set(args.inputs)  # a path or URL the user typed; not a file met inside a named folder
     if args.json:
         return 130 if interrupted else exit_code(counts, problems, named)
     code = finish(counts, problems, interrupted, len(inputs), started, "ingest", named)
+    if ctx is not None and ctx.monitor is not None:
+        _say_alerts(ctx.monitor.store.alerts(since=run_started))
     if args.show and ctx is not None and not interrupted:
         views.print_articles(out, ctx.index.iter_articles(), title="stored articles")
     return code
+
+
+def _say_alerts(alerts: list[Alert]) -> None:
+    """After an embedded run: the alerts it raised, and the webhook deliveries that failed."""
+    if not alerts:
+        return
+    failed = [a for a in alerts if a.delivery.state.value == "failed"]
+    line = f"{views.plural(len(alerts), 'new alert')} (`kliping alerts` lists them)"
+    if failed:
+        line += (
+            f"; [red]{views.plural(len(failed), 'webhook delivery', 'webhook deliveries')} failed[/]"
+            f" ({failed[0].delivery.error}): `kliping alerts --deliver` sends again"
+        )
+    err.print(line, highlight=False)
 
 
 def _warn_without_workers(settings: Settings) -> None:
