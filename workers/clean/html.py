@@ -20,7 +20,7 @@ from workers.clean.body import finish_body, is_prose, same_text, split_lines, st
 from workers.clean.credits import Credits
 from workers.clean.dateline import is_domain_like
 from workers.clean.draft import Draft
-from workers.clean.html_meta import bylines, date_candidates, people, section, site_names
+from workers.clean.html_meta import bylines, date_candidates, organisations, people, section, site_names
 from workers.clean.meta import PageMeta, read_meta, visible_dates
 from workers.clean.photo import caption_lines, is_photo_page
 from workers.clean.tree import wrap_loose_text
@@ -124,7 +124,8 @@ def extract_html(raw: RawDocument, is_outlet: Callable[[str], object]) -> Draft:
         url=meta.canonical,
         dates=date_candidates(tree, meta, url),
         authors=people(credits.authors, meta.ld_authors, meta.authors, not_person=not_person)
-        or people(bylines(tree), not_person=not_person),
+        or people(bylines(tree), not_person=not_person)
+        or organisations(meta.ld_organisations, meta.ld_authors, meta.authors),
         editors=people(credits.editors, meta.editors, not_person=not_person),
         labels=[name for name in names if not name.startswith("http")],
         dateline_outlet=dateline.outlet,
