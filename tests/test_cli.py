@@ -147,6 +147,8 @@ def test_a_new_user_is_told_what_to_do(tmp_path):
     assert "1 new alert (`kliping alerts` lists them)" in summary.stderr
     ingested = kliping(tmp_path, "ingest", str(folder), "--json")
     assert [json.loads(line)["outcome"] for line in ingested.stdout.splitlines()] == ["unchanged", "indexed"]
+    shown = kliping(tmp_path, "ingest", str(sorted(folder.iterdir())[1]), "--show")
+    assert shown.stdout.count("(first_seen)") == 1  # the article of this input, not the whole store
     limited = kliping(tmp_path, "search", "Kursk", "--limit", "1")
     assert limited.returncode == 0 and "--limit N for more" in limited.stdout
     backwards = kliping(tmp_path, "search", "Kursk", "--since", "2025-05-01", "--until", "2025-04-01")

@@ -30,6 +30,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         )
         return 2
     started = time.perf_counter()
+    shown: list[str] = []  # article ids of the inputs, in order (embedded: for --show)
     from workers.runtime.wiring import queues_inputs
 
     if queues_inputs(settings):
@@ -52,7 +53,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
         ctx = store_context(settings)
         run_started = utcnow()
-        results = run(inputs, ctx)
+        results = _remember_ids(run(inputs, ctx), shown)
     counts, problems, interrupted = follow_results(results, len(inputs), args.json)
     named = set(args.inputs)  # a path or URL the user typed; not a file met inside a named folder
     if args.json:
@@ -61,8 +62,17 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     if ctx is not None and ctx.monitor is not None:
         _say_alerts(ctx.monitor.store.alerts(since=run_started))
     if args.show and ctx is not None and not interrupted:
-        views.print_articles(out, ctx.index.iter_articles(), title="stored articles")
+        articles = [a for a in map(ctx.index.get, dict.fromkeys(shown)) if a is not None]
+        views.print_articles(out, articles, title="the articles of these inputs, as stored")
     return code
+
+
+def _remember_ids(results: Iterator[InputResult], ids: list[str]) -> Iterator[InputResult]:
+    """Pass the results on, noting the article id of each (for --show)."""
+    for result in results:
+        if result.id:
+            ids.append(result.id)
+        yield result
 
 
 def _say_alerts(alerts: list[Alert]) -> None:
@@ -108,7 +118,11 @@ def add_ingest_parser(sub: argparse._SubParsersAction) -> None:
         "inputs", nargs="+", metavar="PATH_OR_URL", help="files, directories (recursively) and URLs"
     )
     p.add_argument("--json", action="store_true", help="one JSON object per input instead of the summary")
-    p.add_argument("--show", action="store_true", help="show the stored articles afterwards (embedded mode)")
+    p.add_argument(
+        "--show",
+        action="store_true",
+        help="then show the articles these inputs gave, as stored (embedded mode)",
+    )
     p.add_argument(
         "--wait", action="store_true", help="distributed mode: follow the queued inputs to the end"
     )
