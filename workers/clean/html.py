@@ -23,6 +23,7 @@ from workers.clean.draft import Draft
 from workers.clean.html_meta import bylines, date_candidates, organisations, people, section, site_names
 from workers.clean.meta import PageMeta, read_meta, visible_dates
 from workers.clean.photo import caption_lines, is_photo_page
+from workers.clean.standfirst import standfirst
 from workers.clean.tree import wrap_loose_text
 from workers.errors import PermanentError, SkipInput
 
@@ -112,6 +113,8 @@ def extract_html(raw: RawDocument, is_outlet: Callable[[str], object]) -> Draft:
         _reject_front_page(tree, word_count(" ".join(lines)), url)
     names = site_names(tree, meta)
     title = _pick_title(tree, meta, names, is_outlet)
+    lead = None if photo else standfirst(tree, meta.description, lines, title)
+    lines = [lead, *lines] if lead else lines
     paragraphs, dateline = finish_body(lines, title, is_outlet)
 
     def not_person(name: str) -> bool:

@@ -77,6 +77,7 @@ class PageMeta:
         None  # when the page says it was last changed (article:modified_time, dateModified)
     )
     stated_words: int | None = None  # the article's length the page states (JSON-LD articleBody, wordCount)
+    description: str | None = None  # the page's summary of its article (og:description, description)
 
 
 def read_meta(tree: HtmlElement, base_url: str | None) -> PageMeta:
@@ -97,6 +98,8 @@ def read_meta(tree: HtmlElement, base_url: str | None) -> PageMeta:
         image=_absolute(first("og:image", "twitter:image") or _ld_image(ld.get("image")), base_url),
         is_article=bool(ld) or (first("og:type") or "").lower() == "article",
         stated_words=_stated_words(ld),
+        description=first("og:description", "description", "twitter:description")
+        or _ld_text(ld.get("description")),
     )
     page.dates = [v for k in _DATE_KEYS[:3] for v in metas.get(k, [])]
     page.dates += (

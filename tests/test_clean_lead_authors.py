@@ -1,4 +1,4 @@
-"""Authors of HTML pages that credit an organisation, and standfirsts kept with the body (synthetic pages)."""
+"""Standfirsts kept as the body's lead, and authors of pages that credit an organisation (synthetic pages)."""
 
 from __future__ import annotations
 
@@ -80,3 +80,49 @@ def test_json_ld_authors_in_nested_lists():
     meta = read_meta(fromstring(_page(ld)), None)
     assert meta.ld_authors == ["Engin Haupt", "Mara Lindqvist"]
     assert meta.ld_organisations == []
+
+
+LEAD = "Two shifts, forty-tonne blocks and a closed quay: the town's new breakwater is nearly done."
+
+
+def _lead_page(description: str, standfirst: str, after_body: bool = False) -> str:
+    body = "".join(f"<p>{line}</p>" for line in STORY)
+    top, bottom = ("", standfirst) if after_body else (standfirst, "")
+    return (
+        f'<html><head><title>Breakwater</title><meta property="og:description" content="{description}">'
+        '<meta property="og:type" content="article"></head><body><header><nav><a href="/">Home</a></nav></header>'
+        f"<article><header><h1>Breakwater to be finished before winter</h1>{top}</header>"
+        f'<div class="story">{body}</div></article><div class="promo">{bottom}</div></body></html>'
+    )
+
+
+def _body(html: str) -> list[str]:
+    raw = RawDocument(
+        input="https://harbour.example/b",
+        url="https://harbour.example/b",
+        content_type="text/html",
+        text=html,
+    )
+    return clean(raw, REGISTRY).text.split("\n")
+
+
+def test_a_standfirst_between_headline_and_body_leads_the_body():
+    body = _body(_lead_page(LEAD, f'<p class="dek">{LEAD}</p>'))
+    assert body[0] == LEAD
+    assert body[1:] == STORY
+
+
+def test_a_standfirst_the_body_already_says_is_not_repeated():
+    echo = STORY[0]  # Indonesian pages open with their description
+    assert _body(_lead_page(echo, f'<p class="dek">{echo}</p>')) == STORY
+    near = STORY[0].replace("on Tuesday", "on Monday")  # the same sentence with a word changed
+    assert _body(_lead_page(near, f'<p class="dek">{near}</p>')) == STORY
+
+
+def test_a_description_shown_as_furniture_or_cut_or_later_is_not_a_standfirst():
+    teaser = f'<ul class="related"><li><a href="/c">{LEAD}</a></li></ul>'
+    assert _body(_lead_page(LEAD, teaser)) == STORY
+    cut = LEAD[:60] + "…"
+    assert _body(_lead_page(cut, f'<p class="dek">{cut}</p>')) == STORY
+    assert _body(_lead_page(LEAD, f"<p>{LEAD}</p>", after_body=True)) == STORY  # below the article
+    assert _body(_lead_page(LEAD, "")) == STORY  # stated in the head only
