@@ -142,6 +142,8 @@ def test_a_new_user_is_told_what_to_do(tmp_path):
     folder.mkdir()
     for seed in sorted((PROJECT_ROOT / "seeds").glob("*.txt"))[:2]:
         (folder / f"{seed.name}.gz").write_bytes(gzip.compress(seed.read_bytes()))
+    assert "nothing ingested yet" in kliping(tmp_path, "stats").stdout
+    assert "no rules" in kliping(tmp_path, "rules", "list").stdout
     assert kliping(tmp_path, "rules", "add", "kursk", "Kursk").returncode == 0
     summary = kliping(tmp_path, "ingest", str(folder / f"{sorted(folder.iterdir())[0].name}"))
     assert "1 new alert (`kliping alerts` lists them)" in summary.stderr

@@ -48,7 +48,10 @@ def cmd_rules(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         err.print(f"no rule named {args.name!r}")
         return 1
-    for rule in store.rules():
+    rules = store.rules()
+    if not rules and not args.json:
+        out.print("no rules; add one with `kliping rules add NAME QUERY`")
+    for rule in rules:
         if args.json:
             print(rule.model_dump_json())
             continue
