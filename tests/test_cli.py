@@ -165,6 +165,9 @@ def test_a_new_user_is_told_what_to_do(tmp_path):
     alone = kliping(tmp_path)
     assert alone.returncode == 2 and "ingest" in alone.stdout and "serve" in alone.stdout
     assert "add, list, test or remove" in " ".join(kliping(tmp_path, "rules", "--help").stdout.split())
+    assert kliping(tmp_path, "rules", "add", "negatif", "Kursk", "--sentiment", "negative").returncode == 0
+    tested = kliping(tmp_path, "rules", "test", "negatif").stdout
+    assert tested.startswith("rule negatif: Kursk --sentiment negative")  # the filters it applies, said
 
 
 def test_serve_on_a_taken_port_says_how_to_pick_another(tmp_path):
