@@ -126,3 +126,20 @@ def test_a_description_shown_as_furniture_or_cut_or_later_is_not_a_standfirst():
     assert _body(_lead_page(cut, f'<p class="dek">{cut}</p>')) == STORY
     assert _body(_lead_page(LEAD, f"<p>{LEAD}</p>", after_body=True)) == STORY  # below the article
     assert _body(_lead_page(LEAD, "")) == STORY  # stated in the head only
+
+
+def test_bylines_in_labelled_fields_and_author_classes_but_not_photo_credits():
+    field = "<aside><ul><li><strong>Datum</strong> 28.04.2023</li><li><strong>Autorin/Autor</strong> Mara Lindqvist</li></ul></aside>"
+    assert _authors(_page(byline=field)) == ["Mara Lindqvist"]
+    von = '<p class="author"> von <a href="mailto:x@harbour.example">Jonas Ek</a></p>'
+    assert _authors(_page(byline=von)) == ["Jonas Ek"]
+    credit = '<div class="photo"><img src="a.jpg"><span class="author">Facebook</span></div>'
+    assert _authors(_page(byline=credit)) == []
+
+
+def test_a_wire_agency_is_a_co_author_beside_reporters_never_alone_as_a_person():
+    both = _ld([{"@type": "Person", "name": "Adam Vidler"}, {"@type": "Person", "name": "AP"}])
+    assert _authors(_page(both)) == ["Adam Vidler", "AP"]
+    site = '<meta property="og:site_name" content="Harbour Gazette">'
+    joint = _ld([{"@type": "Person", "name": "Harbour Gazette et AFP"}])  # the site and a wire: kept whole
+    assert _authors(_page(site + joint)) == ["Harbour Gazette et AFP"]

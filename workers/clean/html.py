@@ -15,7 +15,7 @@ from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HtmlProcessingInstru
 from trafilatura.metadata import extract_title
 from trafilatura.utils import is_dubious_html, load_html, repair_faulty_html
 
-from schemas import RawDocument, Reason
+from schemas import RawDocument, Reason, SourceKind
 from workers.clean.body import finish_body, is_prose, same_text, split_lines, strip_noise, word_count
 from workers.clean.credits import Credits
 from workers.clean.dateline import is_domain_like
@@ -121,13 +121,17 @@ def extract_html(raw: RawDocument, is_outlet: Callable[[str], object]) -> Draft:
         """True for the site's or a known outlet's name given as author ("Lesotho Times", "Lrt.lt")."""
         return is_domain_like(name) or bool(is_outlet(name)) or any(same_text(name, site) for site in names)
 
+    def wire(name: str) -> bool:
+        """True for a wire agency, a co-author when named beside reporters ("Adam Vidler", "AP")."""
+        return getattr(is_outlet(name), "kind", None) == SourceKind.wire
+
     return Draft(
         paragraphs=paragraphs,
         title=title,
         url=meta.canonical,
         dates=date_candidates(tree, meta, url),
-        authors=people(credits.authors, meta.ld_authors, meta.authors, not_person=not_person)
-        or people(bylines(tree), not_person=not_person)
+        authors=people(credits.authors, meta.ld_authors, meta.authors, not_person=not_person, co_author=wire)
+        or people(bylines(tree), not_person=not_person, co_author=wire)
         or organisations(meta.ld_organisations, meta.ld_authors, meta.authors),
         editors=people(credits.editors, meta.editors, not_person=not_person),
         labels=[name for name in names if not name.startswith("http")],
