@@ -143,3 +143,10 @@ def test_a_wire_agency_is_a_co_author_beside_reporters_never_alone_as_a_person()
     site = '<meta property="og:site_name" content="Harbour Gazette">'
     joint = _ld([{"@type": "Person", "name": "Harbour Gazette et AFP"}])  # the site and a wire: kept whole
     assert _authors(_page(site + joint)) == ["Harbour Gazette et AFP"]
+
+
+def test_a_standfirst_before_a_first_paragraph_that_opens_with_a_link():
+    html = _lead_page(LEAD, f'<p class="dek">{LEAD}</p>').replace(
+        "<p>The harbour authority", '<p>The <a href="/harbour">harbour authority</a>', 1
+    )
+    assert _body(html)[0] == LEAD

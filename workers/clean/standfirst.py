@@ -3,7 +3,7 @@
 trafilatura in precision mode often leaves it out (a <p class="lead"> or <div class="summary">
 outside the article's main container). The page's description (og:description, description)
 says what it is; the page shows it as the standfirst when an element holding exactly that text
-sits after the headline and before the body's first line, outside navigation, lists, links and
+sits after the headline and before the body's first paragraph, outside navigation, lists, links and
 figures, and the body does not already say it (Indonesian pages open with the description as
 their first sentence, and a teaser repeats the first paragraph's beginning).
 """
@@ -14,7 +14,7 @@ import re
 
 from lxml.html import HtmlElement
 
-from workers.clean.body import text_key
+from workers.clean.body import is_prose, text_key
 
 # Elements whose text is furniture, not the article's lead: menus, teasers, link lists, captions.
 _FURNITURE = frozenset(
@@ -39,7 +39,8 @@ def standfirst(tree: HtmlElement, description: str | None, lines: list[str], hea
     key = text_key(description)
     if len(key.split()) < STANDFIRST_MIN_WORDS or key == text_key(headline) or _said(key, lines):
         return None
-    probe, first_probe = description[:PROBE_CHARS], lines[0][:PROBE_CHARS]
+    first = next((line for line in lines if is_prose(line)), lines[0])  # not a kicker or byline above it
+    probe, first_probe = description[:PROBE_CHARS], first[:PROBE_CHARS]
     body = tree.find("body")
     body = body if body is not None else tree
     seen_headline = body.find(".//h1") is None  # a page without <h1>: no headline to be after
@@ -54,8 +55,8 @@ def standfirst(tree: HtmlElement, description: str | None, lines: list[str], hea
             if not seen_headline or text_key(element.text_content()) != key or _in_furniture(element):
                 return None  # shown before the headline, as part of a longer text, or as a teaser
             shown = element
-        elif text.startswith(first_probe):
-            return description if shown is not None else None
+        elif first.startswith(text) and " ".join(element.text_content().split()).startswith(first_probe):
+            return description if shown is not None else None  # the body's first paragraph ("Mehr als <a>…")
     return None
 
 
