@@ -112,6 +112,7 @@ def test_json_ld_authors_by_parts_and_by_reference_and_labelled_meta_tags():
     )
     meta = read_meta(fromstring(f"<html><head>{head}</head><body></body></html>"), None)
     assert meta.ld_authors == ["Birgit Baumann", "Андрей Колесников"]
+    assert meta.ld_organisations == ["Der Standard"]
     assert sorted(meta.authors) == ["Madeleine Howell", "Timo Shihepo"]
 
 
@@ -271,3 +272,17 @@ def test_a_page_not_calling_itself_an_article_is_never_read_in_balanced_mode():
         f"{_BRIDGE[n % 5]} Paragraph {n} adds a detail of its own about the plan." for n in range(15)
     ]
     assert _clean_page(_split_article(paragraphs, is_article=False)).split("\n") == paragraphs[:3]
+
+
+def test_a_japanese_title_loses_the_site_name_after_a_full_width_colon():
+    paragraphs = [
+        f"{_BRIDGE[n % 5]} Paragraph {n} adds a detail of its own about the plan." for n in range(3)
+    ]
+    page = (
+        '<html><head><meta property="og:site_name" content="朝日新聞デジタル">'
+        "<title>宮崎県で震度5弱、高知と宮崎に津波注意報：朝日新聞デジタル</title></head><body><article>"
+        + "".join(f"<p>{text}</p>" for text in paragraphs)
+        + "</article></body></html>"
+    )
+    article = clean(RawDocument(input="page.html", content_type="text/html", text=page), REGISTRY)
+    assert article.title == "宮崎県で震度5弱、高知と宮崎に津波注意報"

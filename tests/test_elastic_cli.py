@@ -132,3 +132,18 @@ def test_replay_is_unchanged_and_a_copy_updates_its_canonical(deployment, seed_p
     assert process_with_retries(str(reprint), ctx).outcome == Outcome.unchanged  # a replayed copy too
     ctx.index.refresh()
     assert ctx.index.count() == 6
+
+
+def test_health_says_to_run_es_setup_when_the_alias_is_missing(tmp_path, redis_url, redis_prefix, es_url):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KLIPING_")}
+    env.update(
+        KLIPING_REDIS_URL=redis_url,
+        KLIPING_REDIS_PREFIX=redis_prefix,
+        KLIPING_ELASTICSEARCH_URL=es_url,
+        KLIPING_ELASTICSEARCH_INDEX=f"kliping-unset-{uuid.uuid4().hex[:8]}",
+        KLIPING_DATA_DIR=str(tmp_path / "data"),
+    )
+    health = _kliping(env, "health")
+    assert health.returncode == 1
+    line = next(line for line in health.stdout.splitlines() if line.startswith("elasticsearch:"))
+    assert "unhealthy" in line and "kliping es setup" in line

@@ -4,8 +4,8 @@
   worker is indexed exactly once within 120 s of a new worker starting.
 - A task running three times longer than a (short, test-only) visibility timeout on a live worker
   is not redelivered: its worker renews its lease.
-- A batch whose run kills its pool process every time ends quarantined with a reason after
-  MAX_BATCH_STARTS starts, and the queue goes on.
+- An input whose run kills its pool process every time ends quarantined with a reason after
+  MAX_BATCH_STARTS starts of its batch, and the other inputs of the batch are indexed.
 """
 
 from __future__ import annotations
@@ -127,7 +127,7 @@ def test_a_batch_held_longer_than_the_default_timeout_on_a_live_worker_is_not_re
     assert [hook.hits(f"/slow{n}") for n in range(len(urls))] == [1] * len(urls)
 
 
-def test_a_batch_that_kills_its_process_every_time_ends_quarantined(
+def test_the_input_that_kills_its_process_every_time_ends_quarantined_and_its_batch_goes_on(
     distributed_settings: Settings,  # noqa: F811
     tmp_path: Path,
     hook,  # noqa: F811
@@ -135,19 +135,22 @@ def test_a_batch_that_kills_its_process_every_time_ends_quarantined(
     settings = distributed_settings
     killer = write_articles(tmp_path / "killer", 1, seed=22)[0]
     hook.route("/killer", article_html(killer), delay=SLOW_PAGE_SECONDS)
-    after = write_articles(tmp_path / "after", 2, seed=23)
+    others = [str(p) for p in write_articles(tmp_path / "others", 2, seed=23)]
     with celery_worker(settings, tmp_path / "w0.log", "leases-crash") as worker:
         wait_for_workers(settings, 1, worker)
-        task_ids = submit([hook.url("/killer")], settings)
+        # One batch: the killer first, two good inputs after it.
+        task = producer_app(settings).send_task(
+            INGEST_BATCH_TASK, args=[[hook.url("/killer"), *others]], queue=INGEST_QUEUE
+        )
         for start in range(1, MAX_BATCH_STARTS + 1):
             # The batch is fetching its page: its process dies, as it would on a crash or the OOM killer.
             wait_until(lambda n=start: hook.hits("/killer") >= n, FINISH_TIMEOUT, f"start {start}")
             worker.kill_child()
-        [result] = follow(task_ids, settings, timeout=FINISH_TIMEOUT)
-        rest = list(follow(submit([str(p) for p in after], settings), settings, timeout=FINISH_TIMEOUT))
+        results = {r.input: r for r in follow([task.id], settings, timeout=FINISH_TIMEOUT)}
         assert worker.alive()
-    assert result.outcome == Outcome.failed and "worker_lost" in (result.reason or "")
+    killed = results.pop(hook.url("/killer"))
+    assert killed.outcome == Outcome.failed and "worker_lost" in (killed.reason or "")
     assert hook.hits("/killer") == MAX_BATCH_STARTS  # the last delivery did not run it again
-    assert [r.outcome for r in rest] == [Outcome.indexed] * 2
+    assert {ref: r.outcome for ref, r in results.items()} == dict.fromkeys(others, Outcome.indexed)
     [item] = RedisStateStore(redis_client(settings), settings.redis_prefix).failed()
     assert item.input == hook.url("/killer") and item.reason == Reason.internal_error

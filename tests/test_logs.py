@@ -100,6 +100,10 @@ def test_lines_outside_an_input_have_empty_trace_fields(captured):
 
 def test_text_format_names_stage_and_ids():
     stream = io.StringIO()
-    with _logging_to(stream, json_lines=False), tracing("b.txt", "id-b"), stage(Stage.dedupe):
-        logging.getLogger("workers.dedupe").info("checking copies")
-    assert "[dedupe id-b None]: checking copies" in stream.getvalue()
+    with _logging_to(stream, json_lines=False):
+        with tracing("b.txt", "id-b"), stage(Stage.dedupe):
+            logging.getLogger("workers.dedupe").info("checking copies")
+        logging.getLogger("workers.runtime").info("worker ready")
+    lines = stream.getvalue().splitlines()
+    assert lines[0].endswith("workers.dedupe [dedupe id-b]: checking copies")
+    assert lines[-1].endswith("INFO workers.runtime: worker ready")  # no empty trace outside an input

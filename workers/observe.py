@@ -196,7 +196,20 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
-TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(stage)s %(input_id)s %(article_id)s]: %(message)s"
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s%(trace)s: %(message)s"
+
+
+class TextFormatter(logging.Formatter):
+    """TEXT_FORMAT, with ``[stage input_id article_id]`` on the lines logged while an input is processed."""
+
+    def __init__(self) -> None:
+        super().__init__(TEXT_FORMAT)
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as one text line (no empty brackets outside an input)."""
+        fields = [getattr(record, name, None) for name in ("stage", "input_id", "article_id")]
+        record.trace = f" [{' '.join(str(f) for f in fields if f is not None)}]" if any(fields) else ""
+        return super().format(record)
 
 
 def configure_logging(
@@ -205,7 +218,7 @@ def configure_logging(
     """Make the root logger write only to `stream` (stderr): JSON lines, or text with the trace fields; the handler."""
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.addFilter(TraceFilter())
-    handler.setFormatter(JsonFormatter() if json_lines else logging.Formatter(TEXT_FORMAT))
+    handler.setFormatter(JsonFormatter() if json_lines else TextFormatter())
     root = logging.getLogger()
     for old in list(root.handlers):  # the CLI's basicConfig, or an earlier call: one line per record
         root.removeHandler(old)

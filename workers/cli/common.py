@@ -83,16 +83,30 @@ def parse_until(value: str) -> datetime:
     return when + timedelta(days=1) if len(value.strip()) == len("YYYY-MM-DD") else when
 
 
+def positive_int(value: str) -> int:
+    """A count the user gives (--limit): a whole number of at least 1."""
+    try:
+        number = int(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from exc
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more: {value}")
+    return number
+
+
 def follow_results(
-    results: Iterator[InputResult], total: int, as_json: bool
+    results: Iterator[InputResult], total: int, as_json: bool, slow: bool = False
 ) -> tuple[Counter, list[InputResult], bool]:
     """Consume results: print JSON lines or advance a progress bar (with an ETA).
+
+    The bar shows on a terminal from PROGRESS_FROM inputs on, or for any count when the inputs are
+    `slow` (fetched URLs, queued tasks: one can take seconds, and silence looks like a hang).
 
     Returns the counts, the problems and whether Ctrl-C stopped it (the counts are then partial).
     """
     counts: Counter = Counter()
     problems: list[InputResult] = []
-    show_bar = not as_json and total >= PROGRESS_FROM and err.is_terminal
+    show_bar = not as_json and (total >= PROGRESS_FROM or slow) and err.is_terminal
     progress = progress_bar() if show_bar else None
     interrupted = False
     with progress or contextlib.nullcontext():

@@ -8,7 +8,7 @@ import sys
 
 from schemas import SentimentLabel
 from workers.cli import views
-from workers.cli.common import MIN_ID_PREFIX, err, out, parse_since, parse_until, store_context
+from workers.cli.common import MIN_ID_PREFIX, err, out, parse_since, parse_until, positive_int, store_context
 from workers.ports import SearchQuery
 from workers.settings import Settings
 
@@ -28,6 +28,9 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     """Search stored articles."""
+    if args.since and args.until and args.since >= args.until:
+        err.print("[red]--since is not before --until:[/] no date lies between them")
+        return 2
     query = SearchQuery(
         text=" ".join(args.query) or None,
         entity=args.entity,
@@ -92,6 +95,9 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     else:
         copies = views.plural(stats["copies"], "syndicated copy", "syndicated copies")
         out.print(f"[bold]{views.plural(stats['articles'], 'article')}[/] ({copies})")
+        if not stats["articles"] and not stats["outcomes"]:
+            out.print("nothing ingested yet: `kliping ingest PATH_OR_URL…`", highlight=False)
+            return 0
         for table in views.stats_tables(stats):
             out.print(table)
     return 0
@@ -125,7 +131,7 @@ def add_query_parsers(sub: argparse._SubParsersAction) -> None:
         help="the article's sentiment; with --entity, the tone toward that entity"
         " (from the sentences that mention it)",
     )
-    p.add_argument("--limit", type=int, default=20, help="at most this many articles (default 20)")
+    p.add_argument("--limit", type=positive_int, default=20, help="at most this many articles (default 20)")
     p.add_argument("--json", action="store_true", help="one JSON object per article")
     p.set_defaults(func=cmd_search)
 

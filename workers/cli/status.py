@@ -19,6 +19,12 @@ def _check(checks: dict[str, str], name: str, probe) -> bool:
         return False
 
 
+def _elastic_state(index) -> str:
+    """The article count, once the write alias is known to exist (else AliasMissing: run `kliping es setup`)."""
+    index.check()
+    return f"{index.count()} articles"
+
+
 def cmd_health(args: argparse.Namespace, settings: Settings) -> int:
     """Check the configured backends (and, distributed, that workers consume tasks); non-zero when unhealthy."""
     from workers.runtime.wiring import queues_inputs
@@ -30,7 +36,7 @@ def cmd_health(args: argparse.Namespace, settings: Settings) -> int:
 
         results = [
             _check(checks, "redis", lambda: f"ping {redis_client(settings).ping()}"),
-            _check(checks, "elasticsearch", lambda: f"{elastic_index(settings).count()} articles"),
+            _check(checks, "elasticsearch", lambda: _elastic_state(elastic_index(settings))),
             _check(checks, "workers", lambda: check_consuming(settings, redis_client(settings))),
         ]
     else:

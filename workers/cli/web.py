@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import errno
 
-from workers.cli.common import store_context
+from workers.cli.common import err, store_context
 from workers.settings import Settings
 
 
@@ -14,7 +15,17 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from workers.web.desk import Desk
     from workers.web.server import make_server
 
-    server = make_server(Desk(store_context(settings).index, monitor_store(settings)), args.host, args.port)
+    desk = Desk(store_context(settings).index, monitor_store(settings))
+    try:
+        server = make_server(desk, args.host, args.port)
+    except OSError as exc:
+        hint = "another program listens there: --port N, or --port 0 for any free port"
+        if exc.errno != errno.EADDRINUSE:
+            hint = "--host must be an address of this machine: 127.0.0.1, or 0.0.0.0 for every interface"
+        err.print(
+            f"[red]cannot listen on {args.host}:{args.port}:[/] {exc.strerror} ({hint})", highlight=False
+        )
+        return 2
     host, port = str(server.server_address[0]), server.server_address[1]
     mode = "Elasticsearch" if settings.distributed else f"the embedded store {settings.db_path}"
     print(f"serving the Kliping web view of {mode} on http://{host}:{port}/ (Ctrl-C stops)", flush=True)

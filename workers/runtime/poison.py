@@ -152,7 +152,8 @@ class GuardedConsumer(Consumer):
 
 # A batch whose run kills its worker process (a crash, os._exit, the OOM killer) is delivered again
 # at once (reject-on-worker-lost), and would be for ever: after this many starts that never ended,
-# its inputs are quarantined instead of run (`kliping retry` replays them one by one).
+# the input the run was on when its process died is quarantined (all of them when that is not
+# known) and the others run (`kliping retry` replays the quarantined ones).
 MAX_BATCH_STARTS = 3
 STARTS_TTL_SECONDS = 7 * 24 * 3600
 _starts: Any = None
@@ -192,14 +193,45 @@ def count_start(task_id: str | None, retries: int) -> int:
 def clear_starts(task_id: str | None, retries: int) -> None:
     """The run ended (returned, retried or raised): its process survived it."""
     if task_id:
+        key = _starts_key(task_id, retries)
         try:
-            _redis().delete(_starts_key(task_id, retries))
+            _redis().delete(key, f"{key}:at")
         except Exception as exc:
             log.warning("could not clear the start count of %s: %s", task_id, exc)
 
 
+def mark_running(task_id: str | None, retries: int, ref: str) -> None:
+    """Note the input this run of a task is on: if the process dies now, that input is the suspect."""
+    if task_id:
+        try:
+            _redis().set(f"{_starts_key(task_id, retries)}:at", ref, ex=STARTS_TTL_SECONDS)
+        except Exception as exc:  # best effort: without it a crash loop quarantines the whole batch
+            log.debug("could not note the running input of %s: %s", task_id, exc)
+
+
+def drop_killer(
+    refs: list, starts: int, task_id: str | None, retries: int, state: Any
+) -> tuple[list, list[dict]]:
+    """After MAX_BATCH_STARTS crashed runs: quarantine the input each was on when its process died (the
+    whole batch when that is unknown); the inputs left to run (their start count begun afresh) and the results."""
+    key = _starts_key(task_id or "", retries)
+    try:
+        killer = _redis().get(f"{key}:at") if task_id else None
+    except Exception:
+        killer = None
+    gone = [ref for ref in refs if ref == killer] or refs
+    left = [ref for ref in refs if ref not in gone]
+    results = crashed(gone, starts, state)
+    if task_id and left:
+        try:
+            _redis().set(key, 1, ex=STARTS_TTL_SECONDS)  # this start; a further killer is counted anew
+        except Exception as exc:
+            log.warning("could not reset the start count of %s: %s", task_id, exc)
+    return left, results
+
+
 def crashed(input_refs: list, starts: int, state: Any) -> list[dict]:
-    """Quarantine a batch whose runs killed their process `starts` times; the inputs' results."""
+    """Quarantine inputs whose runs killed their process `starts` times; their results."""
     from workers.pipeline import fail
 
     error = (
@@ -211,7 +243,7 @@ def crashed(input_refs: list, starts: int, state: Any) -> list[dict]:
         result = fail(ref if isinstance(ref, str) else repr(ref), Reason.internal_error, error, state)
         state.record(result)
         results.append(result.model_dump(mode="json"))
-    log.error("quarantined a batch of %d inputs after %d crashed runs", len(results), starts)
+    log.error("quarantined %d inputs after %d crashed runs: %s", len(results), starts, input_refs[:5])
     return results
 
 

@@ -9,10 +9,12 @@ like any other failure. Every outcome is returned as InputResult JSON.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import gc
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 import redis
 from celery import Task, signals
@@ -37,7 +39,8 @@ from workers.runtime.poison import (
     QuarantiningTask,
     clear_starts,
     count_start,
-    crashed,
+    drop_killer,
+    mark_running,
     refused,
 )
 from workers.runtime.wiring import distributed_context
@@ -88,13 +91,19 @@ def ingest_batch(
     """
     if not isinstance(input_refs, list | tuple):  # a string is one input, not one per character
         return refused(input_refs, worker_context().state)
-    starts = count_start(self.request.id, self.request.retries)
+    task_id, retries = self.request.id, self.request.retries
+    starts = count_start(task_id, retries)
     try:
+        refs, done = list(input_refs), list(done or [])
         if starts > MAX_BATCH_STARTS:  # every run so far killed its process: stop the loop
-            return list(done or []) + crashed(list(input_refs), starts - 1, worker_context().state)
-        return _ingest(self, list(input_refs), done, attempt, first_failure, listed)
+            refs, gone = drop_killer(refs, starts - 1, task_id, retries, worker_context().state)
+            done += gone
+            if not refs:
+                return done
+        on_input = functools.partial(mark_running, task_id, retries)
+        return _ingest(self, refs, done, attempt, first_failure, listed, on_input)
     finally:
-        clear_starts(self.request.id, self.request.retries)
+        clear_starts(task_id, retries)
 
 
 def _ingest(
@@ -104,15 +113,16 @@ def _ingest(
     attempt: int,
     first_failure: float | None,
     listed: dict | None,
+    on_input: Callable[[str], None],
 ) -> list[dict]:
-    """The body of ingest_batch."""
+    """The body of ingest_batch (`on_input` is told each input as its run starts on it)."""
     done = list(done or [])
     refs = [ref if isinstance(ref, str) else repr(ref) for ref in input_refs]
     try:
         ctx = with_listed_dates(worker_context(), parse_listed(listed))  # feed dates → RawDocument.listed_at
     except TransientError as exc:
         return _retry_or_give_up(self, refs, exc, done, attempt, first_failure)
-    batch = _Batch(ctx)
+    batch = _Batch(ctx, on_input)
     rest = batch.run(refs, input_refs)
     try:
         stored = batch.store()
@@ -137,8 +147,9 @@ def _ingest(
 class _Batch:
     """One run of a batch task: its inputs through the pipeline over a BufferedIndex, then one flush."""
 
-    def __init__(self, ctx: pipeline.Context):
+    def __init__(self, ctx: pipeline.Context, on_input: Callable[[str], None] = lambda ref: None):
         self.ctx = ctx
+        self.on_input = on_input  # told each input before its stages run (the suspect if the process dies)
         self.buffered = BufferedIndex(ctx.index)  # type: ignore[arg-type]  # a worker's index is an ElasticIndex
         self.results: list[InputResult] = []
         self.retry: list[str] = []  # inputs that met a transient error: run again after a backoff
@@ -159,6 +170,7 @@ class _Batch:
             if prepared and time.monotonic() > stop_at:
                 rest = refs[n:]
                 break
+            self.on_input(ref)
             try:
                 prepared.append(
                     _invalid(original, self.ctx)
@@ -180,6 +192,7 @@ class _Batch:
             if isinstance(item, InputResult):
                 self.results.append(item)
                 continue
+            self.on_input(item.input_ref)
             try:
                 self.results.append(pipeline.complete(item, batch_ctx))
             except BackendUnavailable as exc:
@@ -205,6 +218,7 @@ class _Batch:
 
     def store(self) -> list[InputResult]:
         """Flush the batch's writes; the final results (an item the index refused for good is quarantined)."""
+        self.on_input("")  # no input's stages: a crash in the flush is the whole batch's
         flushed = self.buffered.flush()
         refused = {failure.id: failure for failure in flushed.failures}
         stored = []
