@@ -112,6 +112,7 @@ def test_json_ld_authors_by_parts_and_by_reference_and_labelled_meta_tags():
     )
     meta = read_meta(fromstring(f"<html><head>{head}</head><body></body></html>"), None)
     assert meta.ld_authors == ["Birgit Baumann", "Андрей Колесников"]
+    assert meta.ld_organisations == ["Der Standard"]
     assert sorted(meta.authors) == ["Madeleine Howell", "Timo Shihepo"]
 
 

@@ -142,11 +142,15 @@ def test_a_new_user_is_told_what_to_do(tmp_path):
     folder.mkdir()
     for seed in sorted((PROJECT_ROOT / "seeds").glob("*.txt"))[:2]:
         (folder / f"{seed.name}.gz").write_bytes(gzip.compress(seed.read_bytes()))
+    assert "nothing ingested yet" in kliping(tmp_path, "stats").stdout
+    assert "no rules" in kliping(tmp_path, "rules", "list").stdout
     assert kliping(tmp_path, "rules", "add", "kursk", "Kursk").returncode == 0
     summary = kliping(tmp_path, "ingest", str(folder / f"{sorted(folder.iterdir())[0].name}"))
     assert "1 new alert (`kliping alerts` lists them)" in summary.stderr
     ingested = kliping(tmp_path, "ingest", str(folder), "--json")
     assert [json.loads(line)["outcome"] for line in ingested.stdout.splitlines()] == ["unchanged", "indexed"]
+    shown = kliping(tmp_path, "ingest", str(sorted(folder.iterdir())[1]), "--show")
+    assert shown.stdout.count("(first_seen)") == 1  # the article of this input, not the whole store
     limited = kliping(tmp_path, "search", "Kursk", "--limit", "1")
     assert limited.returncode == 0 and "--limit N for more" in limited.stdout
     backwards = kliping(tmp_path, "search", "Kursk", "--since", "2025-05-01", "--until", "2025-04-01")
@@ -161,6 +165,9 @@ def test_a_new_user_is_told_what_to_do(tmp_path):
     alone = kliping(tmp_path)
     assert alone.returncode == 2 and "ingest" in alone.stdout and "serve" in alone.stdout
     assert "add, list, test or remove" in " ".join(kliping(tmp_path, "rules", "--help").stdout.split())
+    assert kliping(tmp_path, "rules", "add", "negatif", "Kursk", "--sentiment", "negative").returncode == 0
+    tested = kliping(tmp_path, "rules", "test", "negatif").stdout
+    assert tested.startswith("rule negatif: Kursk --sentiment negative")  # the filters it applies, said
 
 
 def test_serve_on_a_taken_port_says_how_to_pick_another(tmp_path):
@@ -171,3 +178,18 @@ def test_serve_on_a_taken_port_says_how_to_pick_another(tmp_path):
         taken.listen()
         served = kliping(tmp_path, "serve", "--port", str(taken.getsockname()[1]))
     assert served.returncode == 2 and "--port 0" in served.stderr and "Traceback" not in served.stderr
+
+
+def test_a_setting_that_does_not_parse_is_named_not_a_traceback(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KLIPING_")}
+    env.update(KLIPING_DATA_DIR=str(tmp_path / "data"), KLIPING_FETCH_READ_TIMEOUT="abc")
+    done = subprocess.run(
+        [sys.executable, "-m", "workers.cli", "stats"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "bad setting KLIPING_FETCH_READ_TIMEOUT='abc'" in done.stderr

@@ -85,3 +85,23 @@ def test_feed_item_date_reaches_the_fetched_document(tmp_path, server):
     robotik = archive.get(server.url("/berita/2025/04/25/juara-robotik-surabaya"))
     assert banjir is not None and banjir.listed_at == datetime(2025, 4, 26, 1, 15, tzinfo=UTC)
     assert robotik is not None and robotik.listed_at == datetime(2025, 4, 25, 12, 5, tzinfo=UTC)
+
+
+def test_a_feed_the_guard_refuses_is_flagged_when_added_and_an_idle_poll_says_so(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KLIPING_")}
+    env["KLIPING_DATA_DIR"] = str(tmp_path / "data")
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        command = [sys.executable, "-m", "workers.cli", *args]
+        return subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300)
+
+    added = run("feeds", "add", "http://127.0.0.1:9/feed.xml")  # loopback, guard on: kept, with a warning
+    assert added.returncode == 0 and "KLIPING_FETCH_ALLOW_PRIVATE=true" in " ".join(added.stderr.split())
+    polled = run("feeds", "poll", "--once")
+    assert (
+        polled.returncode == 1
+        and "blocked_address" in polled.stdout
+        and "kliping ingest:" not in polled.stdout
+    )
+    idle = run("feeds", "poll", "--once")
+    assert idle.returncode == 0 and "no feed is due" in idle.stderr

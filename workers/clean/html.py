@@ -15,14 +15,15 @@ from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HtmlProcessingInstru
 from trafilatura.metadata import extract_title
 from trafilatura.utils import is_dubious_html, load_html, repair_faulty_html
 
-from schemas import RawDocument, Reason
+from schemas import RawDocument, Reason, SourceKind
 from workers.clean.body import finish_body, is_prose, same_text, split_lines, strip_noise, word_count
 from workers.clean.credits import Credits
 from workers.clean.dateline import is_domain_like
 from workers.clean.draft import Draft
-from workers.clean.html_meta import bylines, date_candidates, people, section, site_names
+from workers.clean.html_meta import bylines, date_candidates, organisations, people, section, site_names
 from workers.clean.meta import PageMeta, read_meta, visible_dates
 from workers.clean.photo import caption_lines, is_photo_page
+from workers.clean.standfirst import standfirst
 from workers.clean.tree import wrap_loose_text
 from workers.errors import PermanentError, SkipInput
 
@@ -112,19 +113,26 @@ def extract_html(raw: RawDocument, is_outlet: Callable[[str], object]) -> Draft:
         _reject_front_page(tree, word_count(" ".join(lines)), url)
     names = site_names(tree, meta)
     title = _pick_title(tree, meta, names, is_outlet)
+    lead = None if photo else standfirst(tree, meta.description, lines, title)
+    lines = [lead, *lines] if lead else lines
     paragraphs, dateline = finish_body(lines, title, is_outlet)
 
     def not_person(name: str) -> bool:
         """True for the site's or a known outlet's name given as author ("Lesotho Times", "Lrt.lt")."""
         return is_domain_like(name) or bool(is_outlet(name)) or any(same_text(name, site) for site in names)
 
+    def wire(name: str) -> bool:
+        """True for a wire agency, a co-author when named beside reporters ("Adam Vidler", "AP")."""
+        return getattr(is_outlet(name), "kind", None) == SourceKind.wire
+
     return Draft(
         paragraphs=paragraphs,
         title=title,
         url=meta.canonical,
         dates=date_candidates(tree, meta, url),
-        authors=people(credits.authors, meta.ld_authors, meta.authors, not_person=not_person)
-        or people(bylines(tree), not_person=not_person),
+        authors=people(credits.authors, meta.ld_authors, meta.authors, not_person=not_person, co_author=wire)
+        or people(bylines(tree), not_person=not_person, co_author=wire)
+        or organisations(meta.ld_organisations, meta.ld_authors, meta.authors),
         editors=people(credits.editors, meta.editors, not_person=not_person),
         labels=[name for name in names if not name.startswith("http")],
         dateline_outlet=dateline.outlet,

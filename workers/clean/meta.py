@@ -66,6 +66,7 @@ class PageMeta:
     title: str | None = None
     dates: list[str] = field(default_factory=list)  # stated in metadata, most specific first
     ld_authors: list[str] = field(default_factory=list)  # JSON-LD author persons
+    ld_organisations: list[str] = field(default_factory=list)  # JSON-LD authors typed as organisations
     authors: list[str] = field(default_factory=list)  # author meta tags
     editors: list[str] = field(default_factory=list)
     section: str | None = None
@@ -76,6 +77,7 @@ class PageMeta:
         None  # when the page says it was last changed (article:modified_time, dateModified)
     )
     stated_words: int | None = None  # the article's length the page states (JSON-LD articleBody, wordCount)
+    description: str | None = None  # the page's summary of its article (og:description, description)
 
 
 def read_meta(tree: HtmlElement, base_url: str | None) -> PageMeta:
@@ -96,6 +98,8 @@ def read_meta(tree: HtmlElement, base_url: str | None) -> PageMeta:
         image=_absolute(first("og:image", "twitter:image") or _ld_image(ld.get("image")), base_url),
         is_article=bool(ld) or (first("og:type") or "").lower() == "article",
         stated_words=_stated_words(ld),
+        description=first("og:description", "description", "twitter:description")
+        or _ld_text(ld.get("description")),
     )
     page.dates = [v for k in _DATE_KEYS[:3] for v in metas.get(k, [])]
     page.dates += (
@@ -105,6 +109,7 @@ def read_meta(tree: HtmlElement, base_url: str | None) -> PageMeta:
     page.modified = first("article:modified_time", "og:updated_time") or _ld_text(ld.get("dateModified"))
     page.dates += [t.get("datetime") for t in tree.iter("time") if t.get("datetime")]
     page.ld_authors = _ld_people(ld.get("author"), ld.get("@nodes", {}))
+    page.ld_organisations = _ld_people(ld.get("author"), ld.get("@nodes", {}), organisations=True)
     page.authors = [v for k in _author_keys(metas) for v in metas.get(k, []) if not v.startswith("http")]
     page.editors = [v for k in _EDITOR_KEYS for v in metas.get(k, [])] + _ld_names(
         ld.get("editor"), people_only=True
@@ -213,15 +218,20 @@ def _ld_names(value: object, people_only: bool = False) -> list[str]:
     return names
 
 
-def _ld_people(value: object, nodes: dict[str, dict]) -> list[str]:
-    """Names of the JSON-LD persons in an author value: given and family names joined, @id references followed."""
+def _ld_people(value: object, nodes: dict[str, dict], organisations: bool = False) -> list[str]:
+    """Names of the JSON-LD persons in an author value (with `organisations`, of the organisations instead).
+
+    Given and family names are joined, @id references followed, nested lists read ([{Person}, [{Person}]]).
+    """
     items = value if isinstance(value, list) else [value]
+    items = [inner for item in items for inner in (item if isinstance(item, list) else [item])]
     names = []
     for item in items:
         if isinstance(item, dict) and not item.get("name") and isinstance(item.get("@id"), str):
             item = nodes.get(item["@id"], item)
-        if isinstance(item, dict) and "organization" in str(item.get("@type", "")).lower():
-            continue  # publishers listed as author
+        typed_organisation = isinstance(item, dict) and "organization" in str(item.get("@type", "")).lower()
+        if typed_organisation != organisations:
+            continue  # publishers listed as author are read apart
         if isinstance(item, dict) and not item.get("name"):
             item = " ".join(str(item.get(k) or "") for k in ("givenName", "familyName")).strip()
         name = item.get("name") if isinstance(item, dict) else item

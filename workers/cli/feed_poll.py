@@ -39,6 +39,8 @@ def _print_reports(reports: list[PollReport]) -> None:
         if report.skipped:  # items left out of a feed that was read: said, with the first reason
             state += f", {len(report.skipped)} items skipped ({escape(report.skipped[0])})"
         out.print(f"{report.url}: {state}", highlight=False)
+    if any((report.error or "").startswith("blocked_address") for report in reports):
+        err.print("private and loopback addresses are refused: KLIPING_FETCH_ALLOW_PRIVATE=true allows them")
 
 
 def _poll_embedded(settings: Settings, force: bool) -> int:
@@ -60,7 +62,8 @@ def _poll_embedded(settings: Settings, force: bool) -> int:
     _print_reports(reports)
     counts: Counter = Counter(r.outcome for r in results)
     problems: list[InputResult] = [r for r in results if r.outcome in (Outcome.skipped, Outcome.failed)]
-    out.print(views.summary_table(counts, time.perf_counter() - started, problems))
+    if results:  # a pass that handed nothing on has no table to show
+        out.print(views.summary_table(counts, time.perf_counter() - started, problems))
     return 1 if counts.get(Outcome.failed) or any(r.error for r in reports) else 0
 
 

@@ -6,6 +6,7 @@ import argparse
 import re
 from typing import TYPE_CHECKING
 
+from workers.cli import views
 from workers.cli.common import err, out
 from workers.cli.feed_poll import cmd_poll, when_text
 from workers.settings import Settings
@@ -67,7 +68,25 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
         f"{verb} {url} (every {_every(args.every)}); poll it with `kliping feeds poll --once`",
         highlight=False,
     )
+    _warn_if_refused(url, settings)
     return 0
+
+
+def _warn_if_refused(url: str, settings: Settings) -> None:
+    """Say at once when the fetch guard will refuse every poll of the feed (kept: the polling side may allow it)."""
+    from schemas import Reason
+    from workers.errors import KlipingError
+    from workers.fetch.guard import check_address, parse_url
+
+    try:
+        check_address(parse_url(url), settings.fetch_allow_private)
+    except KlipingError as exc:
+        private = exc.reason == Reason.blocked_address
+        hint = " (KLIPING_FETCH_ALLOW_PRIVATE=true, for the process that polls, allows such addresses)"
+        err.print(
+            f"[yellow]polls of this feed will fail while this holds:[/] {exc}{hint if private else ''}",
+            highlight=False,
+        )
 
 
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
@@ -86,7 +105,7 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
             f"next poll {when_text(state.next_poll) if state.next_poll else 'now'}",
         ]
         if state.error_streak:
-            facts.append(f"[red]{state.error_streak} errors in a row[/]")
+            facts.append(f"[red]{views.plural(state.error_streak, 'error')} in a row[/]")
         out.print("    " + " · ".join(facts), highlight=False)
         if state.last_error:
             out.print(f"    [red]last error:[/] {state.last_error}", highlight=False, soft_wrap=True)

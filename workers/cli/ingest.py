@@ -10,7 +10,7 @@ from schemas import InputResult, utcnow
 from schemas.monitor import Alert
 from workers.cli import views
 from workers.cli.common import err, exit_code, finish, follow_results, out, store_context
-from workers.load import expand_inputs
+from workers.load import expand_inputs, is_url
 from workers.settings import Settings
 
 INGEST_EPILOG = """In the distributed mode (KLIPING_REDIS_URL and KLIPING_ELASTICSEARCH_URL set) the inputs are
@@ -30,6 +30,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         )
         return 2
     started = time.perf_counter()
+    shown: list[str] = []  # article ids of the inputs, in order (embedded: for --show)
     from workers.runtime.wiring import queues_inputs
 
     if queues_inputs(settings):
@@ -52,8 +53,9 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
         ctx = store_context(settings)
         run_started = utcnow()
-        results = run(inputs, ctx)
-    counts, problems, interrupted = follow_results(results, len(inputs), args.json)
+        results = _remember_ids(run(inputs, ctx), shown)
+    slow = ctx is None or any(is_url(ref) for ref in inputs)  # queued, or fetched: say it is working
+    counts, problems, interrupted = follow_results(results, len(inputs), args.json, slow)
     named = set(args.inputs)  # a path or URL the user typed; not a file met inside a named folder
     if args.json:
         return 130 if interrupted else exit_code(counts, problems, named)
@@ -61,8 +63,17 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     if ctx is not None and ctx.monitor is not None:
         _say_alerts(ctx.monitor.store.alerts(since=run_started))
     if args.show and ctx is not None and not interrupted:
-        views.print_articles(out, ctx.index.iter_articles(), title="stored articles")
+        articles = [a for a in map(ctx.index.get, dict.fromkeys(shown)) if a is not None]
+        views.print_articles(out, articles, title="the articles of these inputs, as stored")
     return code
+
+
+def _remember_ids(results: Iterator[InputResult], ids: list[str]) -> Iterator[InputResult]:
+    """Pass the results on, noting the article id of each (for --show)."""
+    for result in results:
+        if result.id:
+            ids.append(result.id)
+        yield result
 
 
 def _say_alerts(alerts: list[Alert]) -> None:
@@ -108,7 +119,11 @@ def add_ingest_parser(sub: argparse._SubParsersAction) -> None:
         "inputs", nargs="+", metavar="PATH_OR_URL", help="files, directories (recursively) and URLs"
     )
     p.add_argument("--json", action="store_true", help="one JSON object per input instead of the summary")
-    p.add_argument("--show", action="store_true", help="show the stored articles afterwards (embedded mode)")
+    p.add_argument(
+        "--show",
+        action="store_true",
+        help="then show the articles these inputs gave, as stored (embedded mode)",
+    )
     p.add_argument(
         "--wait", action="store_true", help="distributed mode: follow the queued inputs to the end"
     )

@@ -95,6 +95,9 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     else:
         copies = views.plural(stats["copies"], "syndicated copy", "syndicated copies")
         out.print(f"[bold]{views.plural(stats['articles'], 'article')}[/] ({copies})")
+        if not stats["articles"] and not stats["outcomes"]:
+            out.print("nothing ingested yet: `kliping ingest PATH_OR_URL…`", highlight=False)
+            return 0
         for table in views.stats_tables(stats):
             out.print(table)
     return 0

@@ -92,7 +92,17 @@ def _problem_lines(problems: list[InputResult]) -> list[str]:
         lines.append(
             "private and loopback addresses are refused: KLIPING_FETCH_ALLOW_PRIVATE=true allows them"
         )
+    if any(_looks_like_a_feed(r) for r in problems):
+        lines.append(
+            "a feed or sitemap? `kliping feeds add URL` registers it, `kliping feeds poll` ingests its items"
+        )
     return lines
+
+
+def _looks_like_a_feed(result: InputResult) -> bool:
+    """A URL skipped for its XML type: most likely a feed or sitemap named to `ingest`."""
+    reason = result.reason or ""
+    return reason.startswith("unsupported_type") and any(kind in reason for kind in ("xml", "rss", "atom"))
 
 
 def _entities_cell(article: Article, limit: int) -> str:

@@ -218,6 +218,7 @@ class _Batch:
 
     def store(self) -> list[InputResult]:
         """Flush the batch's writes; the final results (an item the index refused for good is quarantined)."""
+        self.on_input("")  # no input's stages: a crash in the flush is the whole batch's
         flushed = self.buffered.flush()
         refused = {failure.id: failure for failure in flushed.failures}
         stored = []
