@@ -10,7 +10,7 @@ import pytest
 from celery.app.defaults import DEFAULTS
 from kombu.transport.redis import SentinelChannel
 
-from workers.runtime.celery_app import celery_config, make_app
+from workers.runtime.celery_app import celery_config, make_app, visibility_timeout
 from workers.runtime.redis_conn import (
     BROKER_HEALTH_CHECK_SECONDS,
     REDIS_SOCKET_TIMEOUT,
@@ -40,7 +40,13 @@ def test_the_apps_broker_channel_and_result_backend_have_the_stated_settings(red
         channel = connection.default_channel
         assert channel.socket_timeout == REDIS_SOCKET_TIMEOUT and channel.socket_keepalive is True
         assert channel.health_check_interval == BROKER_HEALTH_CHECK_SECONDS
-        assert channel.unacked_restore_interval == 10 and channel.unacked_restore_throttle == 1
+        # The restore sweep runs ten times per visibility timeout (60 s by default: every 6 s).
+        timeout = visibility_timeout(Settings())
+        assert channel.visibility_timeout == timeout
+        assert (
+            channel.unacked_restore_interval == max(1, timeout // 10)
+            and channel.unacked_restore_throttle == 1
+        )
         kwargs = channel.client.connection_pool.connection_kwargs  # what redis-py connects with
         assert kwargs["socket_timeout"] == REDIS_SOCKET_TIMEOUT and kwargs["socket_keepalive"] is True
         assert kwargs["health_check_interval"] == BROKER_HEALTH_CHECK_SECONDS

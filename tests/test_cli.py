@@ -165,6 +165,9 @@ def test_a_new_user_is_told_what_to_do(tmp_path):
     alone = kliping(tmp_path)
     assert alone.returncode == 2 and "ingest" in alone.stdout and "serve" in alone.stdout
     assert "add, list, test or remove" in " ".join(kliping(tmp_path, "rules", "--help").stdout.split())
+    assert kliping(tmp_path, "rules", "add", "negatif", "Kursk", "--sentiment", "negative").returncode == 0
+    tested = kliping(tmp_path, "rules", "test", "negatif").stdout
+    assert tested.startswith("rule negatif: Kursk --sentiment negative")  # the filters it applies, said
 
 
 def test_serve_on_a_taken_port_says_how_to_pick_another(tmp_path):
@@ -175,3 +178,18 @@ def test_serve_on_a_taken_port_says_how_to_pick_another(tmp_path):
         taken.listen()
         served = kliping(tmp_path, "serve", "--port", str(taken.getsockname()[1]))
     assert served.returncode == 2 and "--port 0" in served.stderr and "Traceback" not in served.stderr
+
+
+def test_a_setting_that_does_not_parse_is_named_not_a_traceback(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KLIPING_")}
+    env.update(KLIPING_DATA_DIR=str(tmp_path / "data"), KLIPING_FETCH_READ_TIMEOUT="abc")
+    done = subprocess.run(
+        [sys.executable, "-m", "workers.cli", "stats"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "bad setting KLIPING_FETCH_READ_TIMEOUT='abc'" in done.stderr

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from schemas import SentimentLabel
-from workers.enrich.lexicon import NEGATIVE_THRESHOLD, POSITIVE_THRESHOLD, score_sentiment
+from workers.enrich.lexicon import NEGATIVE_THRESHOLD, POSITIVE_THRESHOLD, read_evidence, score_sentiment
 from workers.enrich.stem import candidates
 from workers.settings import PROJECT_ROOT
 
@@ -71,6 +71,25 @@ def test_negation_flips_the_label(plain, negated):
 
 def test_negation_stops_at_a_clause_boundary():
     assert score_sentiment("Tidak ada yang tahu. Tim itu berhasil.").label is SentimentLabel.positive
+
+
+@pytest.mark.parametrize(
+    ("tokens", "names", "weights", "n_words"),
+    [
+        ("not a b good", (), [-0.6], 4),  # the negation reaches three words ahead, plain words between
+        ("not a b c good", (), [1.0], 5),  # ... and no further
+        ("not Andi b good", ("Andi",), [-0.6], 4),  # a name's word counts as a word
+        ("very a good", (), [1.5], 3),
+        ("very a b good", (), [1.0], 4),  # an intensifier reaches two words ahead
+        ("not luar biasa", (), [-1.2], 2),  # a pair is one word, and negated as one
+        ("gempa Bumi", ("Bumi",), [-2.5], 2),  # a name's word completes no pair
+        ("not , good", (), [1.0], 2),  # a clause boundary ends the negation and is no word
+    ],
+)
+def test_lexicon_evidence_windows(tokens, names, weights, n_words):
+    """read_evidence jumps over plain words: the windows of negations and intensifiers still count them."""
+    found = read_evidence(tokens.split(), frozenset(names))
+    assert (found.weights, found.n_words) == (weights, n_words)
 
 
 def test_intensifier_strengthens():

@@ -216,3 +216,6 @@ def test_the_search_form_filters_on_the_articles_dates():
     assert search_query({"until": "2025-04-30T12:00"}).until == datetime(2025, 4, 30, 12, tzinfo=UTC)
     with pytest.raises(ValueError, match="not an ISO date"):
         search_query({"until": "kemarin"})
+    assert search_query({"since": "2025-04-30", "until": "2025-04-30"}).since is not None  # one day
+    with pytest.raises(ValueError, match="'since' is not before 'until'"):
+        search_query({"since": "2025-05-01", "until": "2025-04-30"})

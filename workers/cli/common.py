@@ -95,15 +95,18 @@ def positive_int(value: str) -> int:
 
 
 def follow_results(
-    results: Iterator[InputResult], total: int, as_json: bool
+    results: Iterator[InputResult], total: int, as_json: bool, slow: bool = False
 ) -> tuple[Counter, list[InputResult], bool]:
     """Consume results: print JSON lines or advance a progress bar (with an ETA).
+
+    The bar shows on a terminal from PROGRESS_FROM inputs on, or for any count when the inputs are
+    `slow` (fetched URLs, queued tasks: one can take seconds, and silence looks like a hang).
 
     Returns the counts, the problems and whether Ctrl-C stopped it (the counts are then partial).
     """
     counts: Counter = Counter()
     problems: list[InputResult] = []
-    show_bar = not as_json and total >= PROGRESS_FROM and err.is_terminal
+    show_bar = not as_json and (total >= PROGRESS_FROM or slow) and err.is_terminal
     progress = progress_bar() if show_bar else None
     interrupted = False
     with progress or contextlib.nullcontext():

@@ -10,7 +10,7 @@ from schemas import InputResult, utcnow
 from schemas.monitor import Alert
 from workers.cli import views
 from workers.cli.common import err, exit_code, finish, follow_results, out, store_context
-from workers.load import expand_inputs
+from workers.load import expand_inputs, is_url
 from workers.settings import Settings
 
 INGEST_EPILOG = """In the distributed mode (KLIPING_REDIS_URL and KLIPING_ELASTICSEARCH_URL set) the inputs are
@@ -54,7 +54,8 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         ctx = store_context(settings)
         run_started = utcnow()
         results = _remember_ids(run(inputs, ctx), shown)
-    counts, problems, interrupted = follow_results(results, len(inputs), args.json)
+    slow = ctx is None or any(is_url(ref) for ref in inputs)  # queued, or fetched: say it is working
+    counts, problems, interrupted = follow_results(results, len(inputs), args.json, slow)
     named = set(args.inputs)  # a path or URL the user typed; not a file met inside a named folder
     if args.json:
         return 130 if interrupted else exit_code(counts, problems, named)

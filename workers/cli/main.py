@@ -8,6 +8,8 @@ import os
 import sys
 from collections.abc import Iterable
 
+from pydantic import ValidationError
+
 from workers.cli.common import NOISY_LOGGERS, err, real_console
 from workers.cli.feeds import add_feeds_parser
 from workers.cli.ingest import add_ingest_parser
@@ -110,7 +112,16 @@ def main(argv: Iterable[str] | None = None) -> int:
         parser.print_help()
         return 2
     args = parser.parse_args(arguments)
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except ValidationError as exc:  # a KLIPING_* variable (or .env line) that does not parse
+        for problem in exc.errors():
+            if not problem["loc"]:  # a check across settings: its message names them
+                err.print(f"[red]bad settings:[/] {problem['msg']}", highlight=False)
+                continue
+            name = "KLIPING_" + "_".join(str(part) for part in problem["loc"]).upper()
+            err.print(f"[red]bad setting[/] {name}={problem['input']!r}: {problem['msg']}", highlight=False)
+        return 2
     configure_logging(args.verbose)
     try:
         return args.func(args, settings)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from schemas import SentimentLabel
+from schemas.monitor import Rule
 from workers.cli import views
 from workers.cli.common import err, out, parse_since, positive_int, store_context
 from workers.settings import Settings
@@ -19,7 +20,6 @@ def escape(text: str) -> str:
 
 def cmd_rules(args: argparse.Namespace, settings: Settings) -> int:
     """Add, list or remove standing rules (monitoring queries)."""
-    from schemas.monitor import Rule
     from workers.monitor import parse
     from workers.runtime.wiring import monitor_store
 
@@ -55,16 +55,7 @@ def cmd_rules(args: argparse.Namespace, settings: Settings) -> int:
         if args.json:
             print(rule.model_dump_json())
             continue
-        filters = " ".join(
-            f"--{k} {v.value if hasattr(v, 'value') else v}"
-            for k, v in (
-                ("entity", rule.entity),
-                ("source", rule.source),
-                ("sentiment", rule.sentiment),
-                ("webhook", rule.webhook),
-            )
-            if v
-        )
+        filters = _filters(rule, webhook=True)
         disabled = f"  [red]disabled: {escape(rule.error)}[/]" if rule.error else ""
         out.print(
             f"{escape(rule.name)}  {escape(rule.query)}  {escape(filters)}{'  --spike' if rule.spike else ''}{disabled}",
@@ -90,9 +81,16 @@ def _webhook_allowed(url: str, settings: Settings) -> bool:
     return True
 
 
+def _filters(rule: Rule, webhook: bool = False) -> str:
+    """A rule's filters as the options that set them: ``--entity X --sentiment negative``."""
+    pairs = [("entity", rule.entity), ("source", rule.source), ("sentiment", rule.sentiment)]
+    if webhook:
+        pairs.append(("webhook", rule.webhook))
+    return " ".join(f"--{k} {v.value if hasattr(v, 'value') else v}" for k, v in pairs if v)
+
+
 def _rules_test(args: argparse.Namespace, settings: Settings, store) -> int:
     """Which stored articles a saved rule (by name) or a query would match."""
-    from schemas.monitor import Rule
     from workers.monitor import parse
     from workers.monitor.preview import preview
 
@@ -107,7 +105,7 @@ def _rules_test(args: argparse.Namespace, settings: Settings, store) -> int:
         for article, _terms in result.matches:
             print(views.article_line(article))
         return 0 if result.matches else 1
-    what = f"rule {rule.name}: {rule.query}" if saved else f"query {rule.query}"
+    what = f"rule {rule.name}: {rule.query} {_filters(rule)}".rstrip() if saved else f"query {rule.query}"
     out.print(what, highlight=False)
     if not result.matches:
         out.print("no stored article would match")

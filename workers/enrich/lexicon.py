@@ -10,6 +10,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import compress
 
 from schemas import Sentiment, SentimentLabel
 
@@ -58,9 +59,8 @@ def _lexicon() -> _Lexicon:
     )
 
 
-@lru_cache(maxsize=WORD_CACHE_SIZE)
 def _weight(word: str) -> float | None:
-    """Lexicon weight of a word or of its first known root."""
+    """Lexicon weight of a word or of its first known root (memoised as part of :func:`_role`)."""
     words = _lexicon().words
     for candidate in candidates(word):
         if candidate in words:
@@ -87,38 +87,45 @@ def evidence(text_words: list[str], names: frozenset[str] = frozenset()) -> tupl
 
 
 def read_evidence(text_words: list[str], names: frozenset[str] = frozenset()) -> Evidence:
-    """The :class:`Evidence` of ``text_words``; the words of ``names`` count as words but are not scored."""
-    lex = _lexicon()
-    # words of the article's entity names carry no sentiment: Banggai is not "bangga", Badan not "bad"
-    tokens = ["_" if t in names else t.lower() for t in text_words]
+    """The :class:`Evidence` of ``text_words``; the words of ``names`` count as words but are not scored.
+
+    Only the tokens the lexicon has something to say about (:func:`_role`: clause punctuation, negators,
+    intensifiers, loaded words, first words of a pair) and the names are visited; the plain words between
+    two of them are counted, and shorten a pending negation or intensifier, all at once."""
+    n = len(text_words)
+    roles: list[_Role | None] = list(map(_role, map(str.lower, text_words)))
+    if names:
+        # words of the article's entity names carry no sentiment: Banggai is not "bangga", Badan not "bad"
+        for k in compress(range(n), map(names.__contains__, text_words)):
+            roles[k] = _NAME
     weights: list[float] = []
     negated = boosted = 0
     boost = 1.0
-    n_words = i = 0
-    n = len(tokens)
-    while i < n:
-        token = tokens[i]
-        if token == "_":
-            n_words, i = n_words + 1, i + 1
+    n_words = done = 0  # done: tokens before this index are read
+    for i in compress(range(n), roles):
+        if i < done:
+            continue  # the second word of a pair
+        if gap := i - done:  # plain words: counted, each shortens a pending negation or intensifier
+            n_words += gap
+            negated, boosted = max(0, negated - gap), max(0, boosted - gap)
+        role = roles[i]
+        assert role is not None  # compress() visits only the tokens with a role
+        kind = role[0]
+        done = i + 1
+        if kind is _NAME_KIND:
+            n_words += 1  # a name's word counts, and shortens nothing
             continue
-        if not token[0].isalpha():
+        if kind is _BOUNDARY:
             negated = boosted = 0  # clause boundary
-            i += 1
             continue
         n_words += 1
-        step = 1
-        if token in lex.negators:
+        if kind is _NEGATOR:
             negated = NEGATION_WINDOW + 1
-        elif token in lex.intensifiers:
-            boost, boosted = lex.intensifiers[token], INTENSIFIER_WINDOW + 1
+        elif kind is _INTENSIFIER:
+            boost, boosted = role[1] or 0.0, INTENSIFIER_WINDOW + 1
         else:
-            weight = None
-            if token in lex.pair_firsts and i + 1 < n:
-                weight = lex.words.get(f"{token} {tokens[i + 1]}")
-            if weight is not None:
-                step = 2
-            else:
-                weight = _weight(token)
+            weight, paired = _pair_weight(role, text_words, done, names)
+            done += paired
             if weight:
                 if boosted:
                     weight *= boost
@@ -129,9 +136,45 @@ def read_evidence(text_words: list[str], names: frozenset[str] = frozenset()) ->
             negated -= 1
         if boosted:
             boosted -= 1
-        i += step
-    closed = not tokens or (tokens[-1] != "_" and not tokens[-1][0].isalpha())
+    n_words += n - done
+    last = text_words[-1] if text_words else ""
+    closed = not text_words or (last not in names and not last[0].isalpha())
     return Evidence(weights, n_words, closed)
+
+
+_NAME_KIND, _BOUNDARY, _NEGATOR, _INTENSIFIER, _WORD = "name", "boundary", "negator", "intensifier", "word"
+# A token's role: its kind, its weight (an intensifier's factor), whether it opens a pair, the word
+_Role = tuple[str, float | None, bool, str]
+_NAME: _Role = (_NAME_KIND, None, False, "")
+
+
+def _pair_weight(
+    role: _Role, text_words: list[str], after: int, names: frozenset[str]
+) -> tuple[float | None, int]:
+    """The weight of a loaded word, or of the pair it opens with the next word (then 1: that word is read)."""
+    if role[2] and after < len(text_words):  # a pair's first word: "_" for a name's word after it
+        following = text_words[after]
+        weight = _lexicon().words.get(f"{role[3]} {'_' if following in names else following.lower()}")
+        if weight is not None:
+            return weight, 1
+    return role[1], 0
+
+
+@lru_cache(maxsize=WORD_CACHE_SIZE)
+def _role(word: str) -> _Role | None:
+    """What the lexicon makes of a lower-case token on its own; None for a plain word (no weight, no pair,
+    no effect)."""
+    if not word[0].isalpha():
+        return (_BOUNDARY, None, False, word)
+    lex = _lexicon()
+    if word in lex.negators:
+        return (_NEGATOR, None, False, word)
+    if word in lex.intensifiers:
+        return (_INTENSIFIER, lex.intensifiers[word], False, word)
+    weight, pair_first = _weight(word), word in lex.pair_firsts
+    if not weight and not pair_first:
+        return None
+    return (_WORD, weight, pair_first, word)
 
 
 def _sums(pieces: list[Evidence]) -> tuple[float, float]:

@@ -24,11 +24,11 @@ _QUOTES = frozenset("\"'“”‘’«»()[]")
 # A line is a heading when at least this share of its words is capitalised: in the seeds, headlines
 # score 0.78-1.0 and the body sentence densest with names 0.61 ("Komisi Militer Pusat Partai ...").
 HEADING_CAP_RATIO = 0.75
-# Per-word memo caches (fold here, stem.candidates, lexicon._weight, sentiment_model._word_vector). New
+# Per-word memo caches (fold here, stem.candidates, lexicon._role, sentiment_model._word_vector). New
 # articles keep bringing new words (names, numbers, typos), so each cache fills to its maxsize: at 65536
 # entries the first three held ~35 MB together, reached only after ~15,000-30,000 articles (RSS +3 MB per
 # 1,000 articles until then).
-# 8192 entries (~4-5 MB together, full within ~1,000 articles) keep hit rates at 0.99 (fold, _weight).
+# 8192 entries (~4-5 MB together, full within ~1,000 articles) keep hit rates at 0.99 (fold, _role).
 WORD_CACHE_SIZE = 8192
 
 

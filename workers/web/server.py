@@ -34,6 +34,8 @@ def search_query(params: dict[str, str]) -> SearchQuery:
     since, until = _date_param(params, "since"), _date_param(params, "until")
     if until is not None and len(params["until"].strip()) == len("YYYY-MM-DD"):
         until += timedelta(days=1)  # a day: up to its end
+    if since is not None and until is not None and since >= until:
+        raise ValueError("'since' is not before 'until': no date lies between them")
     sentiment = params.get("sentiment") or None
     if sentiment and sentiment not in {label.value for label in SentimentLabel}:
         raise ValueError(f"sentiment is one of negative, neutral, positive, not {sentiment!r}")
