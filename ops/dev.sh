@@ -18,7 +18,9 @@ if [ ! -f "$stamp" ] || [ "$root/pyproject.toml" -nt "$stamp" ]; then
     touch "$stamp"
 fi
 export PATH="$venv/bin:$PATH"
-cd "$root"
+if [ "${1:-}" != "kliping" ]; then
+    cd "$root"  # pytest, ops/… scripts: run in the checkout; kliping: where you are (your relative paths)
+fi
 if [ "${1:-}" = "pytest" ] || [ "${1:-}" = "ops/check.sh" ]; then
     "$root/ops/install_browser.sh"  # the web view's browser tests drive Debian's chromium
 fi
