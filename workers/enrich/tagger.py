@@ -5,7 +5,12 @@ are tagged; every other token is outside any entity. That keeps the cost to a fr
 loses few entities in cased news (``ops/train_entities.py`` prints the share of gold entities a run covers).
 Each token's features are its word, shape and affixes, its neighbours, the cue lists, the name lexicon and
 what the hand-written rules (gazetteer included) made of it: the model learns when to trust them. A separate
-gazetteer feature was tried and dropped: no change on idner dev (0.846 both), one more trie walk per run. ``ops/train_entities.py`` trains
+gazetteer feature was tried and dropped: no change on idner dev (0.846 both), one more trie walk per run.
+Three families were dropped for speed (issue 25: each is one more string per token to build and to hand to
+crfsuite): the two-letter suffix, the length and the previous token's shape. Model-level dev F1 with / without
+them: id (idner dev) 0.850 / 0.851, en (BTC dev) 0.543 / 0.547. Dropping the next token's shape too, or
+the two-letter prefix, cost id 0.002-0.005 or broke a seed or fixture test (tests/test_enrich*.py).
+``ops/train_entities.py`` trains
 one model per language on the train parts of ``../shared/data/train`` and writes them to ``workers/data``.
 """
 
@@ -154,10 +159,8 @@ def _word_features(text: str) -> tuple[str, ...]:
         "sh=" + _shape(text),
         "p3=" + key[:3],
         "s3=" + key[-3:],
-        "s2=" + key[-2:],
         "s4=" + key[-4:],
         "p2=" + key[:2],
-        "len=" + str(min(len(text), 8)),
     ]
     if text.isupper():
         feats.append("upper")
@@ -226,7 +229,7 @@ def run_features(
     out = []
     for start, end in runs:
         seq = []
-        shapes = [_shape(texts[k]) if 0 <= k < n else _PAD for k in range(start - 1, end + 1)]
+        shapes = [_shape(texts[k]) if k < n else _PAD for k in range(start + 1, end + 1)]
         for i in range(start, end):
             key, prev, nxt = keys[i + 2], keys[i + 1], keys[i + 3]
             feats = [
@@ -240,8 +243,7 @@ def run_features(
                 "rn=" + rule_names[i],
                 "r-1=" + rules_padded[i],
                 "r+1=" + rules_padded[i + 2],
-                "sh-1=" + shapes[i - start],
-                "sh+1=" + shapes[i - start + 2],
+                "sh+1=" + shapes[i - start],
             ]
             seq.append([*_word_features(texts[i]), *feats, *_flags(doc, i, start)])
         out.append(seq)
@@ -275,7 +277,7 @@ def _known_run_features(
     rule_feats, name_feats = _value_features(known, ("r=", "r-1=", "r+1=")), _value_features(known, ("rn=",))
     values = _family_values(known)
     w_prev, w_next, w_prev2, w_next2 = values["w-1="], values["w+1="], values["w-2="], values["w+2="]
-    sh_prev, sh_next = values["sh-1="], values["sh+1="]
+    sh_next = values["sh+1="]
     pair_prev, pair_next = values["w-1|w="], values["w|w+1="]
     keys = [_PAD, _PAD, *doc.keys, _PAD, _PAD]  # position i is at i + 2
     rules_padded = [_PAD, *rules, _PAD]
@@ -284,7 +286,7 @@ def _known_run_features(
     out = []
     for start, end in runs:
         seq = []
-        shapes = [_shape(texts[k]) if 0 <= k < n else _PAD for k in range(start - 1, end + 1)]
+        shapes = [_shape(texts[k]) if k < n else _PAD for k in range(start + 1, end + 1)]  # the next tokens'
         for i in range(start, end):
             key, prev, nxt, prev2, next2 = keys[i + 2], keys[i + 1], keys[i + 3], keys[i], keys[i + 4]
             feats = []
@@ -309,9 +311,7 @@ def _known_run_features(
             ):
                 if feature is not None:
                     feats.append(feature)
-            if (shape := shapes[i - start]) in sh_prev:
-                feats.append("sh-1=" + shape)
-            if (shape := shapes[i - start + 2]) in sh_next:
+            if (shape := shapes[i - start]) in sh_next:
                 feats.append("sh+1=" + shape)
             feats += flags[i == start, sentence_start[i], heading[i]]
             seq.append(feats + _known_word_features(texts[i], known))
