@@ -24,15 +24,13 @@ from workers.clean.meta import PageMeta, visible_dates
 
 date_text.install()  # htmldate reads date text in Kliping's languages only (date_text.py: 20-50× faster)
 
+# Byline markup, and labels of a field in a side column or fact box
+# ("<li><strong>Autorin/Autor</strong> Roman Goncharenko</li>"), found in one pass over the page.
 _BYLINE = etree.XPath(
-    "//body//*[@rel='author' or @itemprop='author' or contains(concat(' ', normalize-space(@class), ' '), ' author ')]"
+    "//body//*[@rel='author' or @itemprop='author' or contains(@class, 'author')"
+    " or ((self::strong or self::b or self::dt or self::th) and string-length(text()[1]) < 20"
+    " and (contains(translate(text()[1], 'AUTW', 'autw'), 'aut') or contains(translate(text()[1], 'W', 'w'), 'written')))]"
     " | //body//a[contains(@href, '/author/')]"
-)
-# A labelled field in a page's side column or fact box: "<li><strong>Autorin/Autor</strong> Roman Goncharenko</li>".
-_FIELD_LABEL = etree.XPath(
-    "//body//*[self::strong or self::b or self::dt or self::th or self::span]"
-    "[string-length(normalize-space()) < 20][starts-with(translate(normalize-space(), 'AUTHORIWEN', 'authoriwen'), 'aut')"
-    " or starts-with(translate(normalize-space(), 'AUTHORIWEN', 'authoriwen'), 'written')]"
 )
 _AUTHOR_FIELD = re.compile(
     r"^(?:autor(?:in)?(?:\s*/\s*autor(?:in)?)?|authors?|auteur|written by)\s*:?$", re.IGNORECASE
@@ -40,6 +38,8 @@ _AUTHOR_FIELD = re.compile(
 # More names than this in byline markup are a list of the site's writers, not the article's.
 MAX_BYLINES = 4
 _ACCOUNTS = frozenset({"admin", "administrator", "editor", "redaksi", "staff", "user"})
+_AUTHOR_CLASS = re.compile(r"(?:^|\s)author(?:\s|$)")  # the class name "author" itself
+_FIELD_LABELS = frozenset({"strong", "b", "dt", "th"})
 _PICTURE_CLASS = re.compile(r"(?:^|\s)(?:photo|image|caption|foto)", re.IGNORECASE)  # a class name's start
 _DOMAIN = re.compile(r"[\w-]+(?:\.[^\W\d_]{2,})+")
 _LETTER = re.compile(r"[^\W\d_]")
@@ -143,16 +143,14 @@ def bylines(tree: HtmlElement) -> list[str]:
     """Author names the page shows in byline markup: labelled fields ("Autor: …"), rel/itemprop/class author,
     links to /author/ pages."""
     names = []
-    for label in _FIELD_LABEL(tree):
-        if _AUTHOR_FIELD.match(" ".join(label.text_content().split())):
-            following = label.getnext()
-            value = label.tail if label.tail and label.tail.strip() else ""
-            value = value or (following.text_content() if following is not None else "")
-            if value.strip():
-                names.append(" ".join(value.split()))
     for element in _BYLINE(tree):
-        if _in_picture(element):
-            continue  # a photo credit
+        if element.tag in _FIELD_LABELS and _AUTHOR_FIELD.match((element.text or "").strip()):
+            value = _field_value(element)
+            if value and value not in names:
+                names.append(value)
+            continue
+        if not _is_byline(element) or _in_picture(element):
+            continue  # "author-bio" or "authors-list" classes, a photo credit
         named = element.xpath(".//*[@itemprop='name']")
         element = named[0] if named else element
         text = " ".join((element.get("content") or element.text_content()).split())
@@ -161,6 +159,21 @@ def bylines(tree: HtmlElement) -> list[str]:
         if len(names) == MAX_BYLINES:
             break
     return names
+
+
+def _field_value(label: HtmlElement) -> str:
+    """The value after a field's label: the text following it, else the next element's."""
+    value = label.tail if label.tail and label.tail.strip() else ""
+    following = label.getnext()
+    value = value or (following.text_content() if following is not None else "")
+    return " ".join(value.split())
+
+
+def _is_byline(element: HtmlElement) -> bool:
+    """True for byline markup: rel or itemprop author, a link to an /author/ page, the class name "author"."""
+    if "author" in (element.get("rel"), element.get("itemprop")) or "/author/" in (element.get("href") or ""):
+        return True
+    return bool(_AUTHOR_CLASS.search(element.get("class") or ""))
 
 
 def _in_picture(element: HtmlElement) -> bool:
