@@ -60,3 +60,22 @@ def test_an_embedded_ingest_of_a_file_imports_only_what_the_file_needs(tmp_path)
     # no distributed mode, no HTTP client for a local file, no rich for JSON lines
     assert not after & {*DISTRIBUTED, "httpx", "httpcore", "rich"}, after
     assert "trafilatura" in after  # the clean stage did run: the check above is not vacuous
+
+
+# The enrich stage's code (entity recogniser, gazetteer, sentiment): needed only by an article to enrich.
+ENRICH_STAGE = (
+    "workers.enrich.stage",
+    "workers.enrich.entities",
+    "workers.enrich.sentiment",
+    "workers.enrich.gazetteer",
+)
+
+
+def test_an_ingest_whose_inputs_are_unchanged_imports_no_enrich_stage(tmp_path):
+    first = _modules(tmp_path, "ingest", str(SEED), "--json")
+    assert first["code"] == 0
+    assert set(ENRICH_STAGE) <= first["after"]  # a new article is enriched: the check below is not vacuous
+    again = _modules(tmp_path, "ingest", str(SEED), "--json")  # same store: the seed is unchanged
+    assert again["code"] == 0
+    assert not again["after"] & set(ENRICH_STAGE), again["after"] & set(ENRICH_STAGE)
+    assert "workers.enrich.stem" in again["after"]  # the query language's stemmer alone

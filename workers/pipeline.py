@@ -26,9 +26,9 @@ from schemas import (
     Reason,
     utcnow,
 )
+from workers import enrich as enrichment  # its stage modules load at the first article to enrich
 from workers.clean import clean
 from workers.dedupe import Verdict, assign_story, dedupe, fingerprint, verify
-from workers.enrich import enrich, reuse_enrichment
 from workers.errors import KlipingError, SkipInput, TransientError
 from workers.load import is_url, load
 from workers.observe import MetricsSink, Stage, Trace, bind_article, finish, resumed, stage, tracing
@@ -179,9 +179,9 @@ def store(article: Article, ctx: Context) -> InputResult:
         # itself, stored as a copy all the same, and linked when the canonical is stored (link_group).
         with stage(Stage.enrich):
             article = (
-                reuse_enrichment(article, canonical)
+                enrichment.reuse_enrichment(article, canonical)
                 if canonical is not None
-                else enrich(article, ctx.registry)
+                else enrichment.enrich(article, ctx.registry)
             )
         article.dedup = Dedup(
             canonical_id=verdict.canonical_id,
@@ -205,7 +205,7 @@ def store(article: Article, ctx: Context) -> InputResult:
         )
 
     with stage(Stage.enrich):
-        article = enrich(article, ctx.registry)
+        article = enrichment.enrich(article, ctx.registry)
     window = timedelta(days=ctx.settings.story_window_days)
     article.dedup = existing.dedup if existing is not None else None  # a re-run keeps its copies
     article.indexed_at = utcnow()

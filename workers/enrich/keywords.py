@@ -26,7 +26,8 @@ def extract_keywords(title: str, text: str, entities: list[Entity]) -> list[str]
 def keywords_from_words(title_words: list[str], text_words: list[str], entities: list[Entity]) -> list[str]:
     """:func:`extract_keywords` of a title and text already split by :func:`tokens.words`."""
     stop = _stopwords()
-    entity_words = {fold(w) for e in entities for alias in e.aliases for w in words(alias)}
+    # one split of all the aliases, a line each: no word spans a line break
+    entity_words = set(map(fold, words("\n".join(alias for e in entities for alias in e.aliases))))
     scores: defaultdict[str, float] = defaultdict(float)  # entity mentions weigh 1.5
     first_seen: dict[str, int] = {}
     for weight, chunk in ((TITLE_WEIGHT, title_words), (1, text_words)):

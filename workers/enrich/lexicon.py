@@ -206,7 +206,7 @@ def net_score(positive: float, negative: float, n_words: int) -> float:
 
 def name_words(names: Iterable[str]) -> frozenset[str]:
     """The capitalised words of entity names: they carry no sentiment (Banggai is not "bangga")."""
-    return frozenset(w for name in names for w in words(name) if w[0].isupper())
+    return frozenset(w for w in words("\n".join(names)) if w[0].isupper())  # no word spans a line break
 
 
 def score_sentiment(text: str, names: Iterable[str] = ()) -> Sentiment:
