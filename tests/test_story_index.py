@@ -213,3 +213,35 @@ def test_matching_stories_equal_an_exhaustive_check(index):  # noqa: F811
         assert found == expected
         checked += bool(expected)
     assert checked > 20  # the case is not vacuous: many lookups have matches
+
+
+def test_embedded_term_counts_follow_refreshes_and_old_stores(tmp_path):
+    path = tmp_path / "s.sqlite3"
+    store = EmbeddedStore(path)
+    store.put_story(StoryRecord(story_id="a", terms=["x", "y"], published_at=NOW))
+    store.put_story(StoryRecord(story_id="b", terms=["x", "z"], published_at=NOW))
+    store.put_story(StoryRecord(story_id="a", terms=["y", "z"], published_at=NOW))  # refreshed: x left it
+    counts = {"x": 1, "y": 1, "z": 2}
+    assert store.story_term_counts(["x", "y", "z", "w"], NOW, None, 1) == counts  # exact, not capped
+    store.close()
+    with sqlite3.connect(path) as db:  # as a store written before the counts existed
+        db.execute("DROP TABLE story_term_df")
+    assert EmbeddedStore(path).story_term_counts(["x", "y", "z"], NOW, None, 1) == counts
+
+
+def test_a_lookup_skips_the_commonest_terms(index):  # noqa: F811
+    common = [f"common{n}" for n in range(4)]
+    for number in range(30):  # the common terms in every story, the rare ones in none
+        index.put_story(StoryRecord(story_id=f"s{number}", terms=[*common, f"own{number}"], published_at=NOW))
+    terms = [*common, *(f"rare{n}" for n in range(8))]  # 12 terms: 6 to share, so 4 can be skipped
+    read: list[list[str]] = []
+    sharing = index.stories_sharing
+
+    def spy(keys, *args, **kwargs):
+        read.append(list(keys))
+        return sharing(keys, *args, **kwargs)
+
+    index.stories_sharing = spy
+    assert matching_stories(terms, NOW, index, timedelta(days=3)) == []
+    full = [keys for keys in read if not keys[0].startswith("\x1f")]  # the full-story class: unmarked keys
+    assert full and all(not set(keys) & set(common) for keys in full)  # only the rare terms' postings

@@ -140,7 +140,8 @@ class DedupIndex(Protocol):
     def story_term_counts(
         self, terms: list[str], since: datetime, until: datetime | None, cap: int
     ) -> dict[str, int]:
-        """How many stories of the window each term-index key is in (counting stops at `cap`)."""
+        """How many stories each term-index key is in, to skip the commonest terms first: of the window
+        (counting may stop at `cap`) or of all times; any counts keep lookups exact, only their cost varies."""
 
     def put_story(self, story: StoryRecord) -> None:
         """Create or refresh a story."""

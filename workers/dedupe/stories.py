@@ -85,7 +85,7 @@ def _probe(
     if not skip:
         return index.stories_sharing(keys, since, need, until)
     counts = index.story_term_counts(keys, since, until, TERM_COUNT_CAP)
-    keys = sorted(keys, key=lambda key: counts.get(key, 0))
+    keys = sorted(keys, key=lambda key: (counts.get(key, 0), key))
     rare, common = keys[: len(keys) - skip], keys[len(keys) - skip :]
     return index.stories_sharing(rare, since, hits, until, others=common, total=need)
 

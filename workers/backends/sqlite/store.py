@@ -63,6 +63,12 @@ DROP INDEX IF EXISTS story_terms_term_at;
 CREATE INDEX IF NOT EXISTS story_terms_term_at_story ON story_terms (term, at, story_id);
 INSERT OR IGNORE INTO story_terms SELECT j.value, s.story_id, s.at FROM stories s, json_each(s.data, '$.terms') j
     WHERE NOT EXISTS (SELECT 1 FROM story_terms);
+-- Stories per term-index key (all times), kept by put_story: story lookups skip the commonest of an
+-- article's terms, and a count capped at 64 ranked most terms alike at 100,000 stories, so common
+-- terms were read as rare ones (94 ms a lookup, ops/benchmark_stories.py).
+CREATE TABLE IF NOT EXISTS story_term_df (term TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+INSERT OR IGNORE INTO story_term_df SELECT term, count(*) FROM story_terms
+    WHERE NOT EXISTS (SELECT 1 FROM story_term_df) GROUP BY term;
 CREATE TABLE IF NOT EXISTS outcomes (input TEXT PRIMARY KEY, outcome TEXT NOT NULL, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS failed (id TEXT PRIMARY KEY, data TEXT NOT NULL);
 """
@@ -78,6 +84,13 @@ _FTS_COLUMNS = "rowid, id, title_tokens, text_tokens, title_roots, text_roots"
 
 # Zone offsets run from -12:00 to +14:00: local ISO times sort within 26 hours of time order.
 _ZONE_SLACK = timedelta(hours=27)
+
+
+# The term keys a stored story was indexed under, read from its stored data (story_id: the parameter).
+_OLD_TERMS = (
+    "(SELECT coalesce(json_extract(s.data, '$.term_class'), '') || j.value"
+    " FROM stories s, json_each(s.data, '$.terms') j WHERE s.story_id = ?)"
+)
 
 
 def utc_key(moment: datetime) -> str:
@@ -501,22 +514,13 @@ class EmbeddedStore:
     def story_term_counts(
         self, terms: list[str], since: datetime, until: datetime | None, cap: int
     ) -> dict[str, int]:
-        """Stories of the window (with the zone slack of stories_sharing) per term key, counted up to `cap`.
-
-        Each count walks at most `cap` entries of the covering (term, at, story_id) index, so the
-        commonest terms cost no more than a rare one.
-        """
+        """Stories per term key, of all times (story_term_df: one primary-key read a term, exact
+        whatever the term's frequency); the window and `cap` are unused, the counts only order terms."""
         terms = list(dict.fromkeys(terms))
         if not terms:
             return {}
-        first = (since - _ZONE_SLACK).isoformat()
-        last = (until + _ZONE_SLACK).isoformat() if until else "~"
-        sql = " UNION ALL ".join(
-            "SELECT ?, (SELECT count(*) FROM (SELECT 1 FROM story_terms WHERE term = ? AND at >= ? AND at <= ? LIMIT ?))"
-            for _ in terms
-        )
-        params = tuple(value for term in terms for value in (term, term, first, last, cap))
-        return {term: count for term, count in self._rows(sql, params)}
+        marks = ",".join("?" * len(terms))
+        return dict(self._rows(f"SELECT term, n FROM story_term_df WHERE term IN ({marks})", tuple(terms)))
 
     def put_story(self, story: StoryRecord) -> None:
         """Create or refresh a story and its term index."""
@@ -527,9 +531,12 @@ class EmbeddedStore:
                 # by story_id alone the delete read the whole term index, which made put_story grow with
                 # the store (0.2 → 1.2 ms from 1,000 to 6,000 articles).
                 (
-                    "DELETE FROM story_terms WHERE story_id = ? AND term IN"
-                    " (SELECT coalesce(json_extract(s.data, '$.term_class'), '') || j.value"
-                    " FROM stories s, json_each(s.data, '$.terms') j WHERE s.story_id = ?)",
+                    "UPDATE story_term_df SET n = n - 1 WHERE term IN (SELECT o.term FROM story_terms o"
+                    f" WHERE o.story_id = ? AND o.term IN {_OLD_TERMS})",
+                    (story.story_id, story.story_id),
+                ),
+                (
+                    f"DELETE FROM story_terms WHERE story_id = ? AND term IN {_OLD_TERMS}",
                     (story.story_id, story.story_id),
                 ),
                 (
@@ -538,6 +545,13 @@ class EmbeddedStore:
                 ),
                 *(
                     ("INSERT OR IGNORE INTO story_terms VALUES (?, ?, ?)", (term, story.story_id, at))
+                    for term in story.index_terms()
+                ),
+                *(
+                    (
+                        "INSERT INTO story_term_df VALUES (?, 1) ON CONFLICT (term) DO UPDATE SET n = n + 1",
+                        (term,),
+                    )
                     for term in story.index_terms()
                 ),
             ]
