@@ -79,3 +79,45 @@ def test_an_ingest_whose_inputs_are_unchanged_imports_no_enrich_stage(tmp_path):
     assert again["code"] == 0
     assert not again["after"] & set(ENRICH_STAGE), again["after"] & set(ENRICH_STAGE)
     assert "workers.enrich.stem" in again["after"]  # the query language's stemmer alone
+
+
+# The command leaves without interpreter teardown (workers/cli/process_exit.py): what the teardown
+# did that anyone could see must still happen.
+EXIT_PROBE = """
+import atexit, sys, threading
+from workers.cli.process_exit import exit_now
+atexit.register(lambda: print("atexit ran"))
+sys.stdout.write("buffered, ")
+if sys.argv[1] == "thread":  # a thread still running: the ordinary exit waits for it
+    go = threading.Event()
+    threading.Thread(target=lambda: (go.wait(60), print("thread done", flush=True))).start()
+    threading.Timer(0.05, go.set).start()
+exit_now(3)
+"""
+
+
+def test_the_exit_without_teardown_runs_atexit_flushes_and_waits_for_threads(tmp_path):
+    for mode in ("plain", "thread"):
+        done = subprocess.run(
+            [sys.executable, "-c", EXIT_PROBE, mode],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 3, done.stderr
+        assert done.stdout.startswith("buffered, "), done.stdout
+        assert "atexit ran" in done.stdout
+        assert ("thread done" in done.stdout) == (mode == "thread"), done.stdout
+
+
+def test_the_command_closes_its_store_before_it_exits(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KLIPING_")}
+    env["KLIPING_DATA_DIR"] = str(tmp_path / "data")
+    command = [sys.executable, "-m", "workers.cli", "ingest", str(SEED), "--json"]
+    for outcome in ("indexed", "unchanged"):
+        done = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["outcome"] == outcome
+        # closing the last connection checkpoints the WAL into the database and removes it
+        assert not list((tmp_path / "data").glob("*-wal")), list((tmp_path / "data").iterdir())

@@ -17,6 +17,7 @@ import hashlib
 import secrets
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,6 +42,8 @@ class SqliteFeedStore:
     def __init__(self, path: Path | str):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30.0)
+        # closed (WAL checkpointed) when the store goes or at exit, also on the CLI's exit without teardown
+        weakref.finalize(self, self._db.close)
         self._lock = threading.Lock()
         self._db.executescript(_SCHEMA)
 

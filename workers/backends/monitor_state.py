@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import weakref
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -47,6 +48,8 @@ class SqliteMonitorStore:
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
+        # closed (WAL checkpointed) when the store goes or at exit, also on the CLI's exit without teardown
+        weakref.finalize(self, self._db.close)
         self._lock = threading.RLock()
         self._db.execute("PRAGMA journal_mode = WAL")
         self._db.executescript(_SCHEMA)

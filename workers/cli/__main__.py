@@ -1,5 +1,5 @@
 """`python -m workers.cli`."""
 
-from workers.cli.main import main
+from workers.cli.main import run
 
-raise SystemExit(main())
+run()

@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from collections.abc import Iterable
+from typing import NoReturn
 
 from pydantic import ValidationError
 
@@ -138,5 +139,18 @@ def main(argv: Iterable[str] | None = None) -> int:
         return 2
 
 
+def run() -> NoReturn:
+    """The console script (and `python -m workers.cli`): main, then leave without interpreter teardown."""
+    from workers.cli.process_exit import exit_now
+
+    try:
+        code = main()
+    except SystemExit as done:  # argparse's --help and usage errors
+        if not isinstance(done.code, int | None):
+            raise
+        code = done.code or 0
+    exit_now(code)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
+import weakref
 from collections.abc import Collection, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -117,6 +118,8 @@ class EmbeddedStore:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        # closed (WAL checkpointed) when the store goes or at exit, also on the CLI's exit without teardown
+        weakref.finalize(self, self._db.close)
         self._lock = threading.RLock()
         self._db.executescript(_SCHEMA)
         self._migrate()
