@@ -16,7 +16,7 @@ from schemas import Sentiment, SentimentLabel
 
 from .resources import load_json
 from .stem import candidates
-from .tokens import WORD_CACHE_SIZE, words
+from .tokens import COSTLY_WORD_CACHE_SIZE, words
 
 # Label thresholds on the score, chosen on the five seeds and tests/fixtures/enrich (checked by
 # tests/test_enrich_sentiment.py): the war reports score -0.38 to -0.98, the flood report -0.89, the positive
@@ -160,7 +160,7 @@ def _pair_weight(
     return role[1], 0
 
 
-@lru_cache(maxsize=WORD_CACHE_SIZE)
+@lru_cache(maxsize=COSTLY_WORD_CACHE_SIZE)
 def _role(word: str) -> _Role | None:
     """What the lexicon makes of a lower-case token on its own; None for a plain word (no weight, no pair,
     no effect)."""

@@ -27,7 +27,7 @@ from operator import and_, or_
 from .cues import cues
 from .mentions import Claims
 from .resources import load_words
-from .tokens import HYPHENS, WORD_CACHE_SIZE, Doc
+from .tokens import COSTLY_WORD_CACHE_SIZE, HYPHENS, WORD_CACHE_SIZE, Doc
 
 MODEL_FILES = {"id": "ner_id.crfsuite", "en": "ner_en.crfsuite"}
 ATTRIBUTES_SUFFIX = ".attributes.txt"  # beside each model: the attributes it has weights for, one a line
@@ -357,7 +357,7 @@ def _value_features(known: frozenset[str], families: tuple[str, ...]) -> _ValueF
     return _ValueFeatures(known, families)
 
 
-@lru_cache(maxsize=WORD_CACHE_SIZE)
+@lru_cache(maxsize=COSTLY_WORD_CACHE_SIZE)
 def _known_word_features(text: str, known: frozenset[str]) -> list[str]:
     """:func:`_word_features` that the model knows (not memoised twice: models read only these)."""
     return [f for f in _word_features.__wrapped__(text) if f in known]
