@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import mmap
 import os
 import re
 import tempfile
+import time
 from array import array
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import platformdirs
+import py3langid
 from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
 log = logging.getLogger(__name__)
@@ -34,6 +37,14 @@ MIN_LETTERS = 12
 SAMPLE_CHARS = 800
 # py3langid's normalised confidence under which we answer "unknown" rather than guess.
 MIN_CONFIDENCE = 0.3
+
+# The cached files' layout (raised when _write_cached writes something else, so old copies are not read).
+_CACHE_LAYOUT = 1
+# The files Kliping writes in its cache: langid-<key>.npz and .I.bin, and while writing one of them
+# a temporary file named after it (mkstemp's random part, then .tmp).
+_CACHE_NAME = re.compile(r"(?P<key>langid-[0-9a-f]{16})\.(?:npz|I\.bin)(?P<temporary>\.[A-Za-z0-9_]+\.tmp)?")
+# A temporary file older than this is left by a killed writer (a write takes about a second).
+_TEMPORARY_MAX_AGE = 3600
 
 _NOISE = re.compile(r"https?://\S+|www\.\S+|\S+@\S+|[\d_]+")
 _LETTER = re.compile(r"[^\W\d_]")
@@ -89,12 +100,7 @@ def load_identifier(cache_dir: Path) -> LanguageIdentifier:
     arrays are kept uncompressed in the user's cache (no pickle: plain .npy arrays), which load in
     tens of milliseconds. A missing, stale or unreadable cache only means building it again.
     """
-    model = MODEL_DIR / MODEL_FILE
-    stat = model.stat()
-    key = hashlib.sha1(
-        f"{model}:{stat.st_size}:{stat.st_mtime_ns}:{','.join(LANGUAGES)}".encode()
-    ).hexdigest()
-    path = cache_dir / f"langid-{key[:16]}.npz"
+    path = cache_dir / f"langid-{_cache_key()}.npz"
     try:
         return _read_cached(path)
     except (OSError, ValueError, KeyError) as error:
@@ -104,9 +110,45 @@ def load_identifier(cache_dir: Path) -> LanguageIdentifier:
     identifier.set_languages(list(LANGUAGES))
     try:
         _write_cached(identifier, path)
+        _remove_stale(path)
     except OSError as error:  # a read-only home still works, at the slower start
         log.info("language model not cached in %s: %s", cache_dir, error)
     return identifier
+
+
+def _cache_key() -> str:
+    """The cache's name for this model: what it holds, not where py3langid is installed.
+
+    Keyed by py3langid's version and its model file's size (a released version's file never
+    changes), the languages kept and the cache's layout; not by the file's path or mtime, which
+    differ in every virtualenv and gave each one its own 44 MB copy. Hashing the 4.6 MB file
+    would cost ~8 ms at every start for the same answer.
+    """
+    model = MODEL_DIR / MODEL_FILE
+    text = f"{py3langid.__version__}:{model.stat().st_size}:{','.join(LANGUAGES)}:{_CACHE_LAYOUT}"
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+def _remove_stale(path: Path) -> None:
+    """Remove the copies of other keys (a py3langid version no longer installed, or the per-path
+    keys of earlier Kliping versions) and temporary files left by interrupted writes.
+
+    Only Kliping's own names are touched. A process still reading an old copy keeps it: its
+    mapping and open files survive the unlink, and one that opens it too late finds it missing
+    and builds the model again. Another process writing under another key may lose its copy, not
+    its identifier.
+    """
+    keep = path.name.removesuffix(".npz")
+    old_temporary = time.time() - _TEMPORARY_MAX_AGE
+    for entry in path.parent.iterdir():
+        match = _CACHE_NAME.fullmatch(entry.name)
+        if match is None or (match["key"] == keep and not match["temporary"]):
+            continue
+        with contextlib.suppress(OSError):  # gone already (another process), or not ours to remove
+            if match["temporary"] and entry.stat().st_mtime > old_temporary:
+                continue  # perhaps being written now
+            entry.unlink()
+            log.info("removed stale language model cache file %s", entry)
 
 
 def _write_cached(identifier: LanguageIdentifier, path: Path) -> None:
@@ -131,7 +173,7 @@ def _write_cached(identifier: LanguageIdentifier, path: Path) -> None:
             ),
         ),
     ):
-        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f"{target.name}.", suffix=".tmp")
         try:
             with os.fdopen(handle, "wb") as out:
                 write(out)
