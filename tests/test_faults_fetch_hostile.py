@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ import brotli
 import pytest
 
 from schemas import Reason
+from tests.support.cli import cli_env, run_cli
 from tests.support.fetching import make_fetcher, server  # noqa: F401 - fixtures
 from workers.errors import PermanentError, SkipInput, TransientError
 from workers.fetch.inflate import PIECE, inflate
@@ -103,21 +103,8 @@ def test_corrupt_encoding_is_bad_encoding(server, make_fetcher):
     assert caught.value.reason is Reason.bad_encoding
 
 
-def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "workers.cli", *args],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
 def _env(data: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KLIPING_")}
-    env.update(KLIPING_DATA_DIR=str(data), KLIPING_FETCH_ALLOW_PRIVATE="1", KLIPING_RESPECT_ROBOTS="0")
-    return env
+    return cli_env(data, fetch_allow_private="1", respect_robots="0")
 
 
 @pytest.mark.slow
@@ -147,7 +134,7 @@ def test_ingest_of_a_bomb_stays_small_and_ends_failed_too_large(server, tmp_path
     print(f"peak RSS of kliping ingest on the 1 GiB {encoding} bomb: {result['peak'] / 2**20:.0f} MiB")
     assert result["peak"] < MAX_PEAK_RSS_BYTES
     # nothing lost: the input waits in the quarantine, replayable
-    listed = _cli(_env(tmp_path / "data"), "failed", "--json")
+    listed = run_cli(_env(tmp_path / "data"), "failed", "--json")
     assert url in listed.stdout, listed.stdout + listed.stderr
 
 
@@ -238,10 +225,10 @@ def test_robots_wildcards_do_not_backtrack_on_a_real_fetch(server, make_fetcher)
 def test_ingest_of_a_dripping_server_ends_failed_timeout_after_one_attempt(server, tmp_path):
     url = _drip(server, "/drip")
     env = {**_env(tmp_path / "data"), "KLIPING_FETCH_READ_TIMEOUT": str(READ_TIMEOUT)}
-    done = _cli(env, "ingest", "--json", url)
+    done = run_cli(env, "ingest", "--json", url)
     [result] = [json.loads(line) for line in done.stdout.splitlines()]
     assert (result["outcome"], result["reason"].split(":")[0]) == ("failed", "timeout"), done.stderr
-    failed = _cli(env, "failed", "--json")
+    failed = run_cli(env, "failed", "--json")
     [quarantined] = [json.loads(line) for line in failed.stdout.splitlines()]
     assert quarantined["input"] == url and quarantined["attempts"] == 1  # not retried: it would drip again
     assert server.hits("/drip") == 1

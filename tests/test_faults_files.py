@@ -10,31 +10,18 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from schemas import Outcome, Reason
+from tests.support.cli import kliping
 from workers.errors import SkipInput
 from workers.load import expand_inputs, load
 from workers.settings import PROJECT_ROOT
 
 SEEDS = sorted((PROJECT_ROOT / "seeds").glob("*.txt"))
 SECRET = "RAHASIA-5f1c kata sandi server produksi"
-
-
-def kliping(data: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KLIPING_")}
-    env["KLIPING_DATA_DIR"] = str(data)
-    return subprocess.run(
-        [sys.executable, "-m", "workers.cli", *args],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,  # a FIFO opened for reading would block forever: this bounds the test, not a speed
-    )
 
 
 def _no_fetch(url: str):
@@ -141,15 +128,4 @@ def test_a_malformed_feed_link_is_skipped_with_its_reason_and_the_feed_goes_on(t
 
 
 def _with_private(data: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KLIPING_")}
-    env.update(
-        KLIPING_DATA_DIR=str(data), KLIPING_FETCH_ALLOW_PRIVATE="true", KLIPING_FETCH_HOST_INTERVAL="0"
-    )
-    return subprocess.run(
-        [sys.executable, "-m", "workers.cli", *args],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return kliping(data, *args, fetch_allow_private="true", fetch_host_interval="0")

@@ -10,37 +10,22 @@ article is failed by it.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from schemas import Outcome
 from schemas.monitor import Rule
+from tests.support.cli import kliping
 from workers.monitor.match import CompiledRule
 from workers.monitor.query import MAX_QUERY_DEPTH, Not, Term
 from workers.runtime.embedded import run
 from workers.runtime.wiring import embedded_context, monitor_store
-from workers.settings import PROJECT_ROOT, Settings
+from workers.settings import Settings
 
 NOTS = "NOT " * 990 + "x"
 PARENS = "(" * 400 + "x" + ")" * 400
 NESTED = f"nested deeper than {MAX_QUERY_DEPTH} levels"
-
-
-def kliping(data: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KLIPING_")}
-    env["KLIPING_DATA_DIR"] = str(data)
-    return subprocess.run(
-        [sys.executable, "-m", "workers.cli", *args],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 @pytest.mark.slow

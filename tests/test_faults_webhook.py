@@ -7,9 +7,7 @@ before any connection, with the refusal recorded on the alert; allowed explicitl
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -19,6 +17,7 @@ import redis
 
 from schemas import Reason
 from schemas.monitor import DeliveryState, Rule
+from tests.support import cli
 from tests.support.http_server import FixtureServer
 from tests.support.workers import celery_worker, wait_for_workers
 from tests.test_distributed import distributed_settings  # noqa: F401 - fixture
@@ -47,18 +46,7 @@ def _posts(server: FixtureServer) -> list:
 
 
 def kliping(data: Path, *args: str, allow_private: bool = False) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KLIPING_")}
-    env["KLIPING_DATA_DIR"] = str(data)
-    if allow_private:
-        env["KLIPING_FETCH_ALLOW_PRIVATE"] = "true"
-    return subprocess.run(
-        [sys.executable, "-m", "workers.cli", *args],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return cli.kliping(data, *args, **({"fetch_allow_private": "true"} if allow_private else {}))
 
 
 @pytest.mark.slow
